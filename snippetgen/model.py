@@ -1,0 +1,125 @@
+"""Plain, frozen data passed between the core's stages: locations, problems, snippets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file a person can open: ``path:line:col`` (line and col are 1-based, 0 = unknown)."""
+
+    path: str
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line and self.col:
+            return f"{self.path}:{self.line}:{self.col}"
+        if self.line:
+            return f"{self.path}:{self.line}"
+        return self.path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of ``snippetgen check``; the check collects these instead of raising."""
+
+    location: Location
+    message: str
+    code: str
+    """Short rule id, e.g. ``undefined-variable``; stable, used by ``--format json``."""
+    expected: str | None = None
+    found: str | None = None
+    hint: str | None = None
+
+    def format(self) -> str:
+        """``path:line: message`` then the expected/found/hint lines, indented."""
+        lines = [f"{self.location}: {self.message} [{self.code}]"]
+        if self.expected is not None:
+            lines.append(f"    expected: {self.expected}")
+        if self.found is not None:
+            lines.append(f"    found:    {self.found}")
+        if self.hint is not None:
+            lines.append(f"    hint:     {self.hint}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.location.path,
+            "line": self.location.line,
+            "col": self.location.col,
+            "code": self.code,
+            "message": self.message,
+            "expected": self.expected,
+            "found": self.found,
+            "hint": self.hint,
+        }
+
+
+@dataclass(frozen=True)
+class Template:
+    """One language's template of a snippet."""
+
+    lang: str
+    path: Path
+    source: str
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A catalog entry: ``shared/snippets/<group>/<name>/`` with its config and templates."""
+
+    key: str
+    """``group.name``."""
+    directory: Path
+    config_path: Path
+    config: dict[str, Any]
+    templates: dict[str, Template]
+    """Language id -> template, in tab order (the config's ``languages`` or the registry's order)."""
+    config_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    """JSON pointer -> 1-based line in config.json, for error locations."""
+
+    @property
+    def title(self) -> str:
+        return str(self.config.get("title", self.key))
+
+    @property
+    def docs(self) -> str | None:
+        return self.config.get("docs")
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return dict(self.config.get("payload") or {})
+
+    @property
+    def operations(self) -> list[str]:
+        return list(self.config.get("operations") or [])
+
+    @property
+    def test(self) -> dict[str, Any]:
+        return dict(self.config.get("test") or {})
+
+    def line_of(self, pointer: str) -> int:
+        """Best-known line of a JSON pointer in config.json (falls back to its parents, then 1)."""
+        while pointer:
+            if pointer in self.config_lines:
+                return self.config_lines[pointer]
+            pointer = pointer.rsplit("/", 1)[0]
+        return self.config_lines.get("", 1)
+
+
+@dataclass(frozen=True)
+class Embed:
+    """A ``<snippet data-name=... data-...>`` tag found in a page."""
+
+    location: Location
+    name: str
+    overrides: dict[str, str]
+    """Variables set by ``data-*`` attributes, names already camelCased."""
+    start: int = 0
+    """Character offsets of the tag in the page text (for in-place replacement)."""
+    end: int = 0
+    raw: str = ""
