@@ -1,0 +1,1 @@
+"""snippetgen: API documentation examples written once as templates, proven against a mock."""

@@ -1,0 +1,253 @@
+"""``snippetgen check``: load, validate and render everything; collect every problem in one run.
+
+Order of work: catalog -> specs -> pages -> template syntax -> variables -> render every usage ->
+syntax-check every rendered result (one batch per language) -> secrets -> spec cross-checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from . import secrets
+from .errors import RenderError
+from .languages import get_language
+from .loader import Catalog, load_catalog
+from .model import Embed, Location, Problem, Snippet
+from .pages import find_embeds, iter_pages
+from .project import Project
+from .render import RESERVED, compile_template, first_use, kebab_case, render, template_variables
+
+
+@dataclass
+class Workspace:
+    """Everything ``check`` loaded, for the adapters (site, tests, coverage) to reuse."""
+
+    project: Project
+    catalog: Catalog
+    specs: Any = None
+    """A ``spec.SpecSet`` when the project has specs."""
+    embeds: list[Embed] = field(default_factory=list)
+    page_texts: dict[str, str] = field(default_factory=dict)
+
+    def embeds_of(self, key: str) -> list[Embed]:
+        return [e for e in self.embeds if e.name == key]
+
+
+def load_workspace(project: Project) -> tuple[Workspace, list[Problem]]:
+    """Catalog, specs and page embeds, with the problems found while loading them."""
+    catalog, problems = load_catalog(project.snippets_dir, project.root)
+    specs = None
+    if project.specs_dir.is_dir():
+        from .spec import load_specs
+
+        specs, spec_problems = load_specs(project.specs_dir, project.root)
+        problems += spec_problems
+    ws = Workspace(project, catalog, specs)
+    for page in iter_pages(project.docs_dir):
+        rel = project.rel(page)
+        text = page.read_text(encoding="utf-8", errors="replace")
+        ws.page_texts[rel] = text
+        ws.embeds.extend(find_embeds(text, rel))
+    return ws, problems
+
+
+def run_check(root: Path | str = ".", project: Project | None = None) -> list[Problem]:
+    """Every problem of the project at ``root``, sorted by location."""
+    project = project or Project.load(root)
+    ws, problems = load_workspace(project)
+    problems += check_workspace(ws)
+    return sorted(set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code, p.message))
+
+
+def check_workspace(ws: Workspace) -> list[Problem]:
+    problems: list[Problem] = []
+    catalog = ws.catalog
+
+    for embed in ws.embeds:
+        problems += _check_embed(embed, catalog)
+
+    # Rendered sources per language, with what produced them, for one batched syntax check each.
+    batches: dict[str, list[tuple[Snippet, str, str, Location | None]]] = defaultdict(list)
+    for snippet in catalog.snippets.values():
+        embeds = ws.embeds_of(snippet.key)
+        broken = False
+        for lang, template in snippet.templates.items():
+            try:
+                compile_template(template.source, str(template.path))
+            except jinja2.TemplateSyntaxError as exc:
+                problems.append(Problem(Location(str(template.path), exc.lineno), f"template syntax error: {exc.message}",
+                                        "template-syntax"))
+                broken = True
+                continue
+            problems += _check_variables(snippet, lang, embeds)
+        if broken:
+            continue
+        usages: list[tuple[dict[str, str] | None, Location | None]] = [(None, None)]
+        usages += [(e.overrides, e.location) for e in embeds]
+        for overrides, where in usages:
+            for lang in snippet.templates:
+                try:
+                    rendered = render(snippet, lang, overrides)
+                except RenderError as exc:
+                    if exc.message.startswith("undefined variable"):
+                        continue  # reported once per template by _check_variables
+                    problems.append(_render_problem(exc, snippet, where))
+                    continue
+                batches[lang].append((snippet, lang, rendered.code, where))
+        problems += _check_spec_values(ws, snippet, embeds)
+
+    for lang, items in batches.items():
+        issues = get_language(lang).check_many([code for _, _, code, _ in items])
+        for (snippet, _, code, where), issue in zip(items, issues, strict=True):
+            if issue is None:
+                continue
+            template = snippet.templates[lang]
+            line = template_line(template.source, code, issue.line)
+            usage = f" (as embedded at {where})" if where else " (with its defaults)"
+            problems.append(
+                Problem(Location(str(template.path), line),
+                        f"rendered {get_language(lang).label} does not parse: {issue.message}{usage}",
+                        "syntax-error", found=_line(code, issue.line),
+                        hint="use the `lit` filter for values ({{ prompt | lit }}) so quotes and newlines stay valid")
+            )
+
+    for snippet in catalog.snippets.values():
+        problems += secrets.scan(_read(ws, snippet.config_path), str(snippet.config_path))
+        for template in snippet.templates.values():
+            problems += secrets.scan(template.source, str(template.path))
+    for path, text in ws.page_texts.items():
+        problems += secrets.scan(text, path)
+
+    if ws.specs is not None:
+        problems += _check_operations(ws)
+    return problems
+
+
+def _read(ws: Workspace, rel_path: Path) -> str:
+    return (ws.project.root / rel_path).read_text(encoding="utf-8", errors="replace")
+
+
+def _check_embed(embed: Embed, catalog: Catalog) -> list[Problem]:
+    if not embed.name:
+        return [Problem(embed.location, "<snippet> without data-name", "unknown-snippet",
+                        expected='<snippet data-name="group.name">')]
+    if embed.name not in catalog.snippets:
+        close = catalog.suggest(embed.name)
+        return [Problem(embed.location, f"unknown snippet {embed.name!r}", "unknown-snippet",
+                        hint=f"did you mean {' or '.join(map(repr, close))}?" if close
+                        else "snippets live in shared/snippets/<group>/<name>/ and are named group.name")]
+    problems = []
+    snippet = catalog.snippets[embed.name]
+    known = set(snippet.payload)
+    for template in snippet.templates.values():
+        try:
+            known |= template_variables(template.source)
+        except jinja2.TemplateSyntaxError:
+            pass
+    for key in embed.overrides:
+        if key in RESERVED:
+            continue
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            problems.append(Problem(embed.location, f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
+                                    "unknown-variable", expected=f"one of: {', '.join(sorted(known)) or '(none)'}",
+                                    hint=f"did you mean data-{kebab_case(close[0])}?" if close else None))
+    return problems
+
+
+def _check_variables(snippet: Snippet, lang: str, embeds: list[Embed]) -> list[Problem]:
+    template = snippet.templates[lang]
+    missing = sorted(template_variables(template.source) - set(snippet.payload))
+    problems = []
+    for name in missing:
+        unset = [e for e in embeds if name not in e.overrides]
+        if embeds and not unset:
+            continue
+        where = f"; not set by the embed at {unset[0].location}" if unset else ""
+        problems.append(
+            Problem(Location(str(template.path), first_use(template.source, name)),
+                    f"undefined variable {name!r}: no default in config.json payload{where}", "undefined-variable",
+                    hint=f'add "{name}": ... to payload in {snippet.config_path}')
+        )
+    return problems
+
+
+def _render_problem(exc: RenderError, snippet: Snippet, where: Location | None) -> Problem:
+    location = where or exc.location or Location(str(snippet.config_path))
+    detail = f" (in {exc.location})" if where and exc.location else ""
+    return Problem(location, f"{snippet.key}: {exc.message}{detail}", "render", hint=exc.hint)
+
+
+def template_line(source: str, rendered: str, out_line: int) -> int:
+    """Map a line of rendered output back to the template line that produced it."""
+    src_lines, out_lines = source.splitlines(), rendered.splitlines()
+    if len(src_lines) == len(out_lines):
+        return out_line
+    matcher = difflib.SequenceMatcher(None, src_lines, out_lines, autojunk=False)
+    index = out_line - 1
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if j1 <= index < j2:
+            if tag == "equal":
+                return i1 + (index - j1) + 1
+            return min(i1 + (index - j1), max(i2 - 1, i1)) + 1
+    return min(out_line, len(src_lines)) or 1
+
+
+def _line(code: str, number: int) -> str:
+    lines = code.splitlines()
+    return lines[number - 1].strip()[:160] if 0 < number <= len(lines) else ""
+
+
+def _check_operations(ws: Workspace) -> list[Problem]:
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        for index, ref in enumerate(snippet.operations):
+            if ws.specs.resolve(ref) is None:
+                close = ws.specs.suggest(ref)
+                problems.append(
+                    Problem(Location(str(snippet.config_path), snippet.line_of(f"/operations/{index}")),
+                            f"unknown operation {ref!r}", "unknown-operation",
+                            expected="api:operationId or api:METHOD /path of an operation in the specs",
+                            hint=f"did you mean {' or '.join(map(repr, close))}?" if close else None)
+                )
+    return problems
+
+
+def _snake(name: str) -> str:
+    return kebab_case(name).replace("-", "_")
+
+
+def _check_spec_values(ws: Workspace, snippet: Snippet, embeds: list[Embed]) -> list[Problem]:
+    """Variables named like a request field of the snippet's operations must fit that field's schema."""
+    if ws.specs is None or not snippet.operations:
+        return []
+    from .spec import check_value
+
+    fields: dict[str, tuple[dict, str]] = {}
+    for ref in snippet.operations:
+        op = ws.specs.resolve(ref)
+        if op is None:
+            continue
+        for fname, schema in op.request_fields().items():
+            fields.setdefault(fname, (schema, op.ref))
+    problems = []
+    for var, default in snippet.payload.items():
+        match = fields.get(var) or fields.get(_snake(var))
+        if match is None:
+            continue
+        for message in check_value(match[0], default):
+            problems.append(Problem(Location(str(snippet.config_path), snippet.line_of(f"/payload/{var}")),
+                                    f"default of {var!r} does not fit {match[1]}: {message}", "bad-value"))
+        for embed in embeds:
+            if var in embed.overrides:
+                for message in check_value(match[0], embed.overrides[var], from_attribute=True):
+                    problems.append(Problem(embed.location,
+                                            f"data-{kebab_case(var)} does not fit {match[1]}: {message}",
+                                            "bad-override"))
+    return problems

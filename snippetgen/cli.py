@@ -1,0 +1,153 @@
+"""The ``snippetgen`` command: thin shims over the core. Exit 0 clean, 1 findings, 2 usage/internal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import SnippetgenError
+from .model import Problem
+
+
+def _project(root: str):  # noqa: ANN202
+    from .project import Project
+
+    return Project.load(root)
+
+
+def report(problems: list[Problem], fmt: str, *, what: str = "problem") -> int:
+    """Print problems in the chosen format; return the exit code (0 clean, 1 findings)."""
+    if fmt == "json":
+        click.echo(json.dumps({"problems": [p.as_dict() for p in problems], "count": len(problems)}, indent=2))
+    elif fmt == "github":
+        for p in problems:
+            msg = p.format().split("\n", 1)
+            body = (msg[0].split(": ", 1)[-1] + ("\n" + msg[1] if len(msg) > 1 else "")).replace("%", "%25")
+            body = body.replace("\r", "%0D").replace("\n", "%0A")
+            loc = f"file={p.location.path}"
+            if p.location.line:
+                loc += f",line={p.location.line}"
+            if p.location.col:
+                loc += f",col={p.location.col}"
+            click.echo(f"::error {loc},title=snippetgen {p.code}::{body}")
+    else:
+        for p in problems:
+            click.echo(p.format())
+    if fmt != "json":
+        n = len(problems)
+        click.echo(f"{n} {what}{'s' if n != 1 else ''} found" if n else "all clean", err=fmt == "github")
+    return 1 if problems else 0
+
+
+def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="--set")
+        key, value = pair.split("=", 1)
+        values[key.strip()] = value
+    return values
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="snippetgen")
+def cli() -> None:
+    """Write API examples once as templates; prove every one of them works."""
+
+
+@cli.command()
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option("--watch", is_flag=True, help="Re-check whenever a snippet, spec or page changes.")
+def check(root: str, fmt: str, watch: bool) -> None:
+    """Check every snippet, spec and page embed; report every problem in one run."""
+    from .check import run_check
+
+    project = _project(root)
+    code = report(run_check(project=project), fmt)
+    if not watch:
+        sys.exit(code)
+    from watchfiles import watch as watch_paths
+
+    paths = [p for p in (project.snippets_dir, project.specs_dir, project.docs_dir) if p.exists()]
+    click.echo("watching for changes (Ctrl-C to stop)", err=True)
+    for _ in watch_paths(*paths):
+        click.echo("\n--- re-checking ---", err=True)
+        report(run_check(project=project), fmt)
+
+
+@cli.command("render")
+@click.argument("key")
+@click.option("--lang", "-l", default="py", show_default=True, help="Language id (py, js, curl).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a variable (repeatable).")
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+def render_cmd(key: str, lang: str, sets: tuple[str, ...], root: str) -> None:
+    """Print one snippet rendered in one language."""
+    from .languages import get_language
+    from .loader import load_catalog
+    from .render import render
+
+    project = _project(root)
+    get_language(lang)
+    catalog, _ = load_catalog(project.snippets_dir, project.root)
+    snippet = catalog.get(key)
+    if snippet is None:
+        close = catalog.suggest(key)
+        hint = f"did you mean {' or '.join(close)}?" if close else "list snippets with `ls shared/snippets/*`"
+        raise SnippetgenError(f"unknown snippet {key!r}", hint=hint)
+    click.echo(render(snippet, lang, _parse_sets(sets)).code, nl=False)
+
+
+@cli.command("import-hbs")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.argument("dest", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite snippets that already exist in DEST.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
+    """Convert a Handlebars snippet tree (<group>/<name>/{config.json,<lang>.hbs}) into Jinja templates."""
+    from .hbs_import import import_tree
+
+    written, problems = import_tree(Path(src), Path(dest), force=force)
+    click.echo(f"wrote {len(written)} file(s) to {dest}", err=True)
+    sys.exit(report(problems, fmt))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int, help="First port; one port per API (0 = any).")
+@click.option("--key", "keys", multiple=True, help="Accepted API key (repeatable); default: the test key.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Append every request as a JSON line.")
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root: str) -> None:
+    """Serve every API spec as a stateful mock on loopback."""
+    from .mock import serve
+
+    project = _project(root)
+    serve(project.specs_dir, host=host, port=port, keys=list(keys) or None, settings=None,
+          log_path=Path(log_path) if log_path else None, echo=click.echo)
+
+
+def main() -> None:
+    """Console entry point: turns snippetgen errors into ``path:line: message`` and exit code 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except SnippetgenError as exc:
+        click.echo(f"error: {exc}" if not exc.location else str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The ``x-mock`` vocabulary (docs/reference/mock-extensions.md) as JSON Schemas, checked at load time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from ..errors import SpecError
+from .specs import location
+
+_POINTER = {"type": "string", "pattern": "^(/[^/]*)+$"}
+_STATUS = {"type": "integer", "minimum": 100, "maximum": 599}
+
+DOCUMENT = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["body"],
+            "properties": {
+                "body": {},
+                "status": _STATUS,
+                "content-type": {"type": "string"},
+            },
+        },
+        "accounts": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["balance"],
+            "properties": {"balance": {"type": "number", "minimum": 0}},
+        },
+        "rate-limit": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["limit", "window"],
+            "properties": {
+                "limit": {"type": "integer", "minimum": 1},
+                "window": {"type": "number", "exclusiveMinimum": 0},
+                "status": _STATUS,
+                "reset": {"enum": ["epoch", "seconds"]},
+                "headers": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "limit": {"type": "string"},
+                        "remaining": {"type": "string"},
+                        "reset": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+}
+
+_PHASE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["status"],
+    "properties": {"status": _STATUS, "example": {"type": "string"}},
+}
+
+OPERATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "example": {"type": "string"},
+        "job-create": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id"],
+            "properties": {"id": _POINTER},
+        },
+        "job-poll": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["of", "id", "phases"],
+            "properties": {
+                "of": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "id": {"type": "string", "pattern": "^(query|path|header):.+$"},
+                "phases": {"type": "array", "items": _PHASE, "minItems": 1},
+                "echo": _POINTER,
+            },
+        },
+        "stream": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["sequences"],
+            "properties": {
+                "by": {"type": "string"},
+                "default": {"type": "string"},
+                "sequences": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {"type": "array", "minItems": 1},
+                },
+            },
+        },
+        "cost": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "by": {"type": "string"},
+                "values": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                "value": {"type": "number", "minimum": 0},
+                "status": _STATUS,
+                "report": _POINTER,
+            },
+        },
+    },
+}
+
+_VALIDATORS = {"document": jsonschema_rs.validator_for(DOCUMENT), "operation": jsonschema_rs.validator_for(OPERATION)}
+
+
+def check(value: Any, level: str, path: Path, pointer: str) -> dict[str, Any]:
+    """Return ``value`` (or ``{}``) when it is valid ``x-mock`` at ``level``; else SpecError at its line."""
+    if value is None:
+        return {}
+    for error in _VALIDATORS[level].iter_errors(value):
+        where = pointer + "".join(f"/{p}" for p in error.instance_path)
+        raise SpecError(f"invalid x-mock: {error.message} (at {where})", location(path, where))
+    return value

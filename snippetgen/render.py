@@ -1,0 +1,218 @@
+"""Strict rendering of snippet templates with one shared Jinja environment.
+
+Variables are the snippet's payload defaults overridden by an embed's ``data-*`` attributes.
+Undefined variables are errors, never empty strings. Language-aware literal filters make it
+impossible for a value (a prompt with quotes or newlines) to break the example's syntax:
+
+``{{ prompt | lit }}``  a literal in the template's own language
+``{{ x | py }}`` / ``{{ x | js }}`` / ``{{ x | sh }}``  a literal in a named language
+``{{ x | json }}``  compact JSON text (``{{ body | json | sh }}`` for a curl ``--data`` word)
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2 import meta, nodes
+
+from .errors import RenderError
+from .languages import all_languages, get_language
+from .model import Embed, Location, Snippet
+
+RESERVED = frozenset({"name"})
+"""``data-name`` selects the snippet, so no template variable may be called ``name``."""
+LANG_VAR = "__lang__"
+
+
+def _strict(func):  # noqa: ANN001, ANN202
+    """Filters must fail on an undefined value the way ``{{ x }}`` does, not print its repr."""
+
+    @functools.wraps(func)
+    def wrapper(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return func(value, *args, **kwargs)
+
+    return wrapper
+
+
+@jinja2.pass_context
+def _lit(context: jinja2.runtime.Context, value: Any) -> str:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    return get_language(context[LANG_VAR]).literal(value)
+
+
+def _json(value: Any, indent: int | None = None) -> str:
+    if indent:
+        return json.dumps(value, ensure_ascii=False, indent=indent)
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja environment: strict, no autoescape, trailing newline kept."""
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["lit"] = _lit
+    env.filters["json"] = _strict(_json)
+    for lang in all_languages():
+        env.filters[lang.id] = _strict(lang.literal)
+    env.filters["sh"] = _strict(get_language("curl").literal)
+    return env
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A template rendered for one usage."""
+
+    snippet: Snippet
+    lang: str
+    code: str
+    variables: dict[str, Any]
+
+
+def camel_case(attribute: str) -> str:
+    """``data-foo-bar`` -> ``fooBar`` (the DOM ``dataset`` rule the original system relied on)."""
+    name = attribute.removeprefix("data-")
+    return re.sub(r"-([a-z])", lambda m: m.group(1).upper(), name)
+
+
+def coerce_override(default: Any, raw: str) -> Any:
+    """Attribute values are text; give them the type of the default they replace.
+
+    A string default keeps the text as is. Any other default (number, bool, list, object) means
+    the text must be JSON of that kind; otherwise ``ValueError`` says what was expected.
+    """
+    if default is None or isinstance(default, str):
+        return raw
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValueError(f"expected JSON {type_name(default)} (the default is {json.dumps(default)})") from None
+    if type_name(value) != type_name(default):
+        raise ValueError(f"expected {type_name(default)} (the default is {json.dumps(default)})")
+    return value
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    if value is None:
+        return "null"
+    return "string"
+
+
+def variables_for(snippet: Snippet, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Payload defaults overridden by ``overrides``; string overrides are coerced to the default's type."""
+    values = snippet.payload
+    for key, raw in (overrides or {}).items():
+        if key in RESERVED:
+            raise RenderError(f"variable {key!r} is reserved (data-name selects the snippet)")
+        if isinstance(raw, str) and key in values:
+            try:
+                values[key] = coerce_override(values[key], raw)
+            except ValueError as exc:
+                raise RenderError(f"bad value {raw!r} for {key!r}: {exc}") from None
+        else:
+            values[key] = raw
+    return values
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str, filename: str) -> jinja2.Template:
+    env = environment()
+    return env.from_string(env.parse(source, filename=filename), template_class=jinja2.Template)
+
+
+def compile_template(source: str, filename: str) -> jinja2.Template:
+    """Compile (cached by source); raises ``jinja2.TemplateSyntaxError`` with ``lineno``."""
+    return _compile(source, filename)
+
+
+def render(snippet: Snippet, lang: str, overrides: dict[str, Any] | None = None) -> Rendered:
+    """Render one language of a snippet; errors carry the template's path and line."""
+    template = snippet.templates.get(lang)
+    if template is None:
+        raise RenderError(
+            f"snippet {snippet.key!r} has no {lang!r} template",
+            hint=f"it has: {', '.join(snippet.templates) or 'none'}",
+        )
+    values = variables_for(snippet, overrides)
+    try:
+        code = compile_template(template.source, str(template.path)).render({**values, LANG_VAR: lang})
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(exc.message or "template syntax error", Location(str(template.path), exc.lineno)) from None
+    except jinja2.UndefinedError as exc:
+        name = undefined_name(exc)
+        line = first_use(template.source, name) if name else 0
+        raise RenderError(
+            f"undefined variable {name!r}" if name else str(exc),
+            Location(str(template.path), line),
+            hint=f"add a default to payload in config.json or set data-{kebab_case(name)} on the embed"
+            if name
+            else None,
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise RenderError(str(exc), Location(str(template.path), _error_line(exc, str(template.path)))) from None
+    return Rendered(snippet, lang, code, values)
+
+
+def _error_line(exc: BaseException, filename: str) -> int:
+    tb = exc.__traceback__
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def undefined_name(exc: jinja2.UndefinedError) -> str | None:
+    match = re.search(r"'([^']+)' is undefined", str(exc))
+    return match.group(1) if match else None
+
+
+def kebab_case(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), name)
+
+
+def template_variables(source: str) -> set[str]:
+    """Variables a template reads from its context (``jinja2.meta``), minus the internal ones."""
+    ast = environment().parse(source)
+    return set(meta.find_undeclared_variables(ast)) - {LANG_VAR}
+
+
+def first_use(source: str, name: str) -> int:
+    """Line of the first place a template reads ``name`` (0 if it never does)."""
+    try:
+        ast = environment().parse(source)
+    except jinja2.TemplateSyntaxError:
+        return 0
+    lines = [n.lineno for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"]
+    return min(lines) if lines else 0
+
+
+def render_embed(snippet: Snippet, embed: Embed, lang: str) -> Rendered:
+    """Render for a page embed; errors are re-anchored at the page's ``path:line``."""
+    try:
+        return render(snippet, lang, embed.overrides)
+    except RenderError as exc:
+        where = f" (in {exc.location})" if exc.location else ""
+        raise RenderError(f"{embed.name} [{lang}]: {exc.message}{where}", embed.location, exc.hint) from None

@@ -1,0 +1,48 @@
+"""Key-shaped secrets in templates, configs and pages are errors: docs must never carry a real key."""
+
+from __future__ import annotations
+
+import re
+
+from .model import Location, Problem
+
+ALLOW_MARKER = "snippetgen: allow-secret"
+PATTERNS = [
+    ("OpenAI-style key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}")),
+    ("Stripe-style live key", re.compile(r"\b(?:sk|rk|pk)_live_[A-Za-z0-9]{16,}")),
+    ("AWS access key id", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
+    ("Slack token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    ("bearer token", re.compile(r"Bearer\s+(?!\$|\{|<|\"|')[A-Za-z0-9._~+/-]{24,}=*")),
+    ("long hex token", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])")),
+    ("long base64 token", re.compile(r"(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]*[0-9])(?=[A-Za-z0-9+/]*[a-z])"
+                                      r"(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/])")),
+]
+
+
+def redact(text: str) -> str:
+    """Show only the start of a found secret."""
+    return text[:6] + "…" if len(text) > 6 else "…"
+
+
+def scan(text: str, path: str) -> list[Problem]:
+    """One problem per key-shaped string; a line holding ``snippetgen: allow-secret`` is skipped."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if ALLOW_MARKER in line:
+            continue
+        for label, pattern in PATTERNS:
+            match = pattern.search(line)
+            if match:
+                problems.append(
+                    Problem(
+                        Location(path, number, match.start() + 1),
+                        f"looks like a secret ({label}): {redact(match.group(0))}",
+                        "secret",
+                        hint="read keys from an environment variable in examples; if this is not a key, "
+                        f"add the comment '{ALLOW_MARKER}' on that line",
+                    )
+                )
+                break
+    return problems
