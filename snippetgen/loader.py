@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from .jsonpos import pointer_lines
-from .languages import language_ids
+from .languages import all_languages, language_ids
 from .model import Location, Problem, Snippet, Template
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -170,7 +170,8 @@ def load_snippet(directory: Path, key: str, rel) -> tuple[Snippet | None, list[P
             continue
         lang = file.stem
         if lang not in known:
-            close = difflib.get_close_matches(lang, known, n=1)
+            aliases = {alias: lg.id for lg in all_languages() for alias in (lg.label.lower(), lg.lexer, lg.id)}
+            close = [aliases[lang.lower()]] if lang.lower() in aliases else difflib.get_close_matches(lang, known, n=1)
             problems.append(
                 Problem(Location(rel(file)), f"unknown language {lang!r}", "unknown-language",
                         expected=f"one of: {', '.join(known)}", found=lang,

@@ -84,23 +84,35 @@ class Snippet:
 
     @property
     def title(self) -> str:
-        return str(self.config.get("title", self.key))
+        title = self.config.get("title")
+        return title if isinstance(title, str) and title else self.key
 
+    # The accessors below tolerate a config that failed schema validation (already reported),
+    # so one bad field does not hide the snippet's other problems.
     @property
     def docs(self) -> str | None:
-        return self.config.get("docs")
+        docs = self.config.get("docs")
+        return docs if isinstance(docs, str) else None
+
+    @property
+    def description(self) -> str | None:
+        text = self.config.get("description")
+        return text if isinstance(text, str) else None
 
     @property
     def payload(self) -> dict[str, Any]:
-        return dict(self.config.get("payload") or {})
+        payload = self.config.get("payload")
+        return {k: v for k, v in payload.items() if k != "name"} if isinstance(payload, dict) else {}
 
     @property
     def operations(self) -> list[str]:
-        return list(self.config.get("operations") or [])
+        ops = self.config.get("operations")
+        return [o for o in ops if isinstance(o, str)] if isinstance(ops, list) else []
 
     @property
     def test(self) -> dict[str, Any]:
-        return dict(self.config.get("test") or {})
+        test = self.config.get("test")
+        return dict(test) if isinstance(test, dict) else {}
 
     def line_of(self, pointer: str) -> int:
         """Best-known line of a JSON pointer in config.json (falls back to its parents, then 1)."""

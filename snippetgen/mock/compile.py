@@ -88,7 +88,7 @@ class Api:
     prefix: str
     operations: list[Operation]
     static: dict[str, dict[str, Operation]]
-    dynamic: list[tuple[re.Pattern[str], dict[str, Operation]]]
+    dynamic: list[tuple[re.Pattern[str], dict[str, Operation], dict[str, str]]]
     error: dict[str, Any]
     rate: dict[str, Any]
     accounts: dict[str, Any]
@@ -105,10 +105,10 @@ class Api:
                 hit = self.static.get(p.rstrip("/"))
                 if hit is not None:
                     return hit, {}
-            for regex, methods in self.dynamic:
+            for regex, methods, names in self.dynamic:
                 m = regex.match(p)
                 if m:
-                    return methods, m.groupdict()
+                    return methods, {names[g]: v for g, v in m.groupdict().items()}
         return None
 
     def by_id(self, op_id: str) -> Operation | None:
@@ -148,7 +148,7 @@ def compile_api(path: Path) -> Api:
     for op in ops:
         check_links(path, op, ops)
     static: dict[str, dict[str, Operation]] = {}
-    dynamic: list[tuple[int, int, re.Pattern[str], dict[str, Operation]]] = []
+    dynamic: list[tuple[int, int, re.Pattern[str], dict[str, Operation], dict[str, str]]] = []
     dyn_index: dict[str, dict[str, Operation]] = {}
     for i, op in enumerate(ops):
         if "{" not in op.path:
@@ -157,12 +157,13 @@ def compile_api(path: Path) -> Api:
             if op.path not in dyn_index:
                 dyn_index[op.path] = {}
                 literals = sum(1 for s in op.path.split("/") if s and "{" not in s)
-                dynamic.append((-literals, i, path_regex(op.path), dyn_index[op.path]))
+                names = {_group(n): n for n in re.findall(r"\{([^}]+)\}", op.path)}
+                dynamic.append((-literals, i, path_regex(op.path), dyn_index[op.path], names))
             dyn_index[op.path][op.method.upper()] = op
     dynamic.sort(key=lambda t: (t[0], t[1]))
     return Api(
         name=path.stem, path=path, base_url=base_url, prefix=prefix, operations=ops, static=static,
-        dynamic=[(r, m) for _, _, r, m in dynamic], error=xdoc.get("error") or {},
+        dynamic=[(r, m, n) for _, _, r, m, n in dynamic], error=xdoc.get("error") or {},
         rate=xdoc.get("rate-limit") or {}, accounts=xdoc.get("accounts") or {},
     )
 
@@ -191,10 +192,6 @@ def path_regex(template: str) -> re.Pattern[str]:
 def _group(name: str) -> str:
     """A regex group name for a path parameter (names like ``task-id`` are not identifiers)."""
     return "p_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in name)
-
-
-def group_name(name: str) -> str:
-    return _group(name)
 
 
 def compile_validator(schema: Any, path: Path, pointer: str) -> Any:

@@ -1,0 +1,257 @@
+"""`snippetgen check` on real files in temporary projects: every rule, with exact locations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from snippetgen.check import run_check
+
+PY_OK = 'import os\nprint({{ prompt | lit }})\n'
+JS_OK = 'console.log({{ prompt | lit }});\n'
+CURL_OK = 'curl -sS https://example.test --data {{ prompt | sh }}\n'
+
+
+def lines(problems):
+    return [p.format().splitlines()[0] for p in problems]
+
+
+def good(project, key="demo.hello", **payload):
+    return project.snippet(key, {"title": "Hello", "payload": {"prompt": "hi", **payload}},
+                           py=PY_OK, js=JS_OK, curl=CURL_OK)
+
+
+def test_clean_project_has_no_problems(project):
+    good(project)
+    project.page("index.md", '# Home\n\n<snippet data-name="demo.hello" data-prompt="other"></snippet>\n')
+    assert run_check(project.root) == []
+
+
+def test_unknown_config_key_points_at_line_and_pointer(project):
+    project.snippet("demo.hello", '{\n  "title": "x",\n  "payload": {},\n  "colour": "red"\n}\n', py=PY_OK.replace("{{ prompt | lit }}", "1"))
+    found = lines(run_check(project.root))
+    assert found == ["shared/snippets/demo/hello/config.json:4:13: unknown key 'colour' at / [config-schema]"]
+
+
+def test_invalid_json_config(project):
+    project.snippet("demo.hello", '{\n  "title": "x",\n}\n', py="print(1)\n")
+    (problem,) = run_check(project.root)
+    assert str(problem.location) == "shared/snippets/demo/hello/config.json:3:1"
+    assert problem.code == "config-json"
+
+
+def test_missing_title_and_wrong_type(project):
+    project.snippet("demo.hello", '{\n  "payload": [1, 2]\n}\n', py="print(1)\n")
+    found = lines(run_check(project.root))
+    assert "shared/snippets/demo/hello/config.json:1:1: /: 'title' is a required property [config-schema]" in found
+    assert any(line.startswith("shared/snippets/demo/hello/config.json:2:14: /payload:") for line in found)
+
+
+def test_template_syntax_error_has_template_line(project):
+    project.snippet("demo.hello", {"title": "x"}, py="print(1)\n{% if x %}\nprint(2)\n")
+    (problem,) = run_check(project.root)
+    assert str(problem.location) == "shared/snippets/demo/hello/py.jinja:3"
+    assert problem.code == "template-syntax"
+
+
+def test_undefined_variable_is_an_error_at_first_use(project):
+    project.snippet("demo.hello", {"title": "x", "payload": {"prompt": "p"}},
+                    py='print({{ prompt | lit }})\nmodel = {{ model | lit }}\n')
+    found = lines(run_check(project.root))
+    assert found == ["shared/snippets/demo/hello/py.jinja:2: undefined variable 'model': "
+                     "no default in config.json payload [undefined-variable]"]
+
+
+def test_variable_set_by_every_embed_is_fine_but_one_missing_embed_is_not(project):
+    project.snippet("demo.hello", {"title": "x"}, py='print({{ model | lit }})\n')
+    project.page("a.md", '<snippet data-name="demo.hello" data-model="m1"></snippet>\n')
+    assert run_check(project.root) == []
+    project.page("b.md", 'text\n\n<snippet data-name="demo.hello"></snippet>\n')
+    found = lines(run_check(project.root))
+    assert found == ["shared/snippets/demo/hello/py.jinja:1: undefined variable 'model': no default in config.json "
+                     "payload; not set by the embed at docs/b.md:3:1 [undefined-variable]"]
+
+
+def test_unknown_embed_suggests_a_name(project):
+    good(project)
+    project.page("guide/x.md", "# X\n\nsome text\n<snippet data-name=\"demo.helo\"></snippet>\n")
+    (problem,) = run_check(project.root)
+    assert str(problem.location) == "docs/guide/x.md:4:1"
+    assert problem.code == "unknown-snippet"
+    assert "did you mean 'demo.hello'" in problem.hint
+
+
+def test_embed_inside_a_code_block_is_not_an_embed(project):
+    good(project)
+    project.page("x.md", "```html\n<snippet data-name=\"nope.nope\"></snippet>\n```\n")
+    assert run_check(project.root) == []
+
+
+def test_unused_override_is_reported(project):
+    good(project)
+    project.page("x.md", '<snippet data-name="demo.hello" data-promt="x"></snippet>\n')
+    (problem,) = run_check(project.root)
+    assert str(problem.location) == "docs/x.md:1:1"
+    assert problem.hint == "did you mean data-prompt?"
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "line"),
+    [
+        ("py", 'import os\n\ndef main()\n    print({{ prompt | lit }})\n', 3),
+        ("js", "const a = 1;\nconsole.log('{{ prompt }}');\n", 2),
+        ("js", "import fs from 'node:fs';\n\nconst x = await fs.promises.readFile(\n", 4),
+        ("curl", 'curl -sS https://x \\\n  -d "{{ prompt }}\n', 2),
+    ],
+)
+def test_rendered_syntax_errors_point_at_the_template_line(project, lang, source, line):
+    project.snippet("demo.hello", {"title": "x", "payload": {"prompt": "it's"}}, **{lang: source})
+    (problem,) = run_check(project.root)
+    assert problem.code == "syntax-error"
+    assert problem.location.path == f"shared/snippets/demo/hello/{lang}.jinja"
+    assert problem.location.line == line or (lang == "curl" and problem.location.line in (2, 3))
+
+
+def test_syntax_error_only_with_an_embeds_override_names_the_embed(project):
+    project.snippet("demo.hello", {"title": "x", "payload": {"prompt": "fine"}}, py="x = '{{ prompt }}'\n")
+    project.page("p.md", "\n<snippet data-name=\"demo.hello\" data-prompt=\"it's\"></snippet>\n")
+    (problem,) = run_check(project.root)
+    assert str(problem.location) == "shared/snippets/demo/hello/py.jinja:1"
+    assert "as embedded at docs/p.md:2:1" in problem.message
+
+
+def test_lit_filter_keeps_quotes_and_newlines_valid_in_every_language(project):
+    nasty = "it's \"quoted\"\nsecond line $HOME `id` \\ end"
+    project.snippet("demo.hello", {"title": "x", "payload": {"prompt": nasty}},
+                    py=PY_OK, js=JS_OK, curl="printf '%s' {{ prompt | lit }}\n")
+    assert run_check(project.root) == []
+    from snippetgen.loader import load_catalog
+    from snippetgen.render import render
+
+    catalog, _ = load_catalog(project.root / "shared" / "snippets")
+    snippet = catalog.get("demo.hello")
+    out = subprocess.run([sys.executable, "-c", render(snippet, "py").code], capture_output=True, text=True)
+    assert out.stdout == nasty + "\n"
+    out = subprocess.run(["node", "-e", render(snippet, "js").code], capture_output=True, text=True)
+    assert out.stdout == nasty + "\n"
+    out = subprocess.run(["bash", "-c", render(snippet, "curl").code], capture_output=True, text=True,
+                         env={**os.environ, "HOME": "/nowhere"})
+    assert out.stdout == nasty
+
+
+@pytest.mark.parametrize("folder", ["text_to_video", "Video", "a--b", "-x"])
+def test_bad_folder_names_are_errors_with_a_hint(project, folder):
+    project.snippet(f"demo.{folder}", {"title": "x"}, py="print(1)\n")
+    (problem,) = run_check(project.root)
+    assert problem.code == "bad-name"
+    assert str(problem.location) == f"shared/snippets/demo/{folder}"
+    if "_" in folder:
+        assert problem.hint == "rename the folder to 'text-to-video'"
+
+
+def test_symlink_out_of_the_catalog_is_refused(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "evil").mkdir()
+    (outside / "evil" / "config.json").write_text('{"title": "x"}')
+    (outside / "evil" / "py.jinja").write_text("print(1)\n")
+    (project.root / "shared" / "snippets" / "demo").mkdir(parents=True)
+    (project.root / "shared" / "snippets" / "demo" / "evil").symlink_to(outside / "evil")
+    (problem,) = run_check(project.root)
+    assert problem.code == "outside-root"
+    assert str(problem.location) == "shared/snippets/demo/evil"
+
+
+def test_unknown_language_template(project):
+    project.snippet("demo.hello", {"title": "x"}, python="print(1)\n")
+    problems = run_check(project.root)
+    assert [(str(p.location), p.code) for p in problems] == [
+        ("shared/snippets/demo/hello", "missing-template"),
+        ("shared/snippets/demo/hello/python.jinja", "unknown-language"),
+    ]
+    assert problems[1].hint == "did you mean py.jinja?"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "col"),
+    [
+        ('API_KEY = "sk-proj-abcdefghijklmnopqrstuvwx12"\n', 1, 12),
+        ("print(1)\ntoken = 'AKIAABCDEFGHIJKLMNOP'\n", 2, 10),
+        ("print(1)\n\nh = '0123456789abcdef0123456789abcdef'\n", 3, 6),
+    ],
+)
+def test_secrets_in_templates_are_errors(project, text, line, col):
+    project.snippet("demo.hello", {"title": "x"}, py=text)
+    (problem,) = run_check(project.root)
+    assert (problem.code, str(problem.location)) == ("secret", f"shared/snippets/demo/hello/py.jinja:{line}:{col}")
+    assert "abcdefghijklmnop" not in problem.format()  # the secret itself is never echoed
+
+
+def test_secret_in_a_page_and_in_a_config(project):
+    project.snippet("demo.hello", {"title": "x", "payload": {"apiKey": "sk-abcdefghijklmnopqrstuvwxyz"}},
+                    py="print(1)\n")
+    project.page("x.md", "# X\n\nghp_abcdefghijklmnopqrstuvwxyz0123456789\n")
+    found = sorted(str(p.location) for p in run_check(project.root))
+    assert found == ["docs/x.md:3:1", "shared/snippets/demo/hello/config.json:4:16"]
+
+
+def test_reserved_variable_name(project):
+    project.snippet("demo.hello", {"title": "x", "payload": {"name": "a"}}, py="print(1)\n")
+    (problem,) = run_check(project.root)
+    assert problem.code == "config-schema"
+    assert str(problem.location).startswith("shared/snippets/demo/hello/config.json:")
+
+
+def test_every_problem_in_one_run(project):
+    project.snippet("demo.a", '{"title": 1}', py="print(1)\n")
+    project.snippet("demo.b", {"title": "b"}, py="print({{ nope }})\n")
+    project.snippet("demo.c", {"title": "c"}, js="console.log('it's');\n")
+    project.page("x.md", '<snippet data-name="demo.zzz"></snippet>\n')
+    codes = sorted(p.code for p in run_check(project.root))
+    assert codes == ["config-schema", "syntax-error", "undefined-variable", "unknown-snippet"]
+
+
+def test_cli_exit_codes_and_formats(project):
+    good(project)
+    cli = [sys.executable, "-m", "snippetgen.cli"]
+    ok = subprocess.run([*cli, "check", "--root", str(project.root)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    project.page("x.md", "\n<snippet data-name=\"demo.zzz\"></snippet>\n")
+    bad = subprocess.run([*cli, "check", "--root", str(project.root), "--format", "json"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+    data = json.loads(bad.stdout)
+    assert data["problems"][0]["path"] == "docs/x.md" and data["problems"][0]["line"] == 2
+    gh = subprocess.run([*cli, "check", "--root", str(project.root), "--format", "github"],
+                        capture_output=True, text=True)
+    assert gh.stdout.startswith("::error file=docs/x.md,line=2,col=1,title=snippetgen unknown-snippet::")
+    usage = subprocess.run([*cli, "check", "--format", "xml"], capture_output=True, text=True)
+    assert usage.returncode == 2
+    missing = subprocess.run([*cli, "check", "--root", str(project.root / "nope")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_render_command(project):
+    good(project, model="m")
+    cli = [sys.executable, "-m", "snippetgen.cli"]
+    out = subprocess.run([*cli, "render", "demo.hello", "--lang", "js", "--set", "prompt=a'b", "--root",
+                          str(project.root)], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert out.stdout == 'console.log("a\'b");\n'
+    out = subprocess.run([*cli, "render", "demo.hellp", "--root", str(project.root)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "unknown snippet 'demo.hellp'" in out.stderr and "did you mean demo.hello?" in out.stderr
+    out = subprocess.run([*cli, "render", "demo.hello", "--lang", "rb", "--root", str(project.root)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "known languages: py, js, curl" in out.stderr
+
+
+def test_core_imports_no_host():
+    code = ("import sys, snippetgen.check, snippetgen.render, snippetgen.loader, snippetgen.pages; "
+            "print(sorted(m for m in ('click', 'mkdocs', 'pytest') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "[]", out.stderr
