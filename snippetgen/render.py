@@ -135,15 +135,20 @@ def variables_for(snippet: Snippet, overrides: dict[str, Any] | None = None) -> 
     return values
 
 
-@functools.lru_cache(maxsize=4096)
-def _compile(source: str, filename: str) -> jinja2.Template:
-    env = environment()
-    return env.from_string(env.parse(source, filename=filename), template_class=jinja2.Template)
+@functools.lru_cache(maxsize=65536)
+def _parse(source: str) -> nodes.Template:
+    return environment().parse(source)
 
 
-def compile_template(source: str, filename: str) -> jinja2.Template:
-    """Compile (cached by source); raises ``jinja2.TemplateSyntaxError`` with ``lineno``."""
-    return _compile(source, filename)
+@functools.lru_cache(maxsize=65536)
+def _compile(source: str) -> jinja2.Template:
+    return environment().from_string(_parse(source))
+
+
+def compile_template(source: str, filename: str = "<template>") -> jinja2.Template:
+    """Compile (parsed and compiled once per distinct source); raises ``TemplateSyntaxError``."""
+    del filename  # locations are added by the caller, which knows the template's path
+    return _compile(source)
 
 
 def render(snippet: Snippet, lang: str, overrides: dict[str, Any] | None = None) -> Rendered:
@@ -195,14 +200,18 @@ def kebab_case(name: str) -> str:
 
 def template_variables(source: str) -> set[str]:
     """Variables a template reads from its context (``jinja2.meta``), minus the internal ones."""
-    ast = environment().parse(source)
-    return set(meta.find_undeclared_variables(ast)) - {LANG_VAR}
+    return set(_variables(source))
+
+
+@functools.lru_cache(maxsize=65536)
+def _variables(source: str) -> frozenset[str]:
+    return frozenset(meta.find_undeclared_variables(_parse(source)) - {LANG_VAR})
 
 
 def first_use(source: str, name: str) -> int:
     """Line of the first place a template reads ``name`` (0 if it never does)."""
     try:
-        ast = environment().parse(source)
+        ast = _parse(source)
     except jinja2.TemplateSyntaxError:
         return 0
     lines = [n.lineno for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"]

@@ -92,6 +92,12 @@ class State:
         reset = max(0.0, w.start + window - now)
         return w.count <= limit, max(0, limit - w.count), reset
 
+    def reset(self) -> None:
+        """Forget jobs, balances and rate-limit windows (the log stays)."""
+        self.jobs.clear()
+        self.balances.clear()
+        self.windows.clear()
+
     # request log ------------------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> None:
         with self.lock:

@@ -31,7 +31,12 @@ DOCUMENT = {
             "type": "object",
             "additionalProperties": False,
             "required": ["balance"],
-            "properties": {"balance": {"type": "number", "minimum": 0}},
+            "properties": {
+                "balance": {"type": "number", "minimum": 0},
+                "cost": {"type": "number", "minimum": 0},
+                "report": _POINTER,
+                "status": _STATUS,
+            },
         },
         "rate-limit": {
             "type": "object",

@@ -1,0 +1,21 @@
+"""Knobs of a running mock (the CLI's options and the pytest runner's overrides)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class MockSettings:
+    polls_per_phase: int = 1
+    """Polls a job answers in each phase of its ``job-poll`` before it moves to the next."""
+    phase_seconds: float | None = None
+    """When set, phases advance by time since the job was created instead of by polls."""
+    stream_interval: float = 0.05
+    """Seconds between two events of an SSE stream (0: send them all at once)."""
+    rate_limit: int | None = None
+    """Requests per window and key for EVERY API, overriding the specs' ``x-mock.rate-limit``."""
+    rate_window: float | None = None
+    """Window in seconds; defaults to the spec's window, or 1 s when ``rate_limit`` is overridden."""
+    max_body: int = 20 * 1024 * 1024
+    """Largest request body accepted (413 above it, checked before the body is parsed)."""
