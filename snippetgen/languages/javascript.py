@@ -61,9 +61,13 @@ def check_many(sources: Sequence[str]) -> list[SyntaxIssue | None]:
 
 
 def _is_module(source: str) -> bool:
-    return bool(re.search(r"^\s*(import\s[^(]|import\{|export\s)", source, re.M)) or bool(
-        re.search(r"^\s*await\s", source, re.M)
-    )
+    """ES module unless the code is CommonJS: ``require``, ``module.exports`` or ``__dirname``.
+
+    Plain fetch code runs the same either way, and as a module it may use top-level ``await``.
+    """
+    if re.search(r"^\s*(import\s[^(]|import\{|export\s)", source, re.M):
+        return True
+    return not re.search(r"\brequire\(|\bmodule\.exports\b|\b__dirname\b|\b__filename\b", source)
 
 
 def command(path: str) -> list[str]:

@@ -1,0 +1,103 @@
+"""What the example runner runs: one Example per usage x language.
+
+A usage is a page embed (with its overrides), a snippet's defaults when no page embeds it, or a
+hand-written fenced code block in a page that calls one of the APIs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..check import Workspace
+from ..model import Location, Snippet
+from ..pages import find_code_blocks
+
+SKIP_MARKER = "<!-- snippetgen: skip -->"
+"""Put this HTML comment on the line just above a fenced block to keep it from being run."""
+FENCE_LANGS = {"python": "py", "py": "py", "javascript": "js", "js": "js", "node": "js", "mjs": "js",
+               "bash": "curl", "shell": "curl", "sh": "curl", "curl": "curl", "console": "curl"}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One thing to execute: a snippet usage in one language, or a hand-written block."""
+
+    usage: str
+    """Location-like id of the usage, e.g. ``docs/video/kling.md:42::kling.text-to-video``."""
+    lang: str
+    location: Location
+    """Where a docs author goes to fix it (the page line, or the snippet's config.json)."""
+    snippet: Snippet | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    code: str | None = None
+    """Source of a hand-written block (``None`` for snippets, which are rendered)."""
+
+    @property
+    def id(self) -> str:
+        return f"{self.usage}::{self.lang}"
+
+    @property
+    def page(self) -> str:
+        return self.location.path
+
+
+def api_origins(ws: Workspace) -> dict[str, str]:
+    """API name -> origin (scheme://host[:port]) of its spec's server URL."""
+    if ws.specs is None:
+        return {}
+    origins = {}
+    for name, api in ws.specs.apis.items():
+        parts = urlsplit(api.base_url)
+        if parts.scheme and parts.netloc:
+            origins[name] = f"{parts.scheme}://{parts.netloc}"
+    return origins
+
+
+def collect_examples(ws: Workspace) -> list[Example]:
+    """Every example of the project, in a stable order (pages first, then unembedded snippets)."""
+    examples: list[Example] = []
+    embedded: set[str] = set()
+    for embed in ws.embeds:
+        snippet = ws.catalog.get(embed.name)
+        if snippet is None:
+            continue
+        embedded.add(snippet.key)
+        usage = f"{embed.location.path}:{embed.location.line}::{snippet.key}"
+        for lang in snippet.templates:
+            examples.append(Example(usage, lang, embed.location, snippet, dict(embed.overrides)))
+    for key in sorted(ws.catalog.snippets):
+        if key in embedded:
+            continue
+        snippet = ws.catalog.snippets[key]
+        loc = Location(str(snippet.config_path), 1)
+        for lang in snippet.templates:
+            examples.append(Example(f"{snippet.config_path}::{key}", lang, loc, snippet))
+    origins = tuple(api_origins(ws).values())
+    for page, text in sorted(ws.page_texts.items()):
+        lines = text.splitlines()
+        for block in find_code_blocks(text, page):
+            lang = FENCE_LANGS.get(block.info.split()[0].lower() if block.info else "")
+            if lang is None or not origins or not any(o in block.code for o in origins):
+                continue
+            above = lines[block.location.line - 2].strip() if block.location.line >= 2 else ""
+            if above == SKIP_MARKER:
+                continue
+            examples.append(Example(f"{page}:{block.location.line}::block", lang, block.location, code=block.code))
+    return examples
+
+
+def usage_groups(examples: list[Example]) -> dict[str, list[Example]]:
+    groups: dict[str, list[Example]] = {}
+    for example in examples:
+        groups.setdefault(example.usage, []).append(example)
+    return groups
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def slug(text: str) -> str:
+    return _SAFE.sub("-", text).strip("-")[:80]

@@ -1,0 +1,87 @@
+"""Running one example in isolation: its own temp dir, a clean environment, a timeout that kills
+the whole process group, and the egress guard."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TZ")
+"""The only variables of the caller's environment an example sees (never any *_API_KEY)."""
+
+
+@dataclass
+class Process:
+    """What a finished example process left behind."""
+
+    returncode: int | None
+    """``None`` when it was killed for running past its timeout."""
+    stdout: str
+    stderr: str
+    seconds: float
+    timed_out: bool
+
+
+def example_env(workdir: Path, allow: list[str], proxy_url: str, extra: dict[str, str]) -> dict[str, str]:
+    """A minimal environment: PATH and locale, a private HOME, the guards, and ``extra``."""
+    env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
+    env.setdefault("LANG", "C.UTF-8")
+    report = workdir.parent / f"{workdir.name}.egress"
+    env.update({
+        "HOME": str(workdir),
+        "TMPDIR": str(workdir),
+        "PYTHONPATH": str(RUNTIME / "pyguard"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "NODE_OPTIONS": f"--require {RUNTIME / 'guard.cjs'}",
+        "NODE_NO_WARNINGS": "1",
+        "SNIPPETGEN_ALLOW": ",".join(allow),
+        "SNIPPETGEN_EGRESS_REPORT": str(report),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    })
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        env[name] = proxy_url
+    env.update(extra)
+    return env
+
+
+def egress_hits(workdir: Path) -> list[str]:
+    report = workdir.parent / f"{workdir.name}.egress"
+    if not report.exists():
+        return []
+    return [line for line in report.read_text().splitlines() if line]
+
+
+def run_process(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> Process:
+    """Run in a new session; on timeout (and after exit) kill the whole process group."""
+    # Output goes to files, not pipes: a grandchild holding a pipe open must not stall the wait.
+    out_path, err_path = cwd.parent / f"{cwd.name}.stdout", cwd.parent / f"{cwd.name}.stderr"
+    start = time.perf_counter()
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True)
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc.pid)
+            proc.wait()
+        finally:
+            _kill_group(proc.pid)  # grandchildren left running by a finished example die too
+    return Process(None if timed_out else proc.returncode, out_path.read_text("utf-8", "replace"),
+                   err_path.read_text("utf-8", "replace"), time.perf_counter() - start, timed_out)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -1,0 +1,316 @@
+"""Checks of one loaded OpenAPI document beyond parsing: the OpenAPI schema, house rules,
+examples against their schemas, and the ``x-mock`` vocabulary of docs/reference/mock-extensions.md.
+
+Every finding is a :class:`~snippetgen.model.Problem` at the line of the offending node.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Iterator
+
+import jsonschema
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .model import Problem
+from .spec import deref, escape, pointer_get
+
+if TYPE_CHECKING:
+    from .spec import Api
+
+# The x-mock vocabulary (docs/reference/mock-extensions.md). A dict lists the keys allowed
+# below a key, None allows any value, a one-item list means "a list of such mappings".
+ANY = None
+DOCUMENT_VOCABULARY: dict[str, Any] = {
+    "error": {"body": ANY},
+    "accounts": {"balance": ANY},
+    "rate-limit": {"limit": ANY, "window": ANY, "status": ANY,
+                   "headers": {"limit": ANY, "remaining": ANY, "reset": ANY}},
+}
+OPERATION_VOCABULARY: dict[str, Any] = {
+    "job-create": {"id": ANY},
+    "job-poll": {"of": ANY, "id": ANY, "phases": [{"status": ANY, "example": ANY}]},
+    "stream": {"by": ANY, "sequences": ANY},
+    "cost": {"by": ANY, "values": ANY, "status": ANY},
+}
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def validate_document(api: Api) -> list[Problem]:
+    """openapi-spec-validator findings, one per error, at the line of the offending node."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    version = str(api.document.get("openapi", ""))
+    if version.startswith("3.1"):
+        validator_class = OpenAPIV31SpecValidator
+    elif version.startswith("3.0"):
+        validator_class = OpenAPIV30SpecValidator
+    else:
+        found = f"openapi: {version}" if version else "no 'openapi' field"
+        return [Problem(api.location("/openapi"), "not an OpenAPI 3.0 or 3.1 document", "spec-invalid",
+                        expected="openapi: 3.1.0 (or 3.0.x)", found=found)]
+    problems = []
+    try:
+        for error in validator_class(api.document).iter_errors():
+            if "is not unique" in error.message and error.message.startswith("Operation ID"):
+                continue  # lint_operations reports it at the operation's line
+            problems.append(_validation_problem(api, error))
+    except Exception as exc:  # the validator gave up half-way; report (unless already explained), never crash
+        if not problems:
+            problems.append(Problem(api.location(""), f"the OpenAPI validator stopped: "
+                                                      f"{type(exc).__name__}: {_short(str(exc))}", "spec-invalid"))
+    return problems
+
+
+def _validation_problem(api: Api, error: Any) -> Problem:
+    path = [escape(str(p)) for p in getattr(error, "absolute_path", None) or []]
+    detail = error
+    if getattr(error, "context", None):
+        detail = best_match(error.context) or error
+        path += [escape(str(p)) for p in detail.relative_path]
+    pointer = "".join(f"/{p}" for p in path)
+    pointer = _anchor(api, pointer, error.instance)
+    try:
+        instance = pointer_get(api.document, pointer)
+    except KeyError:
+        instance = detail.instance
+    return Problem(api.location(pointer), f"invalid OpenAPI at {pointer or '/'}: {_describe(detail, instance)}",
+                   "spec-invalid")
+
+
+def _anchor(api: Api, pointer: str, instance: Any) -> str:
+    """The absolute pointer of a node the validator located only relative to a sub-schema."""
+    if not pointer or pointer in api.lines:
+        return pointer
+    for candidate in api.lines:
+        if candidate.endswith(pointer):
+            try:
+                if pointer_get(api.document, candidate) == instance:
+                    return candidate
+            except KeyError:
+                continue
+    return pointer
+
+
+def _describe(error: Any, instance: Any) -> str:
+    """The validator's sentence without the instance dump it may carry."""
+    message = str(error.message).split("\n\n")[0]
+    if error.validator == "type" and isinstance(instance, (dict, list)):
+        found = "a mapping" if isinstance(instance, dict) else "a list"
+        return f"expected {error.validator_value}, found {found}"
+    dumped = re.match(r"^\s*[\[{].*?[\]}] (is (?:not |too ).*)$", message, re.S)
+    if dumped and isinstance(instance, (dict, list)):
+        return _short(f"this {'mapping' if isinstance(instance, dict) else 'list'} {dumped.group(1)}")
+    return _short(message)
+
+
+def _short(message: str, limit: int = 160) -> str:
+    message = " ".join(message.split("\n\n")[0].split())
+    for cut in (" for validator with schema", " Failed validating"):
+        message = message.split(cut)[0]
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def lint(api: Api) -> list[Problem]:
+    problems: list[Problem] = []
+    for check in (lint_operations, lint_examples, lint_extensions):
+        try:
+            problems += check(api)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:  # malformed spec, already reported
+            problems.append(Problem(api.location(""), f"{check.__name__} stopped on a malformed spec: "
+                                                      f"{_short(str(exc))}", "spec-lint"))
+    return problems
+
+
+def lint_operations(api: Api) -> list[Problem]:
+    problems = []
+    seen: dict[str, Any] = {}
+    for op in api.operations:
+        if op.operation_id in seen:
+            first = seen[op.operation_id]
+            problems.append(Problem(op.location, f"duplicate operationId '{op.operation_id}' "
+                                                 f"(also {first.method} {first.path} at line {first.location.line})",
+                                    "spec-lint", hint="operationIds must be unique within a spec"))
+        else:
+            seen[op.operation_id] = op
+        codes = [str(code).upper() for code in (op.raw.get("responses") or {})]
+        if not any(code.startswith("2") for code in codes):
+            problems.append(Problem(op.location, f"{op.method} {op.path} declares no 2xx response", "spec-lint"))
+        if not any(code[:1] in ("4", "5") or code == "DEFAULT" for code in codes):
+            problems.append(Problem(op.location, f"{op.method} {op.path} declares no 4xx/5xx response",
+                                    "spec-lint", hint="document the errors the API answers"))
+        if op.secured and "401" not in codes:
+            problems.append(Problem(op.location, f"{op.method} {op.path} is secured but declares no 401 response",
+                                    "spec-lint"))
+    return problems
+
+
+# --- examples ------------------------------------------------------------------------------
+
+def _holders(node: Any, pointer: str = "") -> Iterator[tuple[str, dict]]:
+    """Media type, parameter and header objects: dicts with a ``schema`` and examples."""
+    if isinstance(node, dict):
+        if "schema" in node and ("example" in node or "examples" in node):
+            yield pointer, node
+        for key, value in node.items():
+            if key not in ("schema", "example", "examples", "x-mock"):
+                yield from _holders(value, f"{pointer}/{escape(key)}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _holders(value, f"{pointer}/{i}")
+
+
+def lint_examples(api: Api) -> list[Problem]:
+    doc = api.document
+    base = "urn:snippetgen:spec"
+    registry = Registry().with_resource(base, Resource.from_contents(doc, default_specification=DRAFT202012))
+    problems = []
+    for pointer, holder in _holders(doc):
+        schema = holder["schema"]
+        if not isinstance(schema, dict):
+            continue
+        # validate through the document so local "#/components/..." refs resolve
+        validator = jsonschema.Draft202012Validator({"$ref": f"{base}#{pointer}/schema"}, registry=registry)
+        examples: list[tuple[str, Any]] = []
+        if "example" in holder:
+            examples.append((f"{pointer}/example", holder["example"]))
+        for name, entry in (holder.get("examples") or {}).items() if isinstance(holder.get("examples"), dict) else ():
+            entry = deref(entry, doc)
+            if isinstance(entry, dict) and "value" in entry:
+                examples.append((f"{pointer}/examples/{escape(name)}/value", entry["value"]))
+        for where, value in examples:
+            try:
+                error = best_match(validator.iter_errors(value))
+            except Exception as exc:  # an unresolvable schema; the $ref check reports the cause
+                problems.append(Problem(api.location(where), f"cannot check example: {_short(str(exc))}",
+                                        "spec-example"))
+                continue
+            if error is not None:
+                at = "/".join(escape(str(p)) for p in error.absolute_path)
+                problems.append(Problem(api.location(f"{where}/{at}" if at else where),
+                                        f"example does not match its schema{' at /' + at if at else ''}: "
+                                        f"{_short(error.message)}", "spec-example"))
+    return problems
+
+
+# --- x-mock ----------------------------------------------------------------------------------
+
+def _vocabulary(api: Api, value: Any, allowed: Any, pointer: str) -> list[Problem]:
+    if allowed is ANY:
+        return []
+    if isinstance(allowed, list):
+        if not isinstance(value, list):
+            return [Problem(api.location(pointer), f"x-mock: {pointer.rsplit('/', 1)[-1]} must be a list",
+                            "spec-extension")]
+        return [p for i, item in enumerate(value) for p in _vocabulary(api, item, allowed[0], f"{pointer}/{i}")]
+    if not isinstance(value, dict):
+        return [Problem(api.location(pointer), f"x-mock: {pointer.rsplit('/', 1)[-1]} must be a mapping",
+                        "spec-extension")]
+    problems = []
+    for key, sub in value.items():
+        if key not in allowed:
+            problems.append(Problem(api.location(f"{pointer}/{escape(key)}"), f"unknown x-mock key '{key}'",
+                                    "spec-extension", expected=", ".join(allowed), found=key,
+                                    hint="see docs/reference/mock-extensions.md"))
+        else:
+            problems += _vocabulary(api, sub, allowed[key], f"{pointer}/{escape(key)}")
+    return problems
+
+
+def lint_extensions(api: Api) -> list[Problem]:
+    doc = api.document
+    problems = []
+    allowed_places = {"/x-mock"}
+    if "x-mock" in doc:
+        problems += _vocabulary(api, doc["x-mock"], DOCUMENT_VOCABULARY, "/x-mock")
+    by_id = {op.operation_id: op for op in api.operations}
+    for op in api.operations:
+        base = f"/paths/{escape(op.path)}/{op.method.lower()}/x-mock"
+        allowed_places.add(base)
+        mock = op.raw.get("x-mock")
+        if mock is None:
+            continue
+        problems += _vocabulary(api, mock, OPERATION_VOCABULARY, base)
+        if isinstance(mock, dict):
+            problems += _check_operation_mock(api, op, mock, base, by_id)
+    for pointer in _find_key(doc, "x-mock"):
+        if pointer not in allowed_places:
+            problems.append(Problem(api.location(pointer), "x-mock is only read at the document root and on "
+                                                           "operations", "spec-extension"))
+    return problems
+
+
+def _find_key(node: Any, key: str, pointer: str = "") -> Iterator[str]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            child = f"{pointer}/{escape(k)}"
+            if k == key:
+                yield child
+            else:
+                yield from _find_key(v, key, child)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _find_key(v, key, f"{pointer}/{i}")
+
+
+def _check_operation_mock(api: Api, op: Any, mock: dict, base: str, by_id: dict) -> list[Problem]:
+    problems = []
+
+    def add(where: str, message: str, **extra: Any) -> None:
+        problems.append(Problem(api.location(f"{base}/{where}"), message, "spec-extension", **extra))
+
+    fields = op.request_fields()
+    create = mock.get("job-create")
+    if isinstance(create, dict) and not str(create.get("id", "")).startswith("/"):
+        add("job-create/id", "x-mock job-create.id must be a JSON pointer into the success body, e.g. /id")
+    poll = mock.get("job-poll")
+    if isinstance(poll, dict):
+        for i, name in enumerate(poll.get("of") or []):
+            if name not in by_id:
+                add(f"job-poll/of/{i}", f"x-mock job-poll.of names unknown operation '{name}'",
+                    expected=", ".join(sorted(by_id)), found=str(name))
+        where, _, param = str(poll.get("id", "")).partition(":")
+        params = {(p.get("in"), p.get("name")) for p in op.raw.get("parameters") or [] if isinstance(p, dict)}
+        if where not in ("query", "path") or (where, param) not in params:
+            add("job-poll/id", f"x-mock job-poll.id '{poll.get('id')}' does not name a query or path "
+                               "parameter of this operation", expected="query:<name> or path:<name>")
+        responses = op.raw.get("responses") or {}
+        for i, phase in enumerate(poll.get("phases") or []):
+            if not isinstance(phase, dict):
+                continue
+            status = str(phase.get("status"))
+            names = [n for media in ((responses.get(status) or {}).get("content") or {}).values()
+                     for n in (media.get("examples") or {})]
+            if status not in responses:
+                add(f"job-poll/phases/{i}/status", f"x-mock phase status {status} is not a response of this operation")
+            elif phase.get("example") not in names:
+                add(f"job-poll/phases/{i}/example", f"x-mock phase example '{phase.get('example')}' is not an "
+                                                    f"example of the {status} response",
+                    expected=", ".join(names) or "named examples under the response's content", found=str(phase.get("example")))
+    for key in ("stream", "cost"):
+        section = mock.get(key)
+        if not isinstance(section, dict) or "by" not in section:
+            continue
+        field = section["by"]
+        if field not in fields:
+            add(f"{key}/by", f"x-mock {key}.by names '{field}', which is not a request field",
+                expected=", ".join(fields), found=str(field))
+            continue
+        enum = fields[field].get("enum")
+        mapping = section.get("sequences" if key == "stream" else "values") or {}
+        for name in mapping if enum and isinstance(mapping, dict) else ():
+            if name not in enum:
+                add(f"{key}/{'sequences' if key == 'stream' else 'values'}/{escape(name)}",
+                    f"x-mock {key} entry '{name}' is not an allowed value of '{field}'",
+                    expected=", ".join(map(str, enum)), found=str(name))
+    return problems
+
+
+def pointer_exists(document: Any, pointer: str) -> bool:
+    try:
+        pointer_get(document, pointer)
+        return True
+    except KeyError:
+        return False
