@@ -163,4 +163,5 @@ class ExampleItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, (self.example.location.line or 1) - 1, self.example.id
+        # The domain must not contain dots: pytest turns them into "::" when it prints the id.
+        return self.path, (self.example.location.line or 1) - 1, self.example.lang

@@ -274,7 +274,7 @@ def snippet_markdown(snippet: Snippet, embed: Embed, page_path: str, pages: Coll
         language = get_language(lang)
         code = render_embed(snippet, embed, lang).code
         marker = "===!" if index == 0 else "==="
-        parts.append(f'{marker} "{language.label}"\n\n' + indent(code_fence(code, language.lexer), "    "))
+        parts.append(f'{marker} "{language.label}"\n\n' + indent(code_fence(code, language.lexer).rstrip("\n"), "    "))
     return "\n\n".join(parts) + "\n"
 
 

@@ -12,7 +12,7 @@ import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import yaml
@@ -239,20 +239,6 @@ class SpecSet:
 
 # --- $ref handling ---------------------------------------------------------------------------
 
-def iter_refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
-    """Every ``$ref`` in a document as ``(pointer of the $ref key, target)``."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            child = f"{pointer}/{escape(key)}"
-            if key == "$ref" and isinstance(value, str):
-                yield child, value
-            else:
-                yield from iter_refs(value, child)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from iter_refs(value, f"{pointer}/{i}")
-
-
 def deref(node: Any, document: dict, _stack: tuple[str, ...] = ()) -> Any:
     """A copy of ``node`` with local ``$ref``s replaced by their targets.
 
@@ -277,39 +263,6 @@ def deref(node: Any, document: dict, _stack: tuple[str, ...] = ()) -> Any:
             return {**resolved, **siblings}
         return resolved
     return {k: deref(v, document, _stack) for k, v in node.items()}
-
-
-def check_refs(api: Api) -> list[Problem]:
-    """One problem per remote or broken ``$ref``, located at the ``$ref`` line."""
-    problems = []
-    for pointer, target in iter_refs(api.document):
-        loc = api.location(pointer)
-        if not target.startswith("#"):
-            problems.append(Problem(loc, f"$ref '{target}' points outside this file; only local "
-                                         "references ('#/components/...') are allowed", "spec-ref",
-                                    hint="copy the definition into components/ of this file"))
-            continue
-        try:
-            pointer_get(api.document, target)
-        except KeyError as exc:
-            parent = target.rsplit("/", 1)[0] or "#"
-            problems.append(Problem(loc, f"$ref '{target}' does not resolve: no '{unescape(str(exc.args[0]))}'"
-                                         f" under '{parent}'", "spec-ref",
-                                    hint=_ref_hint(api.document, target)))
-    return problems
-
-
-def _ref_hint(document: dict, target: str) -> str | None:
-    parent, _, name = target.rpartition("/")
-    try:
-        siblings = pointer_get(document, parent)
-    except KeyError:
-        return None
-    if isinstance(siblings, dict):
-        close = difflib.get_close_matches(unescape(name), list(siblings), n=1)
-        if close:
-            return f"did you mean '{parent}/{escape(close[0])}'?"
-    return None
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -349,7 +302,7 @@ def load_api(path: Path, display_root: Path | None = None) -> tuple[Api | None, 
     servers = document.get("servers") or [{}]
     base_url = str(servers[0].get("url", "")) if isinstance(servers[0], dict) else ""
     api = Api(path.stem, path, document, base_url, lines=lines, display=display)
-    problems = check_refs(api)
+    problems = spec_lint.check_refs(api)
     if not problems:  # the validator would follow remote refs or drown in broken ones
         problems += spec_lint.validate_document(api)
     api.operations, op_problems = build_operations(api)

@@ -6,6 +6,7 @@ Every finding is a :class:`~snippetgen.model.Problem` at the line of the offendi
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -15,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from .model import Problem
-from .spec import deref, escape, pointer_get
+from .spec import deref, escape, pointer_get, unescape
 
 if TYPE_CHECKING:
     from .spec import Api
@@ -35,7 +36,55 @@ OPERATION_VOCABULARY: dict[str, Any] = {
     "stream": {"by": ANY, "sequences": ANY},
     "cost": {"by": ANY, "values": ANY, "status": ANY},
 }
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+# --- $ref ------------------------------------------------------------------------------------
+
+def iter_refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``$ref`` in a document as ``(pointer of the $ref key, target)``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            child = f"{pointer}/{escape(key)}"
+            if key == "$ref" and isinstance(value, str):
+                yield child, value
+            else:
+                yield from iter_refs(value, child)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from iter_refs(value, f"{pointer}/{i}")
+
+
+def check_refs(api: Api) -> list[Problem]:
+    """One problem per remote or broken ``$ref``, located at the ``$ref`` line."""
+    problems = []
+    for pointer, target in iter_refs(api.document):
+        loc = api.location(pointer)
+        if not target.startswith("#"):
+            problems.append(Problem(loc, f"$ref '{target}' points outside this file; only local "
+                                         "references ('#/components/...') are allowed", "spec-ref",
+                                    hint="copy the definition into components/ of this file"))
+            continue
+        try:
+            pointer_get(api.document, target)
+        except KeyError as exc:
+            parent = target.rsplit("/", 1)[0] or "#"
+            problems.append(Problem(loc, f"$ref '{target}' does not resolve: no '{unescape(str(exc.args[0]))}'"
+                                         f" under '{parent}'", "spec-ref",
+                                    hint=_ref_hint(api.document, target)))
+    return problems
+
+
+def _ref_hint(document: dict, target: str) -> str | None:
+    parent, _, name = target.rpartition("/")
+    try:
+        siblings = pointer_get(document, parent)
+    except KeyError:
+        return None
+    if isinstance(siblings, dict):
+        close = difflib.get_close_matches(unescape(name), list(siblings), n=1)
+        if close:
+            return f"did you mean '{parent}/{escape(close[0])}'?"
+    return None
 
 
 def validate_document(api: Api) -> list[Problem]:
@@ -307,10 +356,3 @@ def _check_operation_mock(api: Api, op: Any, mock: dict, base: str, by_id: dict)
                     expected=", ".join(map(str, enum)), found=str(name))
     return problems
 
-
-def pointer_exists(document: Any, pointer: str) -> bool:
-    try:
-        pointer_get(document, pointer)
-        return True
-    except KeyError:
-        return False

@@ -196,7 +196,7 @@ def _group(name: str) -> str:
 
 def compile_validator(schema: Any, path: Path, pointer: str) -> Any:
     try:
-        return jsonschema_rs.validator_for(schema)
+        return jsonschema_rs.validator_for(schema, validate_formats=True)
     except Exception as exc:  # noqa: BLE001 - any schema error becomes a located SpecError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SpecError(f"invalid schema: {first}", location(path, pointer)) from None

@@ -57,7 +57,7 @@ class Runner:
         self.base = Path(tempfile.mkdtemp(prefix="snippetgen-run-"))
         self.guard = EgressGuard().start()
         self.origins = api_origins(ws)
-        self.allow = [urlsplit(o).netloc for o in mock.origins.values()]
+        self.allow = [urlsplit(o).netloc for o in mock.origins.values()] + [f"127.0.0.1:{self.guard.port}"]
         self.key = mock.keys[0] if getattr(mock, "keys", None) else _default_key()
 
     def close(self) -> None:

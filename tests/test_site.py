@@ -1,0 +1,347 @@
+"""Site rendering: page expansion, the operation reference, the MkDocs plugin and the Markdown extension."""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import markdown as python_markdown
+import pytest
+
+from snippetgen.errors import RenderError
+from snippetgen.model import Embed, Location
+from snippetgen.project import Project
+from snippetgen.site import Site, code_fence, docs_href, secret_values, transform_page
+
+REPO = Path(__file__).resolve().parent.parent
+PY = 'import os\nprint({{ prompt | lit }}, {{ count | lit }})\n'
+JS = 'console.log({{ prompt | lit }}, {{ count | lit }});\n'
+CURL = "curl -sS https://example.test --data {{ prompt | sh }}\n"
+TICKS_PY = 'doc = """\n```python\nx = 1\n```\n````\n"""\nprint(doc)\n'
+
+SPEC = """\
+openapi: 3.1.0
+info: {title: Demo, version: "1"}
+servers: [{url: "https://api.example.test"}]
+security: [{bearerAuth: []}]
+paths:
+  /v1/images:
+    post:
+      operationId: generateImage
+      summary: Generate an <b>image</b>
+      description: 'Makes a picture. <script>alert(1)</script> <img src=x onerror="alert(2)"> [x](javascript:alert(3))'
+      parameters:
+        - {name: X-Trace, in: header, schema: {type: string}, description: Trace id.}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [prompt]
+              properties:
+                prompt: {type: string, maxLength: 2048, description: "What to draw <iframe src=evil>"}
+                size: {type: string, enum: ["512x512", "1024x1024"], default: "1024x1024"}
+                n: {type: integer, minimum: 1, maximum: 4, default: 1}
+                style: {allOf: [{$ref: '#/components/schemas/Style'}], default: vivid}
+            example: {prompt: "a cat", n: 1}
+      responses:
+        "200":
+          description: The image is ready.
+          content:
+            application/json:
+              schema: {type: object, properties: {url: {type: string, format: uri}}}
+              example: {url: "https://cdn.example.test/cat.png", note: "</code><script>alert(4)</script>"}
+        "401":
+          description: Missing key.
+components:
+  schemas:
+    Style: {type: string, enum: [vivid, natural], description: Look of the image.}
+  securitySchemes:
+    bearerAuth: {type: http, scheme: bearer}
+"""
+
+
+def make_site(project, *, docs: str | None = "guide/details.md#usage", pages: tuple[str, ...] = ()) -> Site:
+    config = {"title": "Say hello", "description": "Prints a `greeting`.", "payload": {"prompt": "hi", "count": 2}}
+    if docs:
+        config["docs"] = docs
+    project.snippet("demo.hello", config, py=PY, js=JS, curl=CURL)
+    project.snippet("demo.ticks", {"title": "Backticks", "docs": "https://example.com/x"}, py=TICKS_PY)
+    project.page("guide/details.md", "# Details\n\n## Usage\n")
+    for page in pages:
+        project.page(page, "# Page\n")
+    site, problems = Site.load(Project.load(project.root))
+    assert problems == []
+    return site
+
+
+# --- transform_page ---------------------------------------------------------------------------
+
+def test_tabs_labels_fences_and_docs_link(project):
+    site = make_site(project)
+    out = transform_page('# Home\n\n<snippet data-name="demo.hello" data-prompt="it\'s"></snippet>\n', "index.md", site)
+    assert out.startswith("# Home\n\n**Say hello** · [Docs](guide/details.md#usage)\n\nPrints a `greeting`.\n")
+    labels = re.findall(r'^(===!?) "([^"]+)"$', out, re.M)
+    assert labels == [("===!", "Python"), ("===", "JavaScript"), ("===", "cURL")]
+    assert "    ```python\n    import os\n    print(\"it's\", 2)\n    ```" in out
+    assert "    ```javascript\n    console.log(\"it's\", 2);\n    ```" in out
+    assert "    ```bash\n    curl -sS https://example.test --data 'it'\"'\"'s'\n    ```" in out
+    assert "<snippet" not in out
+
+
+def test_docs_link_is_relative_to_the_current_page(project):
+    site = make_site(project, pages=("api/images/create.md",))
+    out = transform_page('<snippet data-name="demo.hello"></snippet>\n', "api/images/create.md", site)
+    assert "[Docs](../../guide/details.md#usage)" in out
+    out = transform_page('<snippet data-name="demo.ticks"></snippet>\n', "api/images/create.md", site)
+    assert "[Docs](https://example.com/x)" in out
+    # the docs page itself links to its own section only
+    out = transform_page('<snippet data-name="demo.hello"></snippet>\n', "guide/details.md", site)
+    assert "[Docs](#usage)" in out
+
+
+@pytest.mark.parametrize(("docs", "page", "expected"), [
+    ("aiart/img2video.md", "index.md", "aiart/img2video.md"),
+    ("aiart/img2video.md", "aiart/index.md", "img2video.md"),
+    ("/aiart/img2video/", "media/video.md", "../aiart/img2video.md"),
+    ("aiart/img2video.md#poll", "aiart/img2video.md", "#poll"),
+    ("aiart/", "index.md", "aiart/index.md"),
+    ("https://example.com/a (b)", "x/y.md", "https://example.com/a%20%28b%29"),
+])
+def test_docs_href(docs, page, expected):
+    pages = {"index.md", "aiart/index.md", "aiart/img2video.md", "media/video.md", "x/y.md"}
+    assert docs_href(docs, page, pages) == expected
+
+
+def test_docs_href_to_a_missing_page_is_an_error_at_the_embed(project):
+    site = make_site(project, docs="guide/detials.md")
+    with pytest.raises(RenderError) as info:
+        transform_page('\n<snippet data-name="demo.hello"></snippet>\n', "index.md", site)
+    assert str(info.value).startswith("docs/index.md:2:1: demo.hello: docs link 'guide/detials.md' names no page")
+    assert "did you mean 'guide/details.md'" in str(info.value)
+    assert "shared/snippets/demo/hello/config.json:" in str(info.value)
+    with pytest.raises(ValueError):
+        docs_href("javascript:alert(1)", "index.md", None)
+
+
+def test_fence_is_longer_than_any_backtick_run(project):
+    site = make_site(project)
+    out = transform_page('<snippet data-name="demo.ticks"></snippet>\n', "index.md", site)
+    assert "    `````python\n    doc = \"\"\"\n    ```python\n" in out
+    assert out.rstrip().endswith("`````")
+    assert code_fence("a ``` b ```` c", "text").startswith("`````text\n")
+    html = python_markdown.markdown(out, extensions=["pymdownx.superfences", "pymdownx.tabbed"],
+                                    extension_configs={"pymdownx.tabbed": {"alternate_style": True}})
+    code = html_lib.unescape(re.sub(r"<[^>]+>", "", re.search(r"<code>(.*?)</code>", html, re.S).group(1)))
+    assert code == TICKS_PY
+
+
+def test_indented_embed_stays_inside_its_admonition_and_sets_stay_apart(project):
+    site = make_site(project)
+    page = ('!!! note\n    <snippet data-name="demo.hello"></snippet>\n\n'
+            '<snippet data-name="demo.hello"></snippet>\n<snippet data-name="demo.hello"></snippet>\n')
+    out = transform_page(page, "index.md", site)
+    assert "!!! note\n\n    **Say hello**" in out
+    assert '\n    ===! "Python"\n\n        ```python\n' in out
+    html = python_markdown.markdown(out, extensions=["admonition", "pymdownx.superfences", "pymdownx.tabbed"],
+                                    extension_configs={"pymdownx.tabbed": {"alternate_style": True}})
+    assert html.count('class="tabbed-set') == 3
+    assert re.search(r'<div class="admonition note">.*?tabbed-set', html, re.S)
+
+
+def test_snippet_tags_inside_code_blocks_are_left_alone(project):
+    site = make_site(project)
+    page = '```html\n<snippet data-name="demo.nope"></snippet>\n```\n'
+    assert transform_page(page, "index.md", site) == page
+
+
+@pytest.mark.parametrize(("tag", "message", "hint"), [
+    ('<snippet data-name="demo.helo"></snippet>', "unknown snippet 'demo.helo'", "did you mean 'demo.hello'?"),
+    ('<snippet data-name="demo.hello" data-count="many"></snippet>', "demo.hello [py]: bad value 'many' for 'count'",
+     None),
+    ('<snippet data-name="demo.hello" data-promt="x"></snippet>', "data-promt sets 'promt', which demo.hello never uses",
+     "did you mean data-prompt?"),
+    ("<snippet></snippet>", "<snippet> without data-name", None),
+])
+def test_errors_carry_page_and_line(project, tag, message, hint):
+    site = make_site(project)
+    with pytest.raises(RenderError) as info:
+        transform_page(f"# T\n\ntext\n{tag}\n", "guide/page.md", site, line_offset=3)
+    assert str(info.value).startswith(f"docs/guide/page.md:7:1: {message}")
+    if hint:
+        assert info.value.hint.startswith(hint.rstrip("?"))
+
+
+def test_undefined_variable_is_an_error_at_the_page_line(project):
+    project.snippet("demo.broken", {"title": "Broken"}, py="print({{ missing | lit }})\n")
+    site, _ = Site.load(Project.load(project.root))
+    with pytest.raises(RenderError) as info:
+        transform_page('\n\n<snippet data-name="demo.broken"></snippet>\n', "index.md", site)
+    assert str(info.value).startswith("docs/index.md:3:1: demo.broken [py]: undefined variable 'missing'")
+    assert "shared/snippets/demo/broken/py.jinja:1" in str(info.value)
+
+
+# --- operation reference ----------------------------------------------------------------------
+
+def spec_site(project) -> Site:
+    project.spec("demo", SPEC)
+    site, problems = Site.load(Project.load(project.root))
+    assert site.specs is not None and "demo" in site.specs.apis
+    return site
+
+
+def test_operation_reference_table_and_example(project):
+    site = spec_site(project)
+    out = transform_page('# API\n\n<operation data-ref="demo:generateImage"></operation>\n', "api.md", site)
+    assert '<span class="snippetgen-method snippetgen-method-post">POST</span> ' \
+           "<code>https://api.example.test/v1/images</code>" in out
+    assert "<strong>Authentication:</strong> bearer token: <code>Authorization: Bearer &lt;key&gt;</code>" in out
+    assert "<th>Name</th><th>Type</th><th>Required</th><th>Default</th><th>Allowed values</th><th>Limits</th>" in out
+    assert ("<tr><td><code>size</code></td><td>string</td><td>no</td><td><code>1024x1024</code></td>"
+            "<td><code>512x512</code>, <code>1024x1024</code></td><td></td><td></td></tr>") in out
+    assert "<tr><td><code>n</code></td><td>integer</td><td>no</td><td><code>1</code></td><td></td><td>≥ 1<br>≤ 4</td>" in out
+    assert "<td><code>style</code></td><td>string</td><td>no</td><td><code>vivid</code></td>" \
+           "<td><code>vivid</code>, <code>natural</code></td><td></td><td>Look of the image.</td>" in out
+    assert "<td><code>prompt</code></td><td>string</td><td>yes</td>" in out
+    assert "<p><strong>Header parameters</strong></p>" in out
+    assert '```json\n{\n  "url": "https://cdn.example.test/cat.png",' in out
+    assert '```json\n{\n  "prompt": "a cat",\n  "n": 1\n}\n```' in out
+
+
+def test_spec_text_cannot_inject_markup(project):
+    site = spec_site(project)
+    out = transform_page('<operation data-ref="demo:POST /v1/images"></operation>\n', "api.md", site)
+    html = python_markdown.markdown(out, extensions=["pymdownx.superfences", "tables", "md_in_html", "attr_list"])
+    for bad in ("<script", "<img", "<iframe", 'href="javascript:', "<b>"):
+        assert bad not in html, bad
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in html
+    assert "Generate an &lt;b&gt;image&lt;/b&gt;" in html
+    assert "&lt;iframe src=evil&gt;" in html
+
+
+def test_unknown_operation_is_an_error_with_a_suggestion(project):
+    site = spec_site(project)
+    with pytest.raises(RenderError) as info:
+        transform_page('# API\n<operation data-ref="demo:generateImg"></operation>\n', "api.md", site)
+    assert str(info.value).startswith("docs/api.md:2:1: unknown operation 'demo:generateImg'")
+    assert info.value.hint == "did you mean 'demo:generateImage'?"
+
+
+# --- Markdown extension -----------------------------------------------------------------------
+
+def test_markdown_extension_renders_the_same_tabs(project):
+    make_site(project)
+    text = '# Home\n\n<snippet data-name="demo.hello"></snippet>\n'
+    html = python_markdown.markdown(
+        text, extensions=["pymdownx.superfences", "pymdownx.tabbed", "snippetgen"],
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True},
+                           "snippetgen": {"root": str(project.root), "page": "guide/intro.md"}})
+    assert re.findall(r"<label[^>]*>([^<]+)</label>", html) == ["Python", "JavaScript", "cURL"]
+    assert '<a href="details.md#usage">Docs</a>' in html
+    assert 'print("hi", 2)' in html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def test_markdown_extension_errors_name_the_page_line(project):
+    make_site(project)
+    project.page("guide/intro.md", "---\ntitle: Intro\n---\n# Intro\n\n<snippet data-name=\"demo.nope\"></snippet>\n")
+    with pytest.raises(RenderError, match=r"^docs/guide/intro.md:6:1: unknown snippet 'demo.nope'"):
+        python_markdown.markdown("# Intro\n\n<snippet data-name=\"demo.nope\"></snippet>\n", extensions=["snippetgen"],
+                                 extension_configs={"snippetgen": {"root": str(project.root), "page": "guide/intro.md"}})
+
+
+# --- MkDocs builds ----------------------------------------------------------------------------
+
+def site_project(project, page: str) -> Path:
+    make_site(project)
+    (project.root / "mkdocs.yml").write_text((REPO / "mkdocs.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    project.page("index.md", page)
+    return project.root
+
+
+def mkdocs_build(root: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=root, capture_output=True,
+                          text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}, timeout=120)
+
+
+@pytest.mark.parametrize(("tag", "expected"), [
+    ('<snippet data-name="demo.helo"></snippet>', "docs/index.md:6:1: unknown snippet 'demo.helo'"),
+    ('<snippet data-name="demo.hello" data-count="x"></snippet>', "docs/index.md:6:1: demo.hello [py]: bad value 'x'"),
+    ('<snippet data-name="demo.undef"></snippet>', "demo.undef [py]: undefined variable 'nope'"),
+])
+def test_mkdocs_strict_build_fails_at_page_line(project, tag, expected):
+    project.snippet("demo.undef", {"title": "Undefined"}, py="print({{ nope | lit }})\n")
+    root = site_project(project, f"---\ntitle: Home\n---\n# Home\n\n{tag}\n")
+    proc = mkdocs_build(root)
+    assert proc.returncode != 0
+    assert expected in proc.stderr + proc.stdout
+    assert "docs/index.md:6" in proc.stderr + proc.stdout
+
+
+def test_mkdocs_build_renders_tabs_and_resolves_docs_link(project):
+    root = site_project(project, '# Home\n\n<snippet data-name="demo.hello"></snippet>\n')
+    proc = mkdocs_build(root)
+    assert proc.returncode == 0, proc.stderr
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'<label for="__tabbed_1_\d">([^<]+)</label>', html) == ["Python", "JavaScript", "cURL"]
+    assert '<a href="guide/details/#usage">Docs</a>' in html
+
+
+def test_no_real_key_in_the_built_site(project, monkeypatch):
+    from snippetgen.site_build import build
+
+    secret = "sk-live-" + "Qw7" * 14
+    root = site_project(project, '# Home\n\n<snippet data-name="demo.hello"></snippet>\n')
+    monkeypatch.setenv("AIMLAPI_API_KEY", secret)
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    assert build(root) == []
+    site = root / "site"
+    assert (site / "index.html").is_file()
+    offenders = [p for p in site.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+    assert offenders == []
+
+
+def test_a_key_copied_into_a_page_fails_the_build(project, monkeypatch):
+    from snippetgen.site_build import build
+
+    secret = "correct-horse-battery-staple-2024"  # not key-shaped, so only the build's scan can see it
+    root = site_project(project, f"# Home\n\nOur key: {secret}\n")
+    monkeypatch.setenv("MEDIA_API_KEY", secret)
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    problems = build(root)
+    assert problems and all(p.code == "secret-leak" for p in problems)
+    assert any(p.location.path == "site/index.html" and p.location.line > 0 for p in problems)
+    assert "$MEDIA_API_KEY" in problems[0].message
+
+
+def test_placeholders_are_not_secrets():
+    env = {"A_API_KEY": "<YOUR_API_KEY>", "B_API_KEY": "mock-test-key", "C_API_KEY": "short", "D_TOKEN": "x" * 40,
+           "E_API_KEY": "9f4c2e71b0d84a56a3e1c07d5b6f8a92"}
+    assert secret_values(env) == {"E_API_KEY": "9f4c2e71b0d84a56a3e1c07d5b6f8a92"}
+
+
+def test_build_reports_check_problems_without_building(project):
+    from snippetgen.site_build import build
+
+    root = site_project(project, '# Home\n\n<snippet data-name="demo.helo"></snippet>\n')
+    problems = build(root)
+    assert [str(p.location) for p in problems] == ["docs/index.md:3:1"]
+    assert not (root / "site").exists()
+
+
+def test_core_stays_free_of_hosts():
+    code = "import sys, snippetgen.site, snippetgen.reference; print(json.dumps(sorted(m for m in ('mkdocs', 'pytest', 'click', 'markdown') if m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_embed_locations_are_plain_data():
+    # transform_page re-anchors template errors through render_embed; Embed stays a frozen value.
+    embed = Embed(Location("docs/x.md", 3, 1), "demo.hello", {})
+    assert embed.location.line == 3
