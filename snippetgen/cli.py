@@ -130,6 +130,74 @@ def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root
           log_path=Path(log_path) if log_path else None, echo=click.echo)
 
 
+@cli.command()
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+@click.option("--min", "minimum", type=click.FloatRange(0, 100), default=None,
+              help="Lowest acceptable % of operation x language cells with a snippet (default: "
+                   "[tool.snippetgen] coverage_min, else 100).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def coverage(root: str, minimum: float | None, fmt: str) -> None:
+    """Operation x language table: has a snippet, embedded in a page, executed in the last test run."""
+    from .check import load_workspace
+    from .coverage import compute, format_table, read_record
+
+    project = _project(root)
+    ws, _ = load_workspace(project)
+    if ws.specs is None:
+        raise SnippetgenError(f"no specs folder at {project.rel(project.specs_dir)}", hint="coverage is measured "
+                              "against the operations of the OpenAPI specs")
+    cov = compute(ws, read_record(project.record_path.parent / "runs"))
+    floor = project.coverage_min if minimum is None else minimum
+    if fmt == "json":
+        click.echo(json.dumps({op: {lang: {"snippets": c.snippets, "embedded": c.embedded, "executed": c.executed}
+                                    for lang, c in row.items()} for op, row in cov.rows.items()}, indent=1))
+    else:
+        click.echo(format_table(cov))
+    if cov.percent("snippet") < floor:
+        missing = cov.missing()
+        for op, lang in missing[:20]:
+            click.echo(f"missing: {op} has no {lang} snippet", err=True)
+        if len(missing) > 20:
+            click.echo(f"... and {len(missing) - 20} more", err=True)
+        click.echo(f"snippet coverage {cov.percent('snippet'):.1f}% is below the minimum {floor:g}%", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+@click.option("--site-dir", type=click.Path(file_okay=False), default=None, help="Output folder (default: site/).")
+def build(root: str, site_dir: str | None) -> None:
+    """Check everything, then build the site strictly into site/."""
+    from .site_build import build as build_site
+
+    problems = build_site(_project(root), strict=True, site_dir=Path(site_dir) if site_dir else None)
+    if problems:
+        sys.exit(report(problems, "text"))
+    click.echo("site built", err=True)
+
+
+@cli.command()
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True)
+def serve(root: str, dev_addr: str) -> None:
+    """Serve the site with live reload; editing a template, config or spec re-renders its pages."""
+    from .site_build import serve as serve_site
+
+    serve_site(_project(root), dev_addr=dev_addr)
+
+
+def _register_authoring() -> None:
+    try:
+        from .cli_authoring import new_cmd, run_cmd
+    except ImportError:  # pragma: no cover - authoring commands not installed
+        return
+    cli.add_command(new_cmd, "new")
+    cli.add_command(run_cmd, "run")
+
+
+_register_authoring()
+
+
 def main() -> None:
     """Console entry point: turns snippetgen errors into ``path:line: message`` and exit code 2."""
     try:

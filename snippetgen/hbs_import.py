@@ -429,7 +429,6 @@ def _escape(text: str, before_tag: bool) -> list[tuple[bool, str]]:
 def _jinja_output(parts: list[tuple[bool, str]], left: Tag | None, lflag: str, right: Tag | None,
                   rflag: str) -> str:
     """What Jinja's lexer (trim_blocks, lstrip_blocks) keeps of ``parts`` between two tags."""
-    texts = [p for esc, p in parts if not esc]
     if not parts or parts[0][0]:
         parts = [(False, "")] + parts
     if parts[-1][0]:
@@ -452,7 +451,6 @@ def _jinja_output(parts: list[tuple[bool, str]], left: Tag | None, lflag: str, r
         if (l_pos > 0 or line_starting) and re.fullmatch(r"\s+", text[l_pos:]):
             text = text[:l_pos]
     parts[last] = (False, text)
-    del texts
     return "".join(p for _, p in parts)
 
 
@@ -476,7 +474,7 @@ def _gap(contents: list[Content], left: Tag | None, right: Tag | None) -> list:
             parts = _escape(p + value + s, right is not None)
             for lf, lc in flags(left, 1):
                 for rf, rc in flags(right, 0):
-                    cost = pc + sc + lc + rc + (0 if p else 0)
+                    cost = pc + sc + lc + rc
                     if (best is None or cost < best[0]) and _jinja_output(list(parts), left, lf, right, rf) == value:
                         best = (cost, parts, lf, rf)
     _, parts, lf, rf = best  # E = value with "+" flags always works

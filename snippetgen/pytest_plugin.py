@@ -142,6 +142,9 @@ class ExampleItem(pytest.Item):
         from .runner.verify import drift
 
         session: ExampleSession = self.config.pluginmanager.get_plugin(RUNNER_KEY)
+        skip = self.example.snippet.test.get("skip") if self.example.snippet else None
+        if skip:
+            pytest.skip(f"{self.example.snippet.config_path}: test.skip: {skip}")
         outcome = session.runner().run(self.example)
         session.outcomes[self.example.id] = outcome
         if self.example.snippet is not None and outcome.passed:

@@ -357,6 +357,7 @@ def _json_type(value: Any) -> str:
 def table(rows: list[list[str]]) -> str:
     head = "".join(f"<th>{c}</th>" for c in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f'<table class="snippetgen-fields"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    # A bare <table> gets Material's table styling and scroll wrapper; the class goes on a div.
+    return f'<div class="snippetgen-fields"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 

@@ -23,8 +23,10 @@ pytestmark = pytest.mark.skipif(not APIS or ST is None, reason="no specs or no s
 
 @pytest.fixture(scope="module")
 def mock():
-    # the override lifts the specs' hourly limits so hundreds of fuzz requests are not answered 429
-    with MockServer(SPECS, settings=MockSettings(stream_interval=0, rate_limit=10**9, rate_window=3600)) as server:
+    # the overrides lift the specs' hourly limits and token balances so hundreds of fuzz requests
+    # are not answered 429 or 418 (both are tested in test_mock.py and test_mock_specs.py)
+    settings = MockSettings(stream_interval=0, rate_limit=10**9, rate_window=3600, balance=10**12)
+    with MockServer(SPECS, settings=settings) as server:
         yield server
 
 

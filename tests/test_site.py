@@ -202,7 +202,8 @@ def test_operation_reference_table_and_example(project):
     assert '<span class="snippetgen-method snippetgen-method-post">POST</span> ' \
            "<code>https://api.example.test/v1/images</code>" in out
     assert "<strong>Authentication:</strong> bearer token: <code>Authorization: Bearer &lt;key&gt;</code>" in out
-    assert "<th>Name</th><th>Type</th><th>Required</th><th>Default</th><th>Allowed values</th><th>Limits</th>" in out
+    assert "<div class=\"snippetgen-fields\"><table><thead><tr><th>Name</th><th>Type</th><th>Required</th><th>Default</th>"
+            "<th>Allowed values</th><th>Limits</th>" in out
     assert ("<tr><td><code>size</code></td><td>string</td><td>no</td><td><code>1024x1024</code></td>"
             "<td><code>512x512</code>, <code>1024x1024</code></td><td></td><td></td></tr>") in out
     assert "<tr><td><code>n</code></td><td>integer</td><td>no</td><td><code>1</code></td><td></td><td>≥ 1<br>≤ 4</td>" in out
@@ -262,6 +263,7 @@ def site_project(project, page: str) -> Path:
     make_site(project)
     (project.root / "mkdocs.yml").write_text((REPO / "mkdocs.yml").read_text(encoding="utf-8"), encoding="utf-8")
     project.page("index.md", page)
+    project.page("stylesheets/snippetgen.css", (REPO / "docs/stylesheets/snippetgen.css").read_text(encoding="utf-8"))
     return project.root
 
 

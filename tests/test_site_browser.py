@@ -69,6 +69,8 @@ def site(tmp_path_factory):
     write(snippets / "images" / "status" / "curl.jinja", "curl -sS https://api.example.test/v1/jobs/{{ job }}\n")
     write(root / "docs" / "index.md", PAGE)
     write(root / "docs" / "guide" / "images.md", "# Image guide\n\nHow images work.\n")
+    write(root / "docs" / "stylesheets" / "snippetgen.css",
+          (REPO / "docs" / "stylesheets" / "snippetgen.css").read_text(encoding="utf-8"))
     write(root / "mkdocs.yml", (REPO / "mkdocs.yml").read_text(encoding="utf-8").replace(
         "site_name: snippetgen", "site_name: Browser test"))
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -129,11 +131,12 @@ def test_tabs_copy_and_docs_link_in_chromium(site, server):
                 assert _active_label(sets.nth(i)) == "JavaScript"
             visible = sets.nth(1).locator(".tabbed-block").nth(1)
             assert "console.log(\"status of\", \"job-123\");" in visible.inner_text()
+            page.wait_for_timeout(400)  # let the label indicator finish its transition
             page.screenshot(path=str(SCREENSHOT), full_page=True)
 
             block = sets.nth(0).locator(".tabbed-block").nth(1)
             block.hover()
-            block.locator("button.md-clipboard").click()
+            block.locator('button[data-md-type="copy"], button.md-clipboard').first.click()
             page.wait_for_timeout(200)
             copied = page.evaluate("() => navigator.clipboard.readText()")
             assert copied == expected_js.rstrip("\n")

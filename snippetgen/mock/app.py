@@ -169,7 +169,8 @@ class MockApp:
         cost = x.get("cost") or ({"value": accounts["cost"]} if "cost" in accounts else None)
         if cost and accounts:
             price = price_of(cost, body)
-            left = self.state.charge(api.name, key, float(accounts["balance"]), price)
+            start = self.settings.balance if self.settings.balance is not None else float(accounts["balance"])
+            left = self.state.charge(api.name, key, start, price)
             if left is None:
                 balance = self.state.balances.get((api.name, key), 0)
                 raise self.error(api, cost.get("status", accounts.get("status", 402)),

@@ -17,5 +17,7 @@ class MockSettings:
     """Requests per window and key for EVERY API, overriding the specs' ``x-mock.rate-limit``."""
     rate_window: float | None = None
     """Window in seconds; defaults to the spec's window, or 1 s when ``rate_limit`` is overridden."""
+    balance: float | None = None
+    """Starting token balance of every key, overriding the specs' ``x-mock.accounts.balance``."""
     max_body: int = 20 * 1024 * 1024
     """Largest request body accepted (413 above it, checked before the body is parsed)."""

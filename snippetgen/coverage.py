@@ -1,0 +1,95 @@
+"""Operation x language coverage: has a snippet, is embedded in a page, was executed in the last run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .check import Workspace
+from .languages import language_ids
+
+
+@dataclass
+class Cell:
+    """One operation in one language."""
+
+    snippets: list[str] = field(default_factory=list)
+    embedded: bool = False
+    executed: bool = False
+
+
+@dataclass
+class Coverage:
+    langs: list[str]
+    rows: dict[str, dict[str, Cell]]
+    """operation ref (``api:operationId``) -> language -> cell."""
+    record_found: bool
+
+    def percent(self, what: str) -> float:
+        cells = [c for row in self.rows.values() for c in row.values()]
+        if not cells:
+            return 100.0
+        hit = {"snippet": lambda c: bool(c.snippets), "embedded": lambda c: c.embedded,
+               "executed": lambda c: c.executed}[what]
+        return 100.0 * sum(1 for c in cells if hit(c)) / len(cells)
+
+    def missing(self) -> list[tuple[str, str]]:
+        return [(op, lang) for op, row in self.rows.items() for lang, c in row.items() if not c.snippets]
+
+
+def read_record(runs_dir: Path) -> list[dict]:
+    rows: list[dict] = []
+    if runs_dir.is_dir():
+        for path in sorted(runs_dir.glob("*.json")):
+            try:
+                rows += json.loads(path.read_text(encoding="utf-8")).get("executed", [])
+            except (OSError, ValueError):
+                continue
+    return rows
+
+
+def compute(ws: Workspace, record: list[dict]) -> Coverage:
+    langs = language_ids()
+    rows: dict[str, dict[str, Cell]] = {}
+    if ws.specs is not None:
+        for op in ws.specs.operations():
+            rows[op.ref] = {lang: Cell() for lang in langs}
+    embedded = {e.name for e in ws.embeds}
+    for snippet in ws.catalog.snippets.values():
+        for ref in snippet.operations:
+            op = ws.specs.resolve(ref) if ws.specs is not None else None
+            if op is None or op.ref not in rows:
+                continue
+            for lang in snippet.templates:
+                if lang in rows[op.ref]:
+                    cell = rows[op.ref][lang]
+                    cell.snippets.append(snippet.key)
+                    cell.embedded |= snippet.key in embedded
+    for run in record:
+        if not run.get("passed"):
+            continue
+        for ref in run.get("operations", []):
+            if ref in rows and run.get("lang") in rows[ref]:
+                rows[ref][run["lang"]].executed = True
+    return Coverage(langs, rows, bool(record))
+
+
+def format_table(cov: Coverage) -> str:
+    """A plain-text table: one row per operation, ``S E X`` flags per language."""
+    width = max([len(op) for op in cov.rows] + [9])
+    head = f"{'operation':<{width}}  " + "  ".join(f"{lang:<5}" for lang in cov.langs)
+    lines = [head, "-" * len(head)]
+    for op in sorted(cov.rows):
+        flags = []
+        for lang in cov.langs:
+            c = cov.rows[op][lang]
+            flags.append(("S" if c.snippets else "-") + ("E" if c.embedded else "-") + ("X" if c.executed else "-")
+                         + "  ")
+        lines.append(f"{op:<{width}}  " + "  ".join(flags))
+    lines.append("")
+    lines.append("S = has a snippet, E = embedded in a page, X = executed and passed in the last test run")
+    lines.append(f"snippets {cov.percent('snippet'):.1f}%   embedded {cov.percent('embedded'):.1f}%   "
+                 f"executed {cov.percent('executed'):.1f}%"
+                 + ("" if cov.record_found else "   (no test run recorded yet: run pytest first)"))
+    return "\n".join(lines)
