@@ -21,7 +21,7 @@ from .loader import Catalog, load_catalog
 from .model import Embed, Location, Problem, Snippet
 from .pages import find_embeds, iter_pages
 from .project import Project
-from .render import RESERVED, compile_template, first_use, kebab_case, render, template_variables
+from .render import RESERVED, compile_template, first_use, kebab_case, render, render_lenient, template_variables
 
 
 @dataclass
@@ -96,7 +96,12 @@ def check_workspace(ws: Workspace) -> list[Problem]:
                     rendered = render(snippet, lang, overrides)
                 except RenderError as exc:
                     if exc.message.startswith("undefined variable"):
-                        continue  # reported once per template by _check_variables
+                        # Reported once per template by _check_variables; still syntax-check the code
+                        # with the variable empty, so one defect cannot hide another.
+                        code = render_lenient(snippet, lang, overrides)
+                        if code is not None:
+                            batches[lang].append((snippet, lang, code, where))
+                        continue
                     problems.append(_render_problem(exc, snippet, where))
                     continue
                 batches[lang].append((snippet, lang, rendered.code, where))

@@ -69,7 +69,29 @@ def environment() -> jinja2.Environment:
     for lang in all_languages():
         env.filters[lang.id] = _strict(lang.literal)
     env.filters["sh"] = _strict(get_language("curl").literal)
+    from .hbs_import import HBS_FILTERS  # templates converted from Handlebars print values the JS way
+
+    env.filters.update(HBS_FILTERS)
     return env
+
+
+@functools.cache
+def lenient_environment() -> jinja2.Environment:
+    """Renders undefined variables as empty text, as Handlebars did. Only ``check`` uses it, to
+    syntax-check a template that also has an undefined variable, so one defect cannot hide another."""
+    return environment().overlay(undefined=jinja2.Undefined)
+
+
+def render_lenient(snippet: Snippet, lang: str, overrides: dict[str, Any] | None = None) -> str | None:
+    """The template with undefined variables as empty text, or None if even that fails."""
+    template = snippet.templates.get(lang)
+    if template is None:
+        return None
+    try:
+        values = variables_for(snippet, overrides)
+        return lenient_environment().from_string(template.source).render({**values, LANG_VAR: lang})
+    except (jinja2.TemplateError, RenderError, TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,12 @@ PATTERNS = [
 ]
 
 
+_URL = re.compile(r"https?://[^\s\"'<>]+")
+_URL_SAFE = {"long hex token", "long base64 token"}
+"""Shapes that are also ordinary URL paths (file names, ids); a key in a URL's query is still found
+by the shapes with a prefix (sk-..., AKIA...)."""
+
+
 def redact(text: str) -> str:
     """Show only the start of a found secret."""
     return text[:6] + "…" if len(text) > 6 else "…"
@@ -32,8 +38,10 @@ def scan(text: str, path: str) -> list[Problem]:
     for number, line in enumerate(text.splitlines(), start=1):
         if ALLOW_MARKER in line:
             continue
+        urls = [m.span() for m in _URL.finditer(line)]
         for label, pattern in PATTERNS:
-            match = pattern.search(line)
+            match = next((m for m in pattern.finditer(line)
+                          if label not in _URL_SAFE or not any(a <= m.start() < b for a, b in urls)), None)
             if match:
                 problems.append(
                     Problem(

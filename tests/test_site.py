@@ -202,8 +202,8 @@ def test_operation_reference_table_and_example(project):
     assert '<span class="snippetgen-method snippetgen-method-post">POST</span> ' \
            "<code>https://api.example.test/v1/images</code>" in out
     assert "<strong>Authentication:</strong> bearer token: <code>Authorization: Bearer &lt;key&gt;</code>" in out
-    assert "<div class=\"snippetgen-fields\"><table><thead><tr><th>Name</th><th>Type</th><th>Required</th><th>Default</th>"
-            "<th>Allowed values</th><th>Limits</th>" in out
+    assert ('<div class="snippetgen-fields"><table><thead><tr><th>Name</th><th>Type</th><th>Required</th>'
+            "<th>Default</th><th>Allowed values</th><th>Limits</th><th>Description</th>") in out
     assert ("<tr><td><code>size</code></td><td>string</td><td>no</td><td><code>1024x1024</code></td>"
             "<td><code>512x512</code>, <code>1024x1024</code></td><td></td><td></td></tr>") in out
     assert "<tr><td><code>n</code></td><td>integer</td><td>no</td><td><code>1</code></td><td></td><td>≥ 1<br>≤ 4</td>" in out
