@@ -1,16 +1,19 @@
 """MkDocs adapter: ``plugins: [snippetgen]`` expands ``<snippet>`` and ``<operation>`` tags.
 
 ``on_config`` loads the catalog and specs once (again only when a file under them changed, which
-is what ``mkdocs serve`` needs) and starts ``snippetgen check``; the check runs beside the build
-and its problems fail it in ``on_post_build`` as ``path:line: message`` lines.
+is what ``mkdocs serve`` needs) and starts ``snippetgen check`` in a process of its own, so it runs
+on another core beside the build; its problems fail the build in ``on_post_build`` as
+``path:line: message`` lines, and so does the value of any ``*_API_KEY`` found in the built site.
 ``on_page_markdown`` hands each page to :func:`snippetgen.site.expand_page`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import threading
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,11 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 
 from .errors import SnippetgenError
-from .model import Problem
+from .loader import load_catalog
+from .model import Location, Problem
 from .project import Project
-from .site import Site, code_fence, expand_page, find_leaks, indent, secret_values, tree_signature
+from .site import (Site, code_fence, expand_page, find_leaks, indent, load_site_specs, page_prefix, secret_values,
+                   tree_signature)
 
 log = logging.getLogger("mkdocs.plugins.snippetgen")
 
@@ -45,18 +50,22 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self.serving = False
         self.skip_check = False
         """Set by ``site_build.build`` after it already ran the check."""
-        self._inputs: tuple | None = None
-        self._checked_inputs: tuple | None = None
-        self._check_thread: threading.Thread | None = None
-        self._problems: list[Problem] = []
-        self._cache: dict[str, tuple[str, int, dict[str, str], str]] = {}
         self.failures: list[Problem] = []
         """What failed the last build, as problems (read by ``site_build.build``)."""
+        self._catalog: Any = None
+        self._specs: Any = None
+        self._load_problems: dict[str, list[Problem]] = {"snippets": [], "specs": []}
+        self._signatures: dict[str, tuple] = {}
+        self._checked: tuple | None = None
+        self._check: subprocess.Popen | None = None
+        self._problems: list[Problem] = []
+        self._cache: dict[str, tuple[str, int, dict[str, str], str]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        # Defining on_startup keeps this instance across `mkdocs serve` rebuilds (MkDocs >= 1.4).
+        # Defining on_startup keeps this instance across `mkdocs serve` rebuilds (MkDocs >= 1.4),
+        # so only what changed is loaded again.
         self.serving = command == "serve"
 
     def on_config(self, config: Any) -> Any:
@@ -67,36 +76,55 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
             raise PluginError(f"snippetgen: {exc}") from None
         self.project = project
         self.failures = []
-        inputs = tree_signature(project.snippets_dir, project.specs_dir, project.root / "pyproject.toml")
-        pages = tree_signature(project.docs_dir, suffixes=(".md",))
-        run_check = self.config.check and not self.skip_check
-        if inputs != self._inputs or self.site is None or (run_check and (inputs, pages) != self._checked_inputs):
-            self._load(project, run_check)
-            self._inputs = inputs
-            self._checked_inputs = (inputs, pages) if run_check else None
+        settings = project.root / "pyproject.toml"
+        signatures = {"snippets": tree_signature(project.snippets_dir, settings),
+                      "specs": tree_signature(project.specs_dir, settings)}
+        if self._catalog is None or signatures["snippets"] != self._signatures.get("snippets"):
+            self._catalog, self._load_problems["snippets"] = load_catalog(project.snippets_dir, project.root)
+        if signatures["specs"] != self._signatures.get("specs"):
+            self._specs, self._load_problems["specs"] = load_site_specs(project)
+        self._signatures = signatures
+        self.site = Site.build(self._catalog, self._specs, None, docs_prefix=page_prefix(project))
+        problems = self._load_problems["snippets"] + self._load_problems["specs"]
+        if problems:  # a snippet or spec cannot be read: say so before pages fail with "unknown"
+            self._fail(problems)
+        if self.config.check and not self.skip_check:
+            state = (signatures["snippets"], signatures["specs"], tree_signature(project.docs_dir, suffixes=(".md",)))
+            if state != self._checked:
+                self._start_check(project)
+                self._checked = state
         return config
 
-    def _load(self, project: Project, run_check: bool) -> None:
-        from .check import check_workspace, load_workspace
-        from .render import environment
-
-        ws, problems = load_workspace(project)
-        self.site = Site.from_workspace(ws)
-        if problems:  # the catalog or a spec cannot be read: say so before pages fail with "unknown"
-            self._fail(problems)
+    def _start_check(self, project: Project) -> None:
+        """`snippetgen check` in its own process, so it runs on another core beside the build."""
+        self._stop_check()
         self._problems = []
-        if not run_check:
-            return
-        environment()  # created once, before another thread can race to create it
+        self._check = subprocess.Popen(
+            [sys.executable, "-m", "snippetgen.cli", "check", "--root", str(project.root), "--format", "json"],
+            cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
-        def work() -> None:
-            try:
-                self._problems = check_workspace(ws)
-            except Exception as exc:  # noqa: BLE001 - reported by on_post_build
-                self._problems = [Problem(_loc(project), f"snippetgen check crashed: {exc!r}", "internal")]
+    def _finish_check(self) -> list[Problem]:
+        proc, self._check = self._check, None
+        if proc is not None:
+            out, err = proc.communicate()
+            self._problems = _parse_check(proc.returncode, out, err, self.project)
+            if self._problems:
+                self._checked = None  # check again next time, even if nothing changed
+        return self._problems
 
-        self._check_thread = threading.Thread(target=work, name="snippetgen-check", daemon=True)
-        self._check_thread.start()
+    def _stop_check(self) -> None:
+        if self._check is not None and self._check.poll() is None:
+            self._check.kill()
+            self._check.communicate()
+        self._check = None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if not self.serving:
+            self._stop_check()
+
+    def on_shutdown(self) -> None:
+        self._stop_check()
 
     def on_files(self, files: Any, *, config: Any) -> Any:
         if self.site is not None:
@@ -139,11 +167,7 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         return expansion.text
 
     def on_post_build(self, *, config: Any) -> None:
-        problems: list[Problem] = []
-        if self._check_thread is not None:
-            self._check_thread.join()
-            self._check_thread = None
-        problems += self._problems
+        problems = list(self._finish_check()) if self.config.check and not self.skip_check else []
         secrets = secret_values()
         if secrets:
             problems += find_leaks(Path(config.site_dir), secrets)
@@ -161,10 +185,22 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         raise PluginError(f"{text}\nsnippetgen: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
 
 
-def _loc(project: Project):  # noqa: ANN202
-    from .model import Location
+def _loc(project: Project | None) -> Location:
+    return Location(project.rel(project.root / "pyproject.toml") if project else "pyproject.toml")
 
-    return Location(project.rel(project.root / "pyproject.toml"))
+
+def _parse_check(returncode: int, out: str, err: str, project: Project | None) -> list[Problem]:
+    """The JSON report of ``snippetgen check --format json`` as problems."""
+    if returncode in (0, 1):
+        try:
+            report = json.loads(out)
+            return [Problem(Location(d["path"], d.get("line") or 0, d.get("col") or 0), d["message"], d["code"],
+                            d.get("expected"), d.get("found"), d.get("hint")) for d in report["problems"]]
+        except (ValueError, KeyError, TypeError):
+            pass
+    detail = (err or out).strip().splitlines()
+    return [Problem(_loc(project), f"snippetgen check failed: {detail[-1] if detail else f'exit {returncode}'}",
+                    "internal")]
 
 
 def _front_matter_lines(page: Any, markdown: str) -> int:

@@ -55,20 +55,15 @@ class Site:
     def load(cls, project: Project) -> tuple[Site, list[Problem]]:
         """Catalog, specs and the page list of a project (problems are the loaders')."""
         catalog, problems = load_catalog(project.snippets_dir, project.root)
-        specs = None
-        if project.specs_dir.is_dir():
-            from .spec import load_specs
-
-            specs, spec_problems = load_specs(project.specs_dir, project.root)
-            problems += spec_problems
+        specs, spec_problems = load_site_specs(project)
         pages = {p.relative_to(project.docs_dir).as_posix() for p in iter_pages(project.docs_dir)}
-        return cls.build(catalog, specs, pages, docs_prefix=_prefix(project)), problems
+        return cls.build(catalog, specs, pages, docs_prefix=page_prefix(project)), problems + spec_problems
 
     @classmethod
     def from_workspace(cls, ws: Any) -> Site:
         """Reuse what ``check.load_workspace`` already loaded."""
         project = ws.project
-        prefix = _prefix(project)
+        prefix = page_prefix(project)
         pages = {p.removeprefix(prefix) for p in ws.page_texts} if prefix else set(ws.page_texts)
         return cls.build(ws.catalog, ws.specs, pages, docs_prefix=prefix)
 
@@ -81,7 +76,42 @@ class Site:
         return f"{self.docs_prefix}{page_path}"
 
 
-def _prefix(project: Project) -> str:
+def load_site_specs(project: Project) -> tuple[Any, list[Problem]]:
+    """The specs as far as pages need them: parsed, ``$ref``s resolved, operations indexed.
+
+    Validation and linting (the slow part of ``spec.load_specs``) are the check's job; a site
+    build runs the check separately, so rendering does not pay for it twice.
+    """
+    if not project.specs_dir.is_dir():
+        return None, []
+    import yaml
+
+    from .spec import Api, SpecSet, build_operations, spec_files
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    specs, problems = SpecSet(), []
+    for path in spec_files(project.specs_dir):
+        display = project.rel(path)
+        try:
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(Problem(Location(display, mark.line + 1 if mark else 0),
+                                    f"cannot read the spec: {getattr(exc, 'problem', None) or exc}", "spec-yaml"))
+            continue
+        if not isinstance(document, dict):
+            problems.append(Problem(Location(display, 1), "an OpenAPI document must be a mapping", "spec-invalid"))
+            continue
+        servers = document.get("servers") or [{}]
+        base_url = str(servers[0].get("url", "")) if isinstance(servers[0], dict) else ""
+        api = Api(path.stem, path, document, base_url, display=display)
+        api.operations, _ = build_operations(api)
+        specs.apis[api.name] = api
+    return specs, problems
+
+
+def page_prefix(project: Project) -> str:
+    """The docs folder as errors show it before a page path: ``docs/``."""
     rel = project.rel(project.docs_dir)
     return "" if rel in ("", ".") else rel.rstrip("/") + "/"
 

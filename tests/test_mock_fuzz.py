@@ -1,7 +1,8 @@
 """Schemathesis against the running mock, one real spec at a time: no 5xx, responses conform to the
 spec (status, content type, headers, schema), invalid data and missing auth are rejected.
 
-Bounded: examples + fuzzing phases, 8 examples per operation, deterministic generation."""
+Bounded: examples, coverage and fuzzing phases, 8 fuzzed examples per operation, deterministic
+generation (about 30 s for the four specs on one core)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def test_schemathesis_finds_nothing(mock, api):
     command = [
         ST, "run", str(SPECS / f"{api}.yaml"), "--url", mock.base_urls[api],
         "--header", f"Authorization: Bearer {DEFAULT_KEY}",
-        "--checks", "all", "--phases", "examples,fuzzing", "--max-examples", "8",
+        "--checks", "all", "--phases", "examples,coverage,fuzzing", "--max-examples", "8",
         "--generation-deterministic", "--request-timeout", "10", "--no-color",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)

@@ -53,8 +53,11 @@ class MockServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         try:
             for i, name in enumerate(self.apis):
-                sock = socket.socket(family, socket.SOCK_STREAM)
+                # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
+                # proto says TCP, and without it every answer waits ~40 ms for a delayed ACK
+                sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.bind((self.host, self.port + i if self.port else 0))
                 sock.listen(1024)
                 sock.setblocking(False)

@@ -48,7 +48,7 @@ class Runner:
     """Runs examples of one workspace against one running mock (one per pytest-xdist worker)."""
 
     def __init__(self, ws: Workspace, mock: Any, *, node_modules: Path | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, keep: bool = False):
+                 timeout: float = DEFAULT_TIMEOUT, keep: bool = False, warm_python: bool = True):
         self.ws = ws
         self.mock = mock
         self.node_modules = node_modules
@@ -59,8 +59,16 @@ class Runner:
         self.origins = api_origins(ws)
         self.allow = [urlsplit(o).netloc for o in mock.origins.values()] + [f"127.0.0.1:{self.guard.port}"]
         self.key = mock.keys[0] if getattr(mock, "keys", None) else _default_key()
+        self.forkserver: sandbox.PythonForkServer | None = None
+        if warm_python:
+            try:
+                self.forkserver = sandbox.PythonForkServer()
+            except (OSError, RuntimeError):
+                self.forkserver = None  # fall back to one fresh interpreter per example
 
     def close(self) -> None:
+        if self.forkserver is not None:
+            self.forkserver.close()
         self.guard.stop()
         if not self.keep:
             shutil.rmtree(self.base, ignore_errors=True)
@@ -126,7 +134,13 @@ class Runner:
         timeout = float((example.snippet.test.get("timeout") if example.snippet else None) or self.timeout)
         self.guard.take()
         start_index = len(self.mock.requests())
-        outcome.process = sandbox.run_process(lang.command(script.name), workdir, env, timeout)
+        if example.lang == "py" and self.forkserver is not None:
+            try:
+                outcome.process = self.forkserver.run(script.name, workdir, env, timeout)
+            except RuntimeError:
+                self.forkserver = None
+        if outcome.process is None:
+            outcome.process = sandbox.run_process(lang.command(script.name), workdir, env, timeout)
         outcome.requests = self.mock.requests()[start_index:]
         outcome.egress = sorted(set(sandbox.egress_hits(workdir) + self.guard.take()))
         outcome.failures = self.judge(example, outcome, timeout)

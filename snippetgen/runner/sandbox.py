@@ -85,3 +85,44 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+class PythonForkServer:
+    """Client of ``runtime/py_forkserver.py``: runs Python examples in forked children of a warm
+    interpreter, with the same isolation as :func:`run_process` (own session, folder, environment,
+    guard, timeout) but without paying interpreter start-up and ``import requests`` each time."""
+
+    def __init__(self, python: str | None = None):
+        import sys
+
+        env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
+        self.proc = subprocess.Popen([python or sys.executable, str(RUNTIME / "py_forkserver.py")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+        ready = self.proc.stdout.readline() if self.proc.stdout else ""
+        if '"ready"' not in ready:
+            raise RuntimeError("the Python fork server did not start")
+
+    def run(self, script: str, cwd: Path, env: dict[str, str], timeout: float) -> Process:
+        import json
+
+        out_path, err_path = cwd.parent / f"{cwd.name}.stdout", cwd.parent / f"{cwd.name}.stderr"
+        job = {"script": str(cwd / script), "cwd": str(cwd), "env": env, "timeout": timeout,
+               "stdout": str(out_path), "stderr": str(err_path)}
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the Python fork server stopped")
+        result = json.loads(line)
+        return Process(result["returncode"], out_path.read_text("utf-8", "replace"),
+                       err_path.read_text("utf-8", "replace"), result["seconds"], result["timed_out"])
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
