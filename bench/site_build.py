@@ -9,8 +9,9 @@ In one run, on a temporary copy of the project (the repository is never modified
    catalog and re-render the pages that use that snippet (target: under 1 s), and, for context,
    the whole rebuild MkDocs then runs.
 
-``--synthetic N`` adds N generated pages, each embedding up to 4 snippets of the catalog (or of a
-generated catalog when the project has none), so the figures mean something on a young project.
+``--synthetic N`` measures a generated project instead (the repository's mkdocs.yml, stylesheets
+and specs, 12 snippets, N pages embedding 4 snippets each, a page of operation references), so
+the figures mean something while the repository's own catalog is young or in flux.
 
     python bench/site_build.py [--root .] [--synthetic 40] [--repeat 3]
 """
@@ -60,37 +61,45 @@ def copy_project(src: Path, dest: Path) -> Project:
     return Project.load(dest)
 
 
-def add_synthetic(project: Project, pages: int) -> None:
-    from snippetgen.loader import load_catalog
+def synthetic_project(src: Path, dest: Path, pages: int) -> Project:
+    """A generated project: the repository's mkdocs.yml, stylesheets and specs, 12 snippets and
+    ``pages`` pages embedding 4 snippets each, plus one page of operation references."""
+    shutil.copy2(src / "mkdocs.yml", dest / "mkdocs.yml")
+    repo = Project.load(src)
+    if repo.specs_dir.is_dir():
+        shutil.copytree(repo.specs_dir, dest / "shared" / "openapi")
+    if (repo.docs_dir / "stylesheets").is_dir():
+        shutil.copytree(repo.docs_dir / "stylesheets", dest / "docs" / "stylesheets")
+    project = Project.load(dest)
+    keys = []
+    for i in range(12):
+        folder = project.snippets_dir / "bench" / f"image-{i}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text(
+            '{"title": "Generate image %d", "docs": "guide.md", "payload": {"baseUrl": "https://api.example.test/v1", '
+            '"model": "model-%d", "prompt": "A lighthouse at dusk"}}\n' % (i, i), encoding="utf-8")
+        for lang, source in (("py", PY), ("js", JS), ("curl", CURL)):
+            (folder / f"{lang}.jinja").write_text(source, encoding="utf-8")
+        keys.append(f"bench.image-{i}")
+    docs = project.docs_dir
+    (docs / "index.md").write_text("# Bench\n\nGenerated pages.\n", encoding="utf-8")
+    (docs / "guide.md").write_text("# Guide\n\nWhat the examples do.\n", encoding="utf-8")
+    from snippetgen.site import load_site_specs
 
-    catalog, _ = load_catalog(project.snippets_dir, project.root)
-    keys = [k for k, s in catalog.snippets.items() if s.templates]
-    if not keys:
-        for i in range(12):
-            folder = project.snippets_dir / "bench" / f"image-{i}"
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "config.json").write_text(
-                '{"title": "Generate image %d", "payload": {"baseUrl": "https://api.example.test/v1", '
-                '"model": "model-%d", "prompt": "A lighthouse at dusk"}}\n' % (i, i), encoding="utf-8")
-            for lang, source in (("py", PY), ("js", JS), ("curl", CURL)):
-                (folder / f"{lang}.jinja").write_text(source, encoding="utf-8")
-            keys.append(f"bench.image-{i}")
-    for snippet in catalog.snippets.values():  # stub the docs pages the catalog links to, if missing
-        docs = (snippet.docs or "").split("#")[0].strip("/")
-        if docs and not docs.startswith("http"):
-            target = project.docs_dir / (docs if docs.endswith(".md") else docs + ".md")
-            if not target.exists() and not (project.docs_dir / docs / "index.md").exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(f"# {snippet.title}\n", encoding="utf-8")
-    out = project.docs_dir / "bench"
-    out.mkdir(parents=True, exist_ok=True)
+    specs, _ = load_site_specs(project)
+    if specs is not None and specs.operations():
+        refs = [op.ref for op in specs.operations()[:6]]
+        (docs / "reference.md").write_text("# Reference\n\n" + "\n\n".join(
+            f'<operation data-ref="{ref}"></operation>' for ref in refs) + "\n", encoding="utf-8")
+    (docs / "bench").mkdir(parents=True, exist_ok=True)
     for p in range(pages):
         body = [f"# Bench page {p}\n", "Some prose before the examples. " * 20 + "\n"]
         for j in range(4):
             key = keys[(p * 4 + j) % len(keys)]
             body.append(f'## Example {j}\n\n<snippet data-name="{key}"></snippet>\n')
             body.append("More prose between examples, with `code` and a [link](../index.md). " * 8 + "\n")
-        (out / f"page-{p:03d}.md").write_text("\n".join(body), encoding="utf-8")
+        (docs / "bench" / f"page-{p:03d}.md").write_text("\n".join(body), encoding="utf-8")
+    return project
 
 
 def expanded_copy(project: Project, dest: Path) -> Path:
@@ -164,7 +173,7 @@ def edit_to_render(project: Project, site_dir: Path) -> tuple[float, int, float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=str(Path(__file__).resolve().parent.parent))
-    parser.add_argument("--synthetic", type=int, default=0, help="add N generated pages with 4 snippets each")
+    parser.add_argument("--synthetic", type=int, default=0, help="measure a generated project of N pages instead")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
@@ -172,9 +181,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="snippetgen-bench-") as tmp:
         tmp = Path(tmp)
         (tmp / "project").mkdir()
-        project = copy_project(Path(args.root).resolve(), tmp / "project")
         if args.synthetic:
-            add_synthetic(project, args.synthetic)
+            project = synthetic_project(Path(args.root).resolve(), tmp / "project", args.synthetic)
+        else:
+            project = copy_project(Path(args.root).resolve(), tmp / "project")
         (tmp / "plain").mkdir()
         plain_config = expanded_copy(project, tmp / "plain")
         pages = sum(1 for _ in iter_pages(project.docs_dir))

@@ -29,7 +29,19 @@ from .project import Project
 from .site import (Site, code_fence, expand_page, find_leaks, indent, load_site_specs, page_prefix, secret_values,
                    tree_signature)
 
-log = logging.getLogger("mkdocs.plugins.snippetgen")
+
+
+def _serve_log() -> logging.Logger:
+    """Errors under ``mkdocs serve``: printed, but outside the ``mkdocs`` logger, whose counter
+    would abort the rebuild in strict mode and leave the browser on the stale page. Instead the
+    page shows the error where the snippet would be, and the next save re-renders it."""
+    logger = logging.getLogger("snippetgen.serve")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("ERROR    -  %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    return logger
 
 
 class SnippetgenConfig(base.Config):
@@ -160,7 +172,7 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
             if not self.serving:
                 self.failures = [Problem(exc.location or _loc(self.project), exc.message, "render", hint=exc.hint)]
                 raise PluginError(str(exc)) from exc
-            log.error(str(exc))
+            _serve_log().error(str(exc))
             return _error_box(str(exc)) + markdown
         uses = {key: self.site.fingerprints.get(key, "") for key in expansion.uses}
         self._cache[src] = (markdown, offset, uses, expansion.text)
@@ -180,7 +192,7 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self.failures = problems
         if self.serving:
             for p in problems:
-                log.error(p.format())
+                _serve_log().error(p.format())
             return
         raise PluginError(f"{text}\nsnippetgen: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
 

@@ -21,23 +21,6 @@ from .spec import deref, escape, pointer_get, unescape
 if TYPE_CHECKING:
     from .spec import Api
 
-# The x-mock vocabulary (docs/reference/mock-extensions.md). A dict lists the keys allowed
-# below a key, None allows any value, a one-item list means "a list of such mappings".
-ANY = None
-DOCUMENT_VOCABULARY: dict[str, Any] = {
-    "error": {"body": ANY},
-    "accounts": {"balance": ANY},
-    "rate-limit": {"limit": ANY, "window": ANY, "status": ANY,
-                   "headers": {"limit": ANY, "remaining": ANY, "reset": ANY}},
-}
-OPERATION_VOCABULARY: dict[str, Any] = {
-    "job-create": {"id": ANY},
-    "job-poll": {"of": ANY, "id": ANY, "phases": [{"status": ANY, "example": ANY}]},
-    "stream": {"by": ANY, "sequences": ANY},
-    "cost": {"by": ANY, "values": ANY, "status": ANY},
-}
-
-
 # --- $ref ------------------------------------------------------------------------------------
 
 def iter_refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
@@ -246,25 +229,21 @@ def lint_examples(api: Api) -> list[Problem]:
 
 # --- x-mock ----------------------------------------------------------------------------------
 
-def _vocabulary(api: Api, value: Any, allowed: Any, pointer: str) -> list[Problem]:
-    if allowed is ANY:
-        return []
-    if isinstance(allowed, list):
-        if not isinstance(value, list):
-            return [Problem(api.location(pointer), f"x-mock: {pointer.rsplit('/', 1)[-1]} must be a list",
-                            "spec-extension")]
-        return [p for i, item in enumerate(value) for p in _vocabulary(api, item, allowed[0], f"{pointer}/{i}")]
-    if not isinstance(value, dict):
-        return [Problem(api.location(pointer), f"x-mock: {pointer.rsplit('/', 1)[-1]} must be a mapping",
-                        "spec-extension")]
+def _vocabulary(api: Api, value: Any, level: str, pointer: str) -> list[Problem]:
+    """Validate against the mock's own x-mock schema, so the lint and the mock never disagree."""
+    from .mock.xmock import VALIDATORS
+
     problems = []
-    for key, sub in value.items():
-        if key not in allowed:
-            problems.append(Problem(api.location(f"{pointer}/{escape(key)}"), f"unknown x-mock key '{key}'",
-                                    "spec-extension", expected=", ".join(allowed), found=key,
-                                    hint="see docs/reference/mock-extensions.md"))
-        else:
-            problems += _vocabulary(api, sub, allowed[key], f"{pointer}/{escape(key)}")
+    for error in VALIDATORS[level].iter_errors(value):
+        where = pointer + "".join(f"/{escape(str(p))}" for p in error.instance_path)
+        unexpected = re.findall(r"'([^']+)'", error.message.split("(", 1)[-1]) if "unexpected" in error.message else []
+        if unexpected:
+            for key in unexpected:
+                problems.append(Problem(api.location(f"{where}/{escape(key)}"), f"unknown x-mock key '{key}'",
+                                        "spec-extension", found=key, hint="see docs/reference/mock-extensions.md"))
+            continue
+        problems.append(Problem(api.location(where), f"invalid x-mock: {error.message}", "spec-extension",
+                                hint="see docs/reference/mock-extensions.md"))
     return problems
 
 
@@ -273,7 +252,7 @@ def lint_extensions(api: Api) -> list[Problem]:
     problems = []
     allowed_places = {"/x-mock"}
     if "x-mock" in doc:
-        problems += _vocabulary(api, doc["x-mock"], DOCUMENT_VOCABULARY, "/x-mock")
+        problems += _vocabulary(api, doc["x-mock"], "document", "/x-mock")
     by_id = {op.operation_id: op for op in api.operations}
     for op in api.operations:
         base = f"/paths/{escape(op.path)}/{op.method.lower()}/x-mock"
@@ -281,7 +260,7 @@ def lint_extensions(api: Api) -> list[Problem]:
         mock = op.raw.get("x-mock")
         if mock is None:
             continue
-        problems += _vocabulary(api, mock, OPERATION_VOCABULARY, base)
+        problems += _vocabulary(api, mock, "operation", base)
         if isinstance(mock, dict):
             problems += _check_operation_mock(api, op, mock, base, by_id)
     for pointer in _find_key(doc, "x-mock"):

@@ -67,6 +67,11 @@ components:
 """
 
 
+def text_of(html: str) -> str:
+    """What a reader sees: tags (e.g. Pygments spans) removed, entities decoded."""
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+
+
 def make_site(project, *, docs: str | None = "guide/details.md#usage", pages: tuple[str, ...] = ()) -> Site:
     config = {"title": "Say hello", "description": "Prints a `greeting`.", "payload": {"prompt": "hi", "count": 2}}
     if docs:
@@ -138,7 +143,7 @@ def test_fence_is_longer_than_any_backtick_run(project):
     assert code_fence("a ``` b ```` c", "text").startswith("`````text\n")
     html = python_markdown.markdown(out, extensions=["pymdownx.superfences", "pymdownx.tabbed"],
                                     extension_configs={"pymdownx.tabbed": {"alternate_style": True}})
-    code = html_lib.unescape(re.sub(r"<[^>]+>", "", re.search(r"<code>(.*?)</code>", html, re.S).group(1)))
+    code = text_of(re.search(r"<code>(.*?)</code>", html, re.S).group(1))
     assert code == TICKS_PY
 
 
@@ -246,7 +251,7 @@ def test_markdown_extension_renders_the_same_tabs(project):
                            "snippetgen": {"root": str(project.root), "page": "guide/intro.md"}})
     assert re.findall(r"<label[^>]*>([^<]+)</label>", html) == ["Python", "JavaScript", "cURL"]
     assert '<a href="details.md#usage">Docs</a>' in html
-    assert 'print("hi", 2)' in html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+    assert 'print("hi", 2)' in text_of(html)
 
 
 def test_markdown_extension_errors_name_the_page_line(project):
@@ -347,3 +352,48 @@ def test_embed_locations_are_plain_data():
     # transform_page re-anchors template errors through render_embed; Embed stays a frozen value.
     embed = Embed(Location("docs/x.md", 3, 1), "demo.hello", {})
     assert embed.location.line == 3
+
+
+def test_check_problems_fail_a_plain_mkdocs_build(project):
+    # Renders fine, but the rendered JavaScript does not parse: only the check (beside the build) sees it.
+    project.snippet("demo.badjs", {"title": "Bad JS", "payload": {"x": "1"}}, js="const = {{ x | lit }};\n")
+    root = site_project(project, '# Home\n\n<snippet data-name="demo.badjs"></snippet>\n')
+    proc = mkdocs_build(root)
+    assert proc.returncode != 0
+    assert "shared/snippets/demo/badjs/js.jinja:1: rendered JavaScript does not parse" in proc.stderr + proc.stdout
+
+
+def load_site_config(root: Path):
+    from mkdocs.config import load_config
+
+    return load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(root / "site"), strict=True)
+
+
+def test_serve_reloads_an_edited_template_and_shows_errors_in_the_page(project, monkeypatch):
+    from mkdocs.commands.build import build as mkdocs_build_in_process
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = site_project(project, '# Home\n\n<snippet data-name="demo.hello"></snippet>\n')
+    config = load_site_config(root)
+    plugin = config.plugins["snippetgen"]
+    plugin.on_startup(command="serve", dirty=False)
+    mkdocs_build_in_process(config)
+    watched = []
+    plugin.on_serve(type("Server", (), {"watch": lambda self, path: watched.append(path)})(), config=config,
+                    builder=None)
+    assert str(root / "shared" / "snippets") in watched
+    index = root / "site" / "index.html"
+    assert "import os" in text_of(index.read_text(encoding="utf-8"))
+
+    template = root / "shared" / "snippets" / "demo" / "hello" / "py.jinja"
+    template.write_text("import sys\nprint({{ prompt | lit }}, {{ count | lit }})\n", encoding="utf-8")
+    config = load_site_config(root)
+    assert config.plugins["snippetgen"] is plugin  # MkDocs keeps the instance across serve rebuilds
+    mkdocs_build_in_process(config)
+    assert "import sys" in text_of(index.read_text(encoding="utf-8"))
+
+    template.write_text("print({{ missing | lit }})\n", encoding="utf-8")
+    mkdocs_build_in_process(load_site_config(root))  # serving: no abort, the page says what is wrong
+    html = index.read_text(encoding="utf-8")
+    assert 'class="admonition failure"' in html
+    assert "docs/index.md:3:1: demo.hello [py]: undefined variable" in text_of(html)

@@ -164,6 +164,8 @@ class MockApp:
                      body: Any, extra: list[tuple[str, str]]) -> None:
         x = op.x
         reply = op.success
+        if op.success_by and isinstance(body, dict):
+            reply = op.success_by.get(str(body.get(x["example-by"]["by"])), reply)
         changes: list[tuple[str, Any]] = []
         accounts = api.accounts
         cost = x.get("cost") or ({"value": accounts["cost"]} if "cost" in accounts else None)

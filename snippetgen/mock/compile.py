@@ -74,6 +74,7 @@ class Operation:
     validation_status: int
     x: dict[str, Any]
     schemas: dict[str, Any] = field(default_factory=dict)  # response property schemas for id generation
+    success_by: dict[str, Reply] = field(default_factory=dict)  # x-mock.example-by: body value -> reply
 
     @property
     def key(self) -> str:
@@ -353,6 +354,7 @@ def compile_operation(path: Path, doc: dict[str, Any], api: str, template: str, 
         api=api, op_id=op_id, method=method.upper(), path=template, pointer=pointer, params=params,
         validators=validators, body_required=body_required, bodies=bodies, security=requirements,
         success=success, replies=replies, validation_status=validation_status, x=x,
+        success_by=pick_by_field(path, pointer, replies, x),
     )
     if "stream" in x:
         out.success = Reply(success.status, "text/event-stream", None, success.headers)
@@ -389,6 +391,22 @@ def pick_success(path: Path, pointer: str, responses: dict[str, Any], replies: d
                             location(path, pointer + "/x-mock/example"))
         return hit
     return replies.get((status, None)) or Reply(status, None, None)
+
+
+def pick_by_field(path: Path, pointer: str, replies: dict[tuple[int, str | None], Reply],
+                  x: dict[str, Any]) -> dict[str, Reply]:
+    """``x-mock.example-by``: request body value -> the reply carrying the named example."""
+    rule = x.get("example-by")
+    if not rule:
+        return {}
+    chosen = {}
+    for value, name in rule["values"].items():
+        hit = next((r for (s, n), r in replies.items() if n == name), None)
+        if hit is None:
+            raise SpecError(f"x-mock example-by names {name!r}, which is not among the response examples",
+                            location(path, pointer + "/x-mock/example-by/values"))
+        chosen[value] = hit
+    return chosen
 
 
 def header_value(header: dict[str, Any]) -> str:

@@ -73,6 +73,15 @@ OPERATION = {
     "additionalProperties": False,
     "properties": {
         "example": {"type": "string"},
+        "example-by": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["by", "values"],
+            "properties": {
+                "by": {"type": "string"},
+                "values": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
+            },
+        },
         "job-create": {
             "type": "object",
             "additionalProperties": False,
@@ -118,14 +127,14 @@ OPERATION = {
     },
 }
 
-_VALIDATORS = {"document": jsonschema_rs.validator_for(DOCUMENT), "operation": jsonschema_rs.validator_for(OPERATION)}
+VALIDATORS = {"document": jsonschema_rs.validator_for(DOCUMENT), "operation": jsonschema_rs.validator_for(OPERATION)}
 
 
 def check(value: Any, level: str, path: Path, pointer: str) -> dict[str, Any]:
     """Return ``value`` (or ``{}``) when it is valid ``x-mock`` at ``level``; else SpecError at its line."""
     if value is None:
         return {}
-    for error in _VALIDATORS[level].iter_errors(value):
+    for error in VALIDATORS[level].iter_errors(value):
         where = pointer + "".join(f"/{p}" for p in error.instance_path)
         raise SpecError(f"invalid x-mock: {error.message} (at {where})", location(path, where))
     return value
