@@ -1,0 +1,209 @@
+"""Authoring helpers behind ``snippetgen new`` and ``snippetgen run`` (pure core, no click).
+
+``new_snippet`` writes a scaffolded snippet into the catalog; ``run_snippet`` runs one snippet's
+defaults against a fresh mock in one or every language; ``format_run`` shows what happened.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .model import Location
+from .project import Project
+
+MOCK_POLLS_PER_PHASE = 1
+MOCK_STREAM_INTERVAL = 0.01
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``group/name`` or ``group.name`` -> (group, name), both checked to be kebab-case."""
+    from .loader import check_name
+
+    text = key.strip().strip("/")
+    sep = "/" if "/" in text else "."
+    group, _, name = text.partition(sep)
+    if not group or not name or "/" in name or "." in name:
+        raise UsageError(f"bad snippet key {key!r}", hint="write it as group/name or group.name, e.g. kling/text-to-video")
+    for kind, value in (("group", group), ("snippet", name)):
+        problem = check_name(kind, value, Location(key))
+        if problem is not None:
+            raise UsageError(f"{problem.message}; expected {problem.expected}",
+                             hint=problem.hint or "use lower-case letters, digits and dashes")
+    return group, name
+
+
+def _specs(project: Project):  # noqa: ANN202
+    from .spec import load_specs
+
+    if not project.specs_dir.is_dir():
+        raise UsageError(f"no specs folder at {project.rel(project.specs_dir)}",
+                         hint="put the OpenAPI documents in shared/openapi/ or set `specs` in [tool.snippetgen]")
+    specs, _ = load_specs(project.specs_dir, project.root)
+    return specs
+
+
+def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = None, force: bool = False
+                ) -> list[Path]:
+    """Write ``<snippets>/<group>/<name>/{config.json,<lang>.jinja}`` scaffolded from operation ``ref``."""
+    from .loader import SCHEMA_PATH
+    from .scaffold import LANGS, scaffold
+
+    group, name = split_key(key)
+    folder = project.snippets_dir / group / name
+    if folder.exists() and not force:
+        raise UsageError(f"snippet {group}.{name} already exists at {project.rel(folder)}",
+                         hint="pick another name, or pass --force to overwrite its config.json and templates")
+    schema_ref = None
+    try:
+        SCHEMA_PATH.resolve().relative_to(project.root.resolve())
+        schema_ref = Path(os.path.relpath(SCHEMA_PATH.resolve(), folder.resolve())).as_posix()
+    except ValueError:
+        pass
+    files = scaffold(_specs(project), ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rel, text in files.items():
+        path = folder / rel
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+# --- run -----------------------------------------------------------------------------------------
+
+def _find_snippet(ws: Any, problems: list, key: str) -> Any:
+    group, name = split_key(key)
+    snippet = ws.catalog.get(f"{group}.{name}")
+    if snippet is not None:
+        return snippet
+    folder = f"{group}/{name}/"
+    own = [p for p in problems if folder in p.location.path]
+    if own:
+        details = "\n".join("    " + line for p in own for line in p.format().splitlines())
+        raise UsageError(f"snippet {group}.{name} cannot be loaded:\n{details}",
+                         hint="fix the problems above; `snippetgen check` lists them all")
+    close = ws.catalog.suggest(f"{group}.{name}")
+    raise UsageError(f"unknown snippet {group}.{name}",
+                     hint=f"did you mean {' or '.join(close)}?" if close
+                     else f"create it with `snippetgen new {group}/{name} --operation api:operationId`")
+
+
+def _check_sets(snippet: Any, sets: dict[str, Any]) -> None:
+    from .errors import RenderError
+    from .render import template_variables, variables_for
+
+    known = set(snippet.payload)
+    for template in snippet.templates.values():
+        try:
+            known |= template_variables(template.source)
+        except Exception:  # noqa: BLE001 - a syntax error is reported when the template renders
+            pass
+    for name in sets:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            raise UsageError(f"--set {name}: {snippet.key} has no variable {name!r}",
+                             hint=f"did you mean {close[0]}?" if close
+                             else f"its variables are: {', '.join(sorted(known)) or '(none)'}")
+    try:
+        variables_for(snippet, sets)
+    except RenderError as exc:
+        raise UsageError(f"--set: {exc.message}", location=Location(str(snippet.config_path)),
+                         hint="a non-string default needs JSON of the same type, e.g. --set steps=50") from None
+
+
+def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[str, Any] | None = None,
+                *, timeout: float | None = None) -> list[Any]:
+    """Run ``key``'s defaults (with ``sets`` applied like a page embed's ``data-*``) against the mock.
+
+    Returns one :class:`~snippetgen.runner.Outcome` per language; tabs that passed are also compared
+    with each other (the same requests), a difference failing the later tab.
+    """
+    from .check import load_workspace
+    from .languages import get_language
+    from .mock import MockServer, MockSettings
+    from .runner import Example, Runner
+    from .runner.verify import drift
+
+    sets = dict(sets or {})
+    ws, problems = load_workspace(project)
+    snippet = _find_snippet(ws, problems, key)
+    if lang is not None:
+        get_language(lang)
+        if lang not in snippet.templates:
+            raise UsageError(f"snippet {snippet.key} has no {lang}.jinja",
+                             hint=f"it has: {', '.join(snippet.templates) or 'no templates'}")
+    langs = [lang] if lang else list(snippet.templates)
+    if not langs:
+        raise UsageError(f"snippet {snippet.key} has no templates", location=Location(str(snippet.config_path)))
+    _check_sets(snippet, sets)
+    if ws.specs is None:
+        raise UsageError(f"no specs folder at {project.rel(project.specs_dir)}", hint="the mock is built from the specs")
+    settings = MockSettings(polls_per_phase=MOCK_POLLS_PER_PHASE, stream_interval=MOCK_STREAM_INTERVAL)
+    mock = MockServer(project.specs_dir, settings=settings).start()
+    runner = Runner(ws, mock, node_modules=project.root / "node_modules",
+                    **({"timeout": timeout} if timeout else {}))
+    outcomes = []
+    try:
+        usage = f"{snippet.config_path}::{snippet.key}"
+        for one in langs:
+            example = Example(usage, one, Location(str(snippet.config_path), 1), snippet, dict(sets))
+            outcomes.append(runner.run(example))
+    finally:
+        runner.close()
+        mock.stop()
+    passed = [o for o in outcomes if o.passed]
+    if len(passed) > 1:
+        first = passed[0]
+        for other in passed[1:]:
+            pair = {first.example.lang: first.requests, other.example.lang: other.requests}
+            labels = {o.example.lang: get_language(o.example.lang).label for o in (first, other)}
+            other.failures += drift(pair, labels)
+    return outcomes
+
+
+def _tail(text: str, lines: int) -> list[str]:
+    body = text.rstrip().splitlines()
+    return body[-lines:] if len(body) > lines else body
+
+
+def format_run(outcomes: list[Any], tail: int = 20) -> str:
+    """Per language: PASS/FAIL with failures, the output's last lines, and the mock's request log."""
+    from .languages import get_language
+
+    out: list[str] = []
+    for o in outcomes:
+        ex = o.example
+        label = get_language(ex.lang).label
+        seconds = f" in {o.process.seconds:.1f} s" if o.process is not None else ""
+        out.append(f"== {ex.snippet.key if ex.snippet else ex.usage} [{ex.lang}] {label}: "
+                   f"{'PASS' if o.passed else 'FAIL'}{seconds}")
+        if ex.snippet is not None and ex.lang in ex.snippet.templates:
+            out.append(f"   template: {ex.snippet.templates[ex.lang].path}")
+        for failure in o.failures:
+            out.append(f"   - {failure}")
+        if o.process is not None:
+            for name, text in (("stdout", o.process.stdout), ("stderr", o.process.stderr)):
+                lines = _tail(text, tail)
+                if lines:
+                    total = len(text.rstrip().splitlines())
+                    more = f", last {len(lines)} of {total} lines" if total > len(lines) else ""
+                    out.append(f"   {name}{more}:")
+                    out += [f"   | {line}" for line in lines]
+        if o.requests:
+            out.append("   mock requests:")
+            for req in o.requests:
+                query = f"?{req['query']}" if req.get("query") else ""
+                out.append(f"     {req.get('method')} {req.get('path')}{query} -> {req.get('status')} "
+                           f"[{req.get('operation') or 'no operation'}]")
+                for error in req.get("errors") or []:
+                    out.append(f"         {error.get('location')}: {error.get('message')}")
+        else:
+            out.append("   mock requests: (none)")
+        out.append("")
+    passed = sum(o.passed for o in outcomes)
+    out.append(f"{passed} of {len(outcomes)} passed" if outcomes else "nothing was run")
+    return "\n".join(out)
