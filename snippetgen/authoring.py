@@ -7,6 +7,7 @@ defaults against a fresh mock in one or every language; ``format_run`` shows wha
 from __future__ import annotations
 
 import difflib
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,24 @@ def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = 
         path = folder / rel
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    for name in json.loads(files["config.json"]).get("test", {}).get("fixtures", []):
+        path = folder / "fixtures" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(sample_file(name))
+            written.append(path)
     return written
+
+
+def sample_file(name: str) -> bytes:
+    """A small valid file for an upload fixture, by extension (``image.png`` -> a PNG)."""
+    from .mock import media
+
+    ext = Path(name).suffix.lower()
+    try:
+        return media.data(ext)
+    except (OSError, KeyError, ValueError):
+        return b""
 
 
 # --- run -----------------------------------------------------------------------------------------

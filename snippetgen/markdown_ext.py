@@ -28,8 +28,10 @@ _LOCK = threading.Lock()
 def load_site(root: Path | str) -> Site:
     """The project's :class:`Site`, reloaded only when its snippets, specs or page list changed."""
     project = Project.load(root)
-    signature = (tree_signature(project.snippets_dir, project.specs_dir, project.root / "pyproject.toml"),
-                 tuple(entry[0] for entry in tree_signature(project.docs_dir, suffixes=(".md",))))
+    signature = (
+        tree_signature(project.snippets_dir, project.specs_dir, project.root / "pyproject.toml"),
+        tuple(entry[0] for entry in tree_signature(project.docs_dir, suffixes=(".md",))),
+    )
     with _LOCK:
         cached = _SITES.get(project.root)
         if cached and cached[0] == signature:
@@ -56,7 +58,9 @@ class SnippetPreprocessor(Preprocessor):
         site = load_site(root)
         offset = _front_matter_lines(Path(root), page, text)
         display = site.display(page) if page else "<markdown>"
-        return transform_page(text, page or "index.md", site, line_offset=offset, display_path=display).split("\n")
+        return transform_page(text, page or "index.md", site, line_offset=offset, display_path=display).split(
+            "\n"
+        )
 
 
 def _front_matter_lines(root: Path, page: str, text: str) -> int:

@@ -26,9 +26,17 @@ from .errors import SnippetgenError
 from .loader import load_catalog
 from .model import Location, Problem
 from .project import Project
-from .site import (Site, code_fence, expand_page, find_leaks, indent, load_site_specs, page_prefix, secret_values,
-                   tree_signature)
-
+from .site import (
+    Site,
+    code_fence,
+    expand_page,
+    find_leaks,
+    indent,
+    load_site_specs,
+    page_prefix,
+    secret_values,
+    tree_signature,
+)
 
 
 def _serve_log() -> logging.Logger:
@@ -81,7 +89,9 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self.serving = command == "serve"
 
     def on_config(self, config: Any) -> Any:
-        root = self.config.root or (os.path.dirname(config.config_file_path) if config.config_file_path else ".")
+        root = self.config.root or (
+            os.path.dirname(config.config_file_path) if config.config_file_path else "."
+        )
         try:
             project = Project.load(root)
         except SnippetgenError as exc:
@@ -89,8 +99,10 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self.project = project
         self.failures = []
         settings = project.root / "pyproject.toml"
-        signatures = {"snippets": tree_signature(project.snippets_dir, settings),
-                      "specs": tree_signature(project.specs_dir, settings)}
+        signatures = {
+            "snippets": tree_signature(project.snippets_dir, settings),
+            "specs": tree_signature(project.specs_dir, settings),
+        }
         if self._catalog is None or signatures["snippets"] != self._signatures.get("snippets"):
             self._catalog, self._load_problems["snippets"] = load_catalog(project.snippets_dir, project.root)
         if signatures["specs"] != self._signatures.get("specs"):
@@ -101,7 +113,11 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         if problems:  # a snippet or spec cannot be read: say so before pages fail with "unknown"
             self._fail(problems)
         if self.config.check and not self.skip_check:
-            state = (signatures["snippets"], signatures["specs"], tree_signature(project.docs_dir, suffixes=(".md",)))
+            state = (
+                signatures["snippets"],
+                signatures["specs"],
+                tree_signature(project.docs_dir, suffixes=(".md",)),
+            )
             if state != self._checked:
                 self._start_check(project)
                 self._checked = state
@@ -112,9 +128,22 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self._stop_check()
         self._problems = []
         self._check = subprocess.Popen(
-            [sys.executable, "-m", "snippetgen.cli", "check", "--root", str(project.root), "--format", "json"],
-            cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+            [
+                sys.executable,
+                "-m",
+                "snippetgen.cli",
+                "check",
+                "--root",
+                str(project.root),
+                "--format",
+                "json",
+            ],
+            cwd=project.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
 
     def _finish_check(self) -> list[Problem]:
         proc, self._check = self._check, None
@@ -149,7 +178,11 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
         if self.project is not None:
-            for path in (self.project.snippets_dir, self.project.specs_dir, self.project.root / "pyproject.toml"):
+            for path in (
+                self.project.snippets_dir,
+                self.project.specs_dir,
+                self.project.root / "pyproject.toml",
+            ):
                 if path.exists():
                     server.watch(str(path))
         return server
@@ -162,15 +195,21 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         src = page.file.src_uri
         offset = _front_matter_lines(page, markdown)
         cached = self._cache.get(src)
-        if (cached and cached[0] == markdown and cached[1] == offset
-                and all(self.site.fingerprints.get(k) == v for k, v in cached[2].items())):
+        if (
+            cached
+            and cached[0] == markdown
+            and cached[1] == offset
+            and all(self.site.fingerprints.get(k) == v for k, v in cached[2].items())
+        ):
             return cached[3]
         display = self.project.rel(Path(page.file.abs_src_path)) if page.file.abs_src_path else None
         try:
             expansion = expand_page(markdown, src, self.site, line_offset=offset, display_path=display)
         except SnippetgenError as exc:
             if not self.serving:
-                self.failures = [Problem(exc.location or _loc(self.project), exc.message, "render", hint=exc.hint)]
+                self.failures = [
+                    Problem(exc.location or _loc(self.project), exc.message, "render", hint=exc.hint)
+                ]
                 raise PluginError(str(exc)) from exc
             _serve_log().error(str(exc))
             return _error_box(str(exc)) + markdown
@@ -187,7 +226,9 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
             self._fail(problems)
 
     def _fail(self, problems: list[Problem]) -> None:
-        problems = sorted(set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code))
+        problems = sorted(
+            set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code)
+        )
         text = "\n".join(p.format() for p in problems)
         self.failures = problems
         if self.serving:
@@ -206,13 +247,27 @@ def _parse_check(returncode: int, out: str, err: str, project: Project | None) -
     if returncode in (0, 1):
         try:
             report = json.loads(out)
-            return [Problem(Location(d["path"], d.get("line") or 0, d.get("col") or 0), d["message"], d["code"],
-                            d.get("expected"), d.get("found"), d.get("hint")) for d in report["problems"]]
+            return [
+                Problem(
+                    Location(d["path"], d.get("line") or 0, d.get("col") or 0),
+                    d["message"],
+                    d["code"],
+                    d.get("expected"),
+                    d.get("found"),
+                    d.get("hint"),
+                )
+                for d in report["problems"]
+            ]
         except (ValueError, KeyError, TypeError):
             pass
     detail = (err or out).strip().splitlines()
-    return [Problem(_loc(project), f"snippetgen check failed: {detail[-1] if detail else f'exit {returncode}'}",
-                    "internal")]
+    return [
+        Problem(
+            _loc(project),
+            f"snippetgen check failed: {detail[-1] if detail else f'exit {returncode}'}",
+            "internal",
+        )
+    ]
 
 
 def _front_matter_lines(page: Any, markdown: str) -> int:

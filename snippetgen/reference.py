@@ -22,14 +22,25 @@ from markdown_it import MarkdownIt
 
 COLUMNS = ("Name", "Type", "Required", "Default", "Allowed values", "Limits", "Description")
 LIMITS = (
-    ("minimum", "≥ {}"), ("exclusiveMinimum", "> {}"), ("maximum", "≤ {}"), ("exclusiveMaximum", "< {}"),
-    ("multipleOf", "multiple of {}"), ("minLength", "at least {} character{s}"),
-    ("maxLength", "at most {} character{s}"), ("minItems", "at least {} item{s}"), ("maxItems", "at most {} item{s}"),
-    ("minProperties", "at least {} propert{ies}"), ("maxProperties", "at most {} propert{ies}"),
+    ("minimum", "≥ {}"),
+    ("exclusiveMinimum", "> {}"),
+    ("maximum", "≤ {}"),
+    ("exclusiveMaximum", "< {}"),
+    ("multipleOf", "multiple of {}"),
+    ("minLength", "at least {} character{s}"),
+    ("maxLength", "at most {} character{s}"),
+    ("minItems", "at least {} item{s}"),
+    ("maxItems", "at most {} item{s}"),
+    ("minProperties", "at least {} propert{ies}"),
+    ("maxProperties", "at most {} propert{ies}"),
 )
 MAX_DEPTH = 3
-PARAM_LOCATIONS = (("path", "Path parameters"), ("query", "Query parameters"), ("header", "Header parameters"),
-                   ("cookie", "Cookie parameters"))
+PARAM_LOCATIONS = (
+    ("path", "Path parameters"),
+    ("query", "Query parameters"),
+    ("header", "Header parameters"),
+    ("cookie", "Cookie parameters"),
+)
 
 
 @functools.cache
@@ -72,9 +83,11 @@ def operation_markdown(op: Any, specs: Any = None, *, level: int = 3) -> str:
         blocks.append(f"{'#' * level} {md_escape(title)}")
 
     method = esc(op.method.upper())
-    head = [f'<div class="snippetgen-operation" data-operation="{esc(op.api)}:{esc(op.operation_id)}">',
-            f'<p class="snippetgen-endpoint"><span class="snippetgen-method snippetgen-method-{method.lower()}">'
-            f"{method}</span> <code>{esc(base_url + op.path)}</code></p>"]
+    head = [
+        f'<div class="snippetgen-operation" data-operation="{esc(op.api)}:{esc(op.operation_id)}">',
+        f'<p class="snippetgen-endpoint"><span class="snippetgen-method snippetgen-method-{method.lower()}">'
+        f"{method}</span> <code>{esc(base_url + op.path)}</code></p>",
+    ]
     if raw.get("deprecated"):
         head.append('<p class="snippetgen-deprecated"><strong>Deprecated.</strong></p>')
     if op.description:
@@ -121,8 +134,10 @@ def operation_markdown(op: Any, specs: Any = None, *, level: int = 3) -> str:
             continue
         content = response.get("content") if isinstance(response.get("content"), dict) else {}
         media_type = next(iter(content), "")
-        line = (f'<p class="snippetgen-response"><code>{esc(status)}</code> '
-                f"{safe_markdown(response.get('description', ''), inline=True)}")
+        line = (
+            f'<p class="snippetgen-response"><code>{esc(status)}</code> '
+            f"{safe_markdown(response.get('description', ''), inline=True)}"
+        )
         if media_type:
             line += f" <code>{esc(media_type)}</code>"
         headers = [name for name in (response.get("headers") or {}) if isinstance(name, str)]
@@ -179,7 +194,7 @@ def auth_html(raw: dict, document: dict) -> str:
 
 
 def _schemes_html(requirement: dict, document: dict) -> str:
-    schemes = ((document.get("components") or {}).get("securitySchemes") or {})
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
     parts = []
     for name in requirement:
         scheme = schemes.get(name) if isinstance(schemes.get(name), dict) else {}
@@ -190,7 +205,9 @@ def _schemes_html(requirement: dict, document: dict) -> str:
         elif kind == "http" and http == "basic":
             text, usage = "HTTP Basic", "<code>Authorization: Basic &lt;credentials&gt;</code>"
         elif kind == "apiKey":
-            where = {"header": "header", "query": "query parameter", "cookie": "cookie"}.get(scheme.get("in"), "field")
+            where = {"header": "header", "query": "query parameter", "cookie": "cookie"}.get(
+                scheme.get("in"), "field"
+            )
             text, usage = f"API key in the {where} <code>{esc(scheme.get('name', ''))}</code>", ""
         else:
             text, usage = (esc(kind) if kind else f"<code>{esc(name)}</code>"), ""
@@ -203,6 +220,7 @@ def _schemes_html(requirement: dict, document: dict) -> str:
 
 
 # --- schemas as table rows -------------------------------------------------------------------
+
 
 def flatten(schema: Any) -> dict:
     """Merge ``allOf`` parts into one schema (the schema's own keywords win)."""
@@ -261,8 +279,11 @@ def schema_rows(schema: dict, prefix: str = "", depth: int = 0) -> list[list[str
 def _param_row(param: dict) -> list[str]:
     schema = flatten(param.get("schema") or {})
     description = param.get("description") or schema.get("description") or ""
-    row = field_row(str(param.get("name", "")), {**schema, "description": description},
-                    "yes" if param.get("required") else "no")
+    row = field_row(
+        str(param.get("name", "")),
+        {**schema, "description": description},
+        "yes" if param.get("required") else "no",
+    )
     if param.get("deprecated"):
         row[-1] = "<strong>Deprecated.</strong> " + row[-1]
     return row
@@ -286,8 +307,15 @@ def field_row(name: str, schema: dict, required: str) -> list[str]:
         description = "<strong>Deprecated.</strong> " + description
     if "example" in schema and not isinstance(schema["example"], dict | list):
         description += f" Example: {code(schema['example'])}"
-    return [f"<code>{esc(name)}</code>", esc(type_label(schema)), required, default, allowed,
-            "<br>".join(limits), description.strip()]
+    return [
+        f"<code>{esc(name)}</code>",
+        esc(type_label(schema)),
+        required,
+        default,
+        allowed,
+        "<br>".join(limits),
+        description.strip(),
+    ]
 
 
 def limits_of(schema: dict) -> list[str]:
@@ -358,6 +386,5 @@ def table(rows: list[list[str]]) -> str:
     head = "".join(f"<th>{c}</th>" for c in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     # A bare <table> gets Material's table styling and scroll wrapper; the class goes on a div.
-    return f'<div class="snippetgen-fields"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
+    table_html = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="snippetgen-fields">{table_html}</div>'

@@ -31,7 +31,9 @@ from .pages import code_spans, find_embeds, iter_pages, parse_attributes
 from .project import Project
 from .render import kebab_case, render_embed, template_variables
 
-OPERATION_RE = re.compile(r"<operation\b(?P<attrs>[^>]*?)\s*(?P<selfclose>/)?>(?:\s*</operation>)?", re.I | re.S)
+OPERATION_RE = re.compile(
+    r"<operation\b(?P<attrs>[^>]*?)\s*(?P<selfclose>/)?>(?:\s*</operation>)?", re.I | re.S
+)
 DOCS_LABEL = "Docs"
 _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 """Python-Markdown's own escapable characters (``|`` and ``~`` are only escapable with extensions)."""
@@ -68,8 +70,9 @@ class Site:
         return cls.build(ws.catalog, ws.specs, pages, docs_prefix=prefix)
 
     @classmethod
-    def build(cls, catalog: Catalog, specs: Any = None, pages: Collection[str] | None = None,
-              docs_prefix: str = "") -> Site:
+    def build(
+        cls, catalog: Catalog, specs: Any = None, pages: Collection[str] | None = None, docs_prefix: str = ""
+    ) -> Site:
         return cls(catalog, specs, pages, docs_prefix, fingerprints(catalog, specs))
 
     def display(self, page_path: str) -> str:
@@ -96,11 +99,18 @@ def load_site_specs(project: Project) -> tuple[Any, list[Problem]]:
             document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             mark = getattr(exc, "problem_mark", None)
-            problems.append(Problem(Location(display, mark.line + 1 if mark else 0),
-                                    f"cannot read the spec: {getattr(exc, 'problem', None) or exc}", "spec-yaml"))
+            problems.append(
+                Problem(
+                    Location(display, mark.line + 1 if mark else 0),
+                    f"cannot read the spec: {getattr(exc, 'problem', None) or exc}",
+                    "spec-yaml",
+                )
+            )
             continue
         if not isinstance(document, dict):
-            problems.append(Problem(Location(display, 1), "an OpenAPI document must be a mapping", "spec-invalid"))
+            problems.append(
+                Problem(Location(display, 1), "an OpenAPI document must be a mapping", "spec-invalid")
+            )
             continue
         servers = document.get("servers") or [{}]
         base_url = str(servers[0].get("url", "")) if isinstance(servers[0], dict) else ""
@@ -160,13 +170,21 @@ def find_operation_tags(text: str, path: str, line_offset: int = 0) -> list[Oper
             continue
         col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
         attrs = parse_attributes(match.group("attrs"))
-        tags.append(OperationTag(Location(path, line + line_offset, col), attrs.get("data-ref", "").strip(),
-                                 attrs, match.start(), match.end()))
+        tags.append(
+            OperationTag(
+                Location(path, line + line_offset, col),
+                attrs.get("data-ref", "").strip(),
+                attrs,
+                match.start(),
+                match.end(),
+            )
+        )
     return tags
 
 
-def transform_page(markdown: str, page_path: str, ws: Any, *, line_offset: int = 0,
-                   display_path: str | None = None) -> str:
+def transform_page(
+    markdown: str, page_path: str, ws: Any, *, line_offset: int = 0, display_path: str | None = None
+) -> str:
     """The page with every snippet and operation tag replaced by Markdown.
 
     ``page_path`` is the page relative to the docs folder (``aiart/index.md``); docs links are made
@@ -177,8 +195,9 @@ def transform_page(markdown: str, page_path: str, ws: Any, *, line_offset: int =
     return expand_page(markdown, page_path, ws, line_offset=line_offset, display_path=display_path).text
 
 
-def expand_page(markdown: str, page_path: str, ws: Any, *, line_offset: int = 0,
-                display_path: str | None = None) -> Expansion:
+def expand_page(
+    markdown: str, page_path: str, ws: Any, *, line_offset: int = 0, display_path: str | None = None
+) -> Expansion:
     """:func:`transform_page` plus the snippets and APIs the page used."""
     site = ws if isinstance(ws, Site) else Site.from_workspace(ws)
     page_path = page_path.replace(os.sep, "/").lstrip("/")
@@ -188,8 +207,10 @@ def expand_page(markdown: str, page_path: str, ws: Any, *, line_offset: int = 0,
     if "<snippet" in markdown or "<SNIPPET" in markdown.upper():
         for embed in find_embeds(markdown, shown):
             if line_offset:
-                embed = dataclasses.replace(embed, location=dataclasses.replace(
-                    embed.location, line=embed.location.line + line_offset))
+                embed = dataclasses.replace(
+                    embed,
+                    location=dataclasses.replace(embed.location, line=embed.location.line + line_offset),
+                )
             snippet = _snippet_for(embed, site.catalog)
             uses.add(f"snippet:{snippet.key}")
             blocks.append((embed.start, embed.end, snippet_markdown(snippet, embed, page_path, site.pages)))
@@ -241,14 +262,21 @@ def _level(tag: OperationTag) -> int:
 
 def _snippet_for(embed: Embed, catalog: Catalog) -> Snippet:
     if not embed.name:
-        raise RenderError("<snippet> without data-name", embed.location,
-                          hint='write <snippet data-name="group.name"></snippet>')
+        raise RenderError(
+            "<snippet> without data-name",
+            embed.location,
+            hint='write <snippet data-name="group.name"></snippet>',
+        )
     snippet = catalog.get(embed.name)
     if snippet is None:
         close = catalog.suggest(embed.name)
-        raise RenderError(f"unknown snippet {embed.name!r}", embed.location,
-                          hint=f"did you mean {' or '.join(map(repr, close))}?" if close
-                          else "snippets live in shared/snippets/<group>/<name>/ and are named group.name")
+        raise RenderError(
+            f"unknown snippet {embed.name!r}",
+            embed.location,
+            hint=f"did you mean {' or '.join(map(repr, close))}?"
+            if close
+            else "snippets live in shared/snippets/<group>/<name>/ and are named group.name",
+        )
     known = set(snippet.payload)
     for template in snippet.templates.values():
         try:
@@ -258,33 +286,49 @@ def _snippet_for(embed: Embed, catalog: Catalog) -> Snippet:
     for key in embed.overrides:
         if key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)
-            raise RenderError(f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
-                              embed.location,
-                              hint=f"did you mean data-{kebab_case(close[0])}?" if close
-                              else f"{embed.name} uses: {', '.join(sorted(known)) or '(nothing)'}")
+            raise RenderError(
+                f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
+                embed.location,
+                hint=f"did you mean data-{kebab_case(close[0])}?"
+                if close
+                else f"{embed.name} uses: {', '.join(sorted(known)) or '(nothing)'}",
+            )
     return snippet
 
 
 def _operation_for(tag: OperationTag, specs: Any) -> Any:
     if not tag.ref:
-        raise RenderError("<operation> without data-ref", tag.location,
-                          hint='write <operation data-ref="api:operationId"></operation>')
+        raise RenderError(
+            "<operation> without data-ref",
+            tag.location,
+            hint='write <operation data-ref="api:operationId"></operation>',
+        )
     if specs is None:
-        raise RenderError(f"unknown operation {tag.ref!r}: the project has no OpenAPI specs", tag.location,
-                          hint="specs live in shared/openapi/<api>.yaml")
+        raise RenderError(
+            f"unknown operation {tag.ref!r}: the project has no OpenAPI specs",
+            tag.location,
+            hint="specs live in shared/openapi/<api>.yaml",
+        )
     op = specs.resolve(tag.ref)
     if op is None:
         close = specs.suggest(tag.ref)
-        raise RenderError(f"unknown operation {tag.ref!r}", tag.location,
-                          hint=f"did you mean {' or '.join(map(repr, close))}?" if close
-                          else f"known APIs: {', '.join(specs.apis) or '(none)'}; "
-                               "refer to operations as api:operationId or api:METHOD /path")
+        raise RenderError(
+            f"unknown operation {tag.ref!r}",
+            tag.location,
+            hint=f"did you mean {' or '.join(map(repr, close))}?"
+            if close
+            else f"known APIs: {', '.join(specs.apis) or '(none)'}; "
+            "refer to operations as api:operationId or api:METHOD /path",
+        )
     return op
 
 
 # --- one snippet -----------------------------------------------------------------------------
 
-def snippet_markdown(snippet: Snippet, embed: Embed, page_path: str, pages: Collection[str] | None = None) -> str:
+
+def snippet_markdown(
+    snippet: Snippet, embed: Embed, page_path: str, pages: Collection[str] | None = None
+) -> str:
     """Title, description, docs link and one tab per language, as Markdown."""
     head = f"**{md_escape(snippet.title)}**"
     if snippet.docs:
@@ -292,8 +336,11 @@ def snippet_markdown(snippet: Snippet, embed: Embed, page_path: str, pages: Coll
             href = docs_href(snippet.docs, page_path, pages)
         except ValueError as exc:
             config = Location(str(snippet.config_path), snippet.line_of("/docs"))
-            raise RenderError(f"{snippet.key}: {exc} (docs in {config})", embed.location,
-                              hint="use an https URL or a page of this site such as aiart/img2video.md") from None
+            raise RenderError(
+                f"{snippet.key}: {exc} (docs in {config})",
+                embed.location,
+                hint="use an https URL or a page of this site such as aiart/img2video.md",
+            ) from None
         if href is not None:
             head += f" · [{DOCS_LABEL}]({href})"
     parts = [head]
@@ -304,7 +351,9 @@ def snippet_markdown(snippet: Snippet, embed: Embed, page_path: str, pages: Coll
         language = get_language(lang)
         code = render_embed(snippet, embed, lang).code
         marker = "===!" if index == 0 else "==="
-        parts.append(f'{marker} "{language.label}"\n\n' + indent(code_fence(code, language.lexer).rstrip("\n"), "    "))
+        parts.append(
+            f'{marker} "{language.label}"\n\n' + indent(code_fence(code, language.lexer).rstrip("\n"), "    ")
+        )
     return "\n\n".join(parts) + "\n"
 
 
@@ -353,8 +402,10 @@ def docs_href(docs: str, page_path: str, pages: Collection[str] | None = None) -
         found = [c for c in candidates if c in pages]
         if not found:
             close = difflib.get_close_matches(candidates[0], list(pages), n=1)
-            raise ValueError(f"docs link {docs!r} names no page of the site"
-                             + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise ValueError(
+                f"docs link {docs!r} names no page of the site"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
         chosen = found[0]
     else:
         chosen = candidates[0]
@@ -370,7 +421,9 @@ def _url_quote(url: str) -> str:
 
 # --- secrets in the built site ---------------------------------------------------------------
 
-PLACEHOLDER_RE = re.compile(r"^(?:<.*>|\$\{?\w+\}?|your[-_ ]?\w*|x+|test|mock[-\w]*|dummy[-\w]*|changeme)$", re.I)
+PLACEHOLDER_RE = re.compile(
+    r"^(?:<.*>|\$\{?\w+\}?|your[-_ ]?\w*|x+|test|mock[-\w]*|dummy[-\w]*|changeme)$", re.I
+)
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -380,9 +433,13 @@ def secret_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     not secrets, so a CI that exports the mock's key does not fail the build.
     """
     environ = os.environ if environ is None else environ
-    return {name: value for name, value in environ.items()
-            if name.upper().endswith("_API_KEY") and len(value.strip()) >= 12
-            and not PLACEHOLDER_RE.match(value.strip())}
+    return {
+        name: value
+        for name, value in environ.items()
+        if name.upper().endswith("_API_KEY")
+        and len(value.strip()) >= 12
+        and not PLACEHOLDER_RE.match(value.strip())
+    }
 
 
 def find_leaks(site_dir: Path, secrets: Mapping[str, str]) -> list[Problem]:
@@ -396,11 +453,18 @@ def find_leaks(site_dir: Path, secrets: Mapping[str, str]) -> list[Problem]:
         for name, needle in needles.items():
             if needle in data:
                 line = data.count(b"\n", 0, data.index(needle)) + 1
-                shown = path.relative_to(Path(site_dir).parent) if Path(site_dir).parent in path.parents else path
-                problems.append(Problem(Location(shown.as_posix(), line), f"the built site contains the value of ${name}",
-                                        "secret-leak",
-                                        hint="examples must read keys from the environment at run time, "
-                                             "never embed them; find what copied it into the page"))
+                shown = (
+                    path.relative_to(Path(site_dir).parent) if Path(site_dir).parent in path.parents else path
+                )
+                problems.append(
+                    Problem(
+                        Location(shown.as_posix(), line),
+                        f"the built site contains the value of ${name}",
+                        "secret-leak",
+                        hint="examples must read keys from the environment at run time, "
+                        "never embed them; find what copied it into the page",
+                    )
+                )
     return problems
 
 

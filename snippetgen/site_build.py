@@ -24,7 +24,9 @@ def _project(project: Project | Path | str) -> Project:
     return project if isinstance(project, Project) else Project.load(project)
 
 
-def build(project: Project | Path | str, *, strict: bool = True, site_dir: Path | str | None = None) -> list[Problem]:
+def build(
+    project: Project | Path | str, *, strict: bool = True, site_dir: Path | str | None = None
+) -> list[Problem]:
     """Check the project; if clean, build the site (``site/`` by default). Problems, or [] on success."""
     project = _project(project)
     problems = run_check(project=project)
@@ -32,8 +34,14 @@ def build(project: Project | Path | str, *, strict: bool = True, site_dir: Path 
         return problems
     config_file = project.root / CONFIG_NAME
     if not config_file.is_file():
-        return [Problem(Location(CONFIG_NAME), "no mkdocs.yml in the project folder", "site-config",
-                        hint="copy the mkdocs.yml of the snippetgen repository and adjust site_name")]
+        return [
+            Problem(
+                Location(CONFIG_NAME),
+                "no mkdocs.yml in the project folder",
+                "site-config",
+                hint="copy the mkdocs.yml of the snippetgen repository and adjust site_name",
+            )
+        ]
 
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -76,7 +84,7 @@ class _WarningCollector(logging.Handler):
             return
         message = record.getMessage()
         match = _DOC_FILE.search(message)
-        path = (self.project.rel(self.project.docs_dir / match.group(1)) if match else CONFIG_NAME)
+        path = self.project.rel(self.project.docs_dir / match.group(1)) if match else CONFIG_NAME
         self.problems.append(Problem(Location(path), message.strip().splitlines()[0], "site-warning"))
 
 

@@ -14,13 +14,12 @@ import markdown as python_markdown
 import pytest
 
 from snippetgen.errors import RenderError
-from snippetgen.model import Embed, Location
 from snippetgen.project import Project
 from snippetgen.site import Site, code_fence, docs_href, secret_values, transform_page
 
 REPO = Path(__file__).resolve().parent.parent
-PY = 'import os\nprint({{ prompt | lit }}, {{ count | lit }})\n'
-JS = 'console.log({{ prompt | lit }}, {{ count | lit }});\n'
+PY = "import os\nprint({{ prompt | lit }}, {{ count | lit }})\n"
+JS = "console.log({{ prompt | lit }}, {{ count | lit }});\n"
 CURL = "curl -sS https://example.test --data {{ prompt | sh }}\n"
 TICKS_PY = 'doc = """\n```python\nx = 1\n```\n````\n"""\nprint(doc)\n'
 
@@ -34,7 +33,9 @@ paths:
     post:
       operationId: generateImage
       summary: Generate an <b>image</b>
-      description: 'Makes a picture. <script>alert(1)</script> <img src=x onerror="alert(2)"> [x](javascript:alert(3))'
+      description: >-
+        Makes a picture. <script>alert(1)</script> <img src=x onerror="alert(2)">
+        [x](javascript:alert(3))
       parameters:
         - {name: X-Trace, in: header, schema: {type: string}, description: Trace id.}
       requestBody:
@@ -73,7 +74,11 @@ def text_of(html: str) -> str:
 
 
 def make_site(project, *, docs: str | None = "guide/details.md#usage", pages: tuple[str, ...] = ()) -> Site:
-    config = {"title": "Say hello", "description": "Prints a `greeting`.", "payload": {"prompt": "hi", "count": 2}}
+    config = {
+        "title": "Say hello",
+        "description": "Prints a `greeting`.",
+        "payload": {"prompt": "hi", "count": 2},
+    }
     if docs:
         config["docs"] = docs
     project.snippet("demo.hello", config, py=PY, js=JS, curl=CURL)
@@ -88,14 +93,19 @@ def make_site(project, *, docs: str | None = "guide/details.md#usage", pages: tu
 
 # --- transform_page ---------------------------------------------------------------------------
 
+
 def test_tabs_labels_fences_and_docs_link(project):
     site = make_site(project)
-    out = transform_page('# Home\n\n<snippet data-name="demo.hello" data-prompt="it\'s"></snippet>\n', "index.md", site)
-    assert out.startswith("# Home\n\n**Say hello** · [Docs](guide/details.md#usage)\n\nPrints a `greeting`.\n")
+    out = transform_page(
+        '# Home\n\n<snippet data-name="demo.hello" data-prompt="it\'s"></snippet>\n', "index.md", site
+    )
+    assert out.startswith(
+        "# Home\n\n**Say hello** · [Docs](guide/details.md#usage)\n\nPrints a `greeting`.\n"
+    )
     labels = re.findall(r'^(===!?) "([^"]+)"$', out, re.M)
     assert labels == [("===!", "Python"), ("===", "JavaScript"), ("===", "cURL")]
-    assert "    ```python\n    import os\n    print(\"it's\", 2)\n    ```" in out
-    assert "    ```javascript\n    console.log(\"it's\", 2);\n    ```" in out
+    assert '    ```python\n    import os\n    print("it\'s", 2)\n    ```' in out
+    assert '    ```javascript\n    console.log("it\'s", 2);\n    ```' in out
     assert "    ```bash\n    curl -sS https://example.test --data 'it'\"'\"'s'\n    ```" in out
     assert "<snippet" not in out
 
@@ -111,14 +121,17 @@ def test_docs_link_is_relative_to_the_current_page(project):
     assert "[Docs](#usage)" in out
 
 
-@pytest.mark.parametrize(("docs", "page", "expected"), [
-    ("aiart/img2video.md", "index.md", "aiart/img2video.md"),
-    ("aiart/img2video.md", "aiart/index.md", "img2video.md"),
-    ("/aiart/img2video/", "media/video.md", "../aiart/img2video.md"),
-    ("aiart/img2video.md#poll", "aiart/img2video.md", "#poll"),
-    ("aiart/", "index.md", "aiart/index.md"),
-    ("https://example.com/a (b)", "x/y.md", "https://example.com/a%20%28b%29"),
-])
+@pytest.mark.parametrize(
+    ("docs", "page", "expected"),
+    [
+        ("aiart/img2video.md", "index.md", "aiart/img2video.md"),
+        ("aiart/img2video.md", "aiart/index.md", "img2video.md"),
+        ("/aiart/img2video/", "media/video.md", "../aiart/img2video.md"),
+        ("aiart/img2video.md#poll", "aiart/img2video.md", "#poll"),
+        ("aiart/", "index.md", "aiart/index.md"),
+        ("https://example.com/a (b)", "x/y.md", "https://example.com/a%20%28b%29"),
+    ],
+)
 def test_docs_href(docs, page, expected):
     pages = {"index.md", "aiart/index.md", "aiart/img2video.md", "media/video.md", "x/y.md"}
     assert docs_href(docs, page, pages) == expected
@@ -128,7 +141,9 @@ def test_docs_href_to_a_missing_page_is_an_error_at_the_embed(project):
     site = make_site(project, docs="guide/detials.md")
     with pytest.raises(RenderError) as info:
         transform_page('\n<snippet data-name="demo.hello"></snippet>\n', "index.md", site)
-    assert str(info.value).startswith("docs/index.md:2:1: demo.hello: docs link 'guide/detials.md' names no page")
+    assert str(info.value).startswith(
+        "docs/index.md:2:1: demo.hello: docs link 'guide/detials.md' names no page"
+    )
     assert "did you mean 'guide/details.md'" in str(info.value)
     assert "shared/snippets/demo/hello/config.json:" in str(info.value)
     with pytest.raises(ValueError):
@@ -138,24 +153,32 @@ def test_docs_href_to_a_missing_page_is_an_error_at_the_embed(project):
 def test_fence_is_longer_than_any_backtick_run(project):
     site = make_site(project)
     out = transform_page('<snippet data-name="demo.ticks"></snippet>\n', "index.md", site)
-    assert "    `````python\n    doc = \"\"\"\n    ```python\n" in out
+    assert '    `````python\n    doc = """\n    ```python\n' in out
     assert out.rstrip().endswith("`````")
     assert code_fence("a ``` b ```` c", "text").startswith("`````text\n")
-    html = python_markdown.markdown(out, extensions=["pymdownx.superfences", "pymdownx.tabbed"],
-                                    extension_configs={"pymdownx.tabbed": {"alternate_style": True}})
+    html = python_markdown.markdown(
+        out,
+        extensions=["pymdownx.superfences", "pymdownx.tabbed"],
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
+    )
     code = text_of(re.search(r"<code>(.*?)</code>", html, re.S).group(1))
     assert code == TICKS_PY
 
 
 def test_indented_embed_stays_inside_its_admonition_and_sets_stay_apart(project):
     site = make_site(project)
-    page = ('!!! note\n    <snippet data-name="demo.hello"></snippet>\n\n'
-            '<snippet data-name="demo.hello"></snippet>\n<snippet data-name="demo.hello"></snippet>\n')
+    page = (
+        '!!! note\n    <snippet data-name="demo.hello"></snippet>\n\n'
+        '<snippet data-name="demo.hello"></snippet>\n<snippet data-name="demo.hello"></snippet>\n'
+    )
     out = transform_page(page, "index.md", site)
     assert "!!! note\n\n    **Say hello**" in out
     assert '\n    ===! "Python"\n\n        ```python\n' in out
-    html = python_markdown.markdown(out, extensions=["admonition", "pymdownx.superfences", "pymdownx.tabbed"],
-                                    extension_configs={"pymdownx.tabbed": {"alternate_style": True}})
+    html = python_markdown.markdown(
+        out,
+        extensions=["admonition", "pymdownx.superfences", "pymdownx.tabbed"],
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
+    )
     assert html.count('class="tabbed-set') == 3
     assert re.search(r'<div class="admonition note">.*?tabbed-set', html, re.S)
 
@@ -166,14 +189,27 @@ def test_snippet_tags_inside_code_blocks_are_left_alone(project):
     assert transform_page(page, "index.md", site) == page
 
 
-@pytest.mark.parametrize(("tag", "message", "hint"), [
-    ('<snippet data-name="demo.helo"></snippet>', "unknown snippet 'demo.helo'", "did you mean 'demo.hello'?"),
-    ('<snippet data-name="demo.hello" data-count="many"></snippet>', "demo.hello [py]: bad value 'many' for 'count'",
-     None),
-    ('<snippet data-name="demo.hello" data-promt="x"></snippet>', "data-promt sets 'promt', which demo.hello never uses",
-     "did you mean data-prompt?"),
-    ("<snippet></snippet>", "<snippet> without data-name", None),
-])
+@pytest.mark.parametrize(
+    ("tag", "message", "hint"),
+    [
+        (
+            '<snippet data-name="demo.helo"></snippet>',
+            "unknown snippet 'demo.helo'",
+            "did you mean 'demo.hello'?",
+        ),
+        (
+            '<snippet data-name="demo.hello" data-count="many"></snippet>',
+            "demo.hello [py]: bad value 'many' for 'count'",
+            None,
+        ),
+        (
+            '<snippet data-name="demo.hello" data-promt="x"></snippet>',
+            "data-promt sets 'promt', which demo.hello never uses",
+            "did you mean data-prompt?",
+        ),
+        ("<snippet></snippet>", "<snippet> without data-name", None),
+    ],
+)
 def test_errors_carry_page_and_line(project, tag, message, hint):
     site = make_site(project)
     with pytest.raises(RenderError) as info:
@@ -194,6 +230,7 @@ def test_undefined_variable_is_an_error_at_the_page_line(project):
 
 # --- operation reference ----------------------------------------------------------------------
 
+
 def spec_site(project) -> Site:
     project.spec("demo", SPEC)
     site, problems = Site.load(Project.load(project.root))
@@ -204,16 +241,29 @@ def spec_site(project) -> Site:
 def test_operation_reference_table_and_example(project):
     site = spec_site(project)
     out = transform_page('# API\n\n<operation data-ref="demo:generateImage"></operation>\n', "api.md", site)
-    assert '<span class="snippetgen-method snippetgen-method-post">POST</span> ' \
-           "<code>https://api.example.test/v1/images</code>" in out
-    assert "<strong>Authentication:</strong> bearer token: <code>Authorization: Bearer &lt;key&gt;</code>" in out
-    assert ('<div class="snippetgen-fields"><table><thead><tr><th>Name</th><th>Type</th><th>Required</th>'
-            "<th>Default</th><th>Allowed values</th><th>Limits</th><th>Description</th>") in out
-    assert ("<tr><td><code>size</code></td><td>string</td><td>no</td><td><code>1024x1024</code></td>"
-            "<td><code>512x512</code>, <code>1024x1024</code></td><td></td><td></td></tr>") in out
-    assert "<tr><td><code>n</code></td><td>integer</td><td>no</td><td><code>1</code></td><td></td><td>≥ 1<br>≤ 4</td>" in out
-    assert "<td><code>style</code></td><td>string</td><td>no</td><td><code>vivid</code></td>" \
-           "<td><code>vivid</code>, <code>natural</code></td><td></td><td>Look of the image.</td>" in out
+    assert (
+        '<span class="snippetgen-method snippetgen-method-post">POST</span> '
+        "<code>https://api.example.test/v1/images</code>" in out
+    )
+    assert (
+        "<strong>Authentication:</strong> bearer token: <code>Authorization: Bearer &lt;key&gt;</code>" in out
+    )
+    assert (
+        '<div class="snippetgen-fields"><table><thead><tr><th>Name</th><th>Type</th><th>Required</th>'
+        "<th>Default</th><th>Allowed values</th><th>Limits</th><th>Description</th>"
+    ) in out
+    assert (
+        "<tr><td><code>size</code></td><td>string</td><td>no</td><td><code>1024x1024</code></td>"
+        "<td><code>512x512</code>, <code>1024x1024</code></td><td></td><td></td></tr>"
+    ) in out
+    assert (
+        "<tr><td><code>n</code></td><td>integer</td><td>no</td><td><code>1</code></td>"
+        "<td></td><td>≥ 1<br>≤ 4</td>" in out
+    )
+    assert (
+        "<td><code>style</code></td><td>string</td><td>no</td><td><code>vivid</code></td>"
+        "<td><code>vivid</code>, <code>natural</code></td><td></td><td>Look of the image.</td>" in out
+    )
     assert "<td><code>prompt</code></td><td>string</td><td>yes</td>" in out
     assert "<p><strong>Header parameters</strong></p>" in out
     assert '```json\n{\n  "url": "https://cdn.example.test/cat.png",' in out
@@ -223,7 +273,9 @@ def test_operation_reference_table_and_example(project):
 def test_spec_text_cannot_inject_markup(project):
     site = spec_site(project)
     out = transform_page('<operation data-ref="demo:POST /v1/images"></operation>\n', "api.md", site)
-    html = python_markdown.markdown(out, extensions=["pymdownx.superfences", "tables", "md_in_html", "attr_list"])
+    html = python_markdown.markdown(
+        out, extensions=["pymdownx.superfences", "tables", "md_in_html", "attr_list"]
+    )
     for bad in ("<script", "<img", "<iframe", 'href="javascript:', "<b>"):
         assert bad not in html, bad
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -242,13 +294,18 @@ def test_unknown_operation_is_an_error_with_a_suggestion(project):
 
 # --- Markdown extension -----------------------------------------------------------------------
 
+
 def test_markdown_extension_renders_the_same_tabs(project):
     make_site(project)
     text = '# Home\n\n<snippet data-name="demo.hello"></snippet>\n'
     html = python_markdown.markdown(
-        text, extensions=["pymdownx.superfences", "pymdownx.tabbed", "snippetgen"],
-        extension_configs={"pymdownx.tabbed": {"alternate_style": True},
-                           "snippetgen": {"root": str(project.root), "page": "guide/intro.md"}})
+        text,
+        extensions=["pymdownx.superfences", "pymdownx.tabbed", "snippetgen"],
+        extension_configs={
+            "pymdownx.tabbed": {"alternate_style": True},
+            "snippetgen": {"root": str(project.root), "page": "guide/intro.md"},
+        },
+    )
     assert re.findall(r"<label[^>]*>([^<]+)</label>", html) == ["Python", "JavaScript", "cURL"]
     assert '<a href="details.md#usage">Docs</a>' in html
     assert 'print("hi", 2)' in text_of(html)
@@ -256,32 +313,54 @@ def test_markdown_extension_renders_the_same_tabs(project):
 
 def test_markdown_extension_errors_name_the_page_line(project):
     make_site(project)
-    project.page("guide/intro.md", "---\ntitle: Intro\n---\n# Intro\n\n<snippet data-name=\"demo.nope\"></snippet>\n")
+    project.page(
+        "guide/intro.md", '---\ntitle: Intro\n---\n# Intro\n\n<snippet data-name="demo.nope"></snippet>\n'
+    )
     with pytest.raises(RenderError, match=r"^docs/guide/intro.md:6:1: unknown snippet 'demo.nope'"):
-        python_markdown.markdown("# Intro\n\n<snippet data-name=\"demo.nope\"></snippet>\n", extensions=["snippetgen"],
-                                 extension_configs={"snippetgen": {"root": str(project.root), "page": "guide/intro.md"}})
+        python_markdown.markdown(
+            '# Intro\n\n<snippet data-name="demo.nope"></snippet>\n',
+            extensions=["snippetgen"],
+            extension_configs={"snippetgen": {"root": str(project.root), "page": "guide/intro.md"}},
+        )
 
 
 # --- MkDocs builds ----------------------------------------------------------------------------
 
+
 def site_project(project, page: str) -> Path:
     make_site(project)
-    (project.root / "mkdocs.yml").write_text((REPO / "mkdocs.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    (project.root / "mkdocs.yml").write_text(
+        (REPO / "mkdocs.yml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     project.page("index.md", page)
-    project.page("stylesheets/snippetgen.css", (REPO / "docs/stylesheets/snippetgen.css").read_text(encoding="utf-8"))
+    project.page(
+        "stylesheets/snippetgen.css", (REPO / "docs/stylesheets/snippetgen.css").read_text(encoding="utf-8")
+    )
     return project.root
 
 
 def mkdocs_build(root: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=root, capture_output=True,
-                          text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize(("tag", "expected"), [
-    ('<snippet data-name="demo.helo"></snippet>', "docs/index.md:6:1: unknown snippet 'demo.helo'"),
-    ('<snippet data-name="demo.hello" data-count="x"></snippet>', "docs/index.md:6:1: demo.hello [py]: bad value 'x'"),
-    ('<snippet data-name="demo.undef"></snippet>', "demo.undef [py]: undefined variable 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ('<snippet data-name="demo.helo"></snippet>', "docs/index.md:6:1: unknown snippet 'demo.helo'"),
+        (
+            '<snippet data-name="demo.hello" data-count="x"></snippet>',
+            "docs/index.md:6:1: demo.hello [py]: bad value 'x'",
+        ),
+        ('<snippet data-name="demo.undef"></snippet>', "demo.undef [py]: undefined variable 'nope'"),
+    ],
+)
 def test_mkdocs_strict_build_fails_at_page_line(project, tag, expected):
     project.snippet("demo.undef", {"title": "Undefined"}, py="print({{ nope | lit }})\n")
     root = site_project(project, f"---\ntitle: Home\n---\n# Home\n\n{tag}\n")
@@ -328,8 +407,13 @@ def test_a_key_copied_into_a_page_fails_the_build(project, monkeypatch):
 
 
 def test_placeholders_are_not_secrets():
-    env = {"A_API_KEY": "<YOUR_API_KEY>", "B_API_KEY": "mock-test-key", "C_API_KEY": "short", "D_TOKEN": "x" * 40,
-           "E_API_KEY": "9f4c2e71b0d84a56a3e1c07d5b6f8a92"}
+    env = {
+        "A_API_KEY": "<YOUR_API_KEY>",
+        "B_API_KEY": "mock-test-key",
+        "C_API_KEY": "short",
+        "D_TOKEN": "x" * 40,
+        "E_API_KEY": "9f4c2e71b0d84a56a3e1c07d5b6f8a92",
+    }
     assert secret_values(env) == {"E_API_KEY": "9f4c2e71b0d84a56a3e1c07d5b6f8a92"}
 
 
@@ -343,15 +427,14 @@ def test_build_reports_check_problems_without_building(project):
 
 
 def test_core_stays_free_of_hosts():
-    code = "import sys, snippetgen.site, snippetgen.reference; print(json.dumps(sorted(m for m in ('mkdocs', 'pytest', 'click', 'markdown') if m in sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    code = (
+        "import sys, snippetgen.site, snippetgen.reference; "
+        "print(json.dumps(sorted(m for m in ('mkdocs', 'pytest', 'click', 'markdown') if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout) == []
-
-
-def test_embed_locations_are_plain_data():
-    # transform_page re-anchors template errors through render_embed; Embed stays a frozen value.
-    embed = Embed(Location("docs/x.md", 3, 1), "demo.hello", {})
-    assert embed.location.line == 3
 
 
 def test_check_problems_fail_a_plain_mkdocs_build(project):
@@ -360,7 +443,10 @@ def test_check_problems_fail_a_plain_mkdocs_build(project):
     root = site_project(project, '# Home\n\n<snippet data-name="demo.badjs"></snippet>\n')
     proc = mkdocs_build(root)
     assert proc.returncode != 0
-    assert "shared/snippets/demo/badjs/js.jinja:1: rendered JavaScript does not parse" in proc.stderr + proc.stdout
+    assert (
+        "shared/snippets/demo/badjs/js.jinja:1: rendered JavaScript does not parse"
+        in proc.stderr + proc.stdout
+    )
 
 
 def load_site_config(root: Path):
@@ -379,8 +465,9 @@ def test_serve_reloads_an_edited_template_and_shows_errors_in_the_page(project, 
     plugin.on_startup(command="serve", dirty=False)
     mkdocs_build_in_process(config)
     watched = []
-    plugin.on_serve(type("Server", (), {"watch": lambda self, path: watched.append(path)})(), config=config,
-                    builder=None)
+    plugin.on_serve(
+        type("Server", (), {"watch": lambda self, path: watched.append(path)})(), config=config, builder=None
+    )
     assert str(root / "shared" / "snippets") in watched
     index = root / "site" / "index.html"
     assert "import os" in text_of(index.read_text(encoding="utf-8"))

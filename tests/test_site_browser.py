@@ -18,14 +18,24 @@ from snippetgen.loader import load_catalog
 from snippetgen.render import render
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = Path("/tmp/snippetgen-site-browser.png")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.is_file(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"
+    ),
 ]
 
 PAGE = """\
@@ -47,32 +57,52 @@ def site(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("browser-site")
     snippets = root / "shared" / "snippets"
-    write(snippets / "images" / "generate" / "config.json",
-          '{"title": "Generate an image", "description": "One call, one picture.", "docs": "guide/images.md",\n'
-          ' "payload": {"prompt": "a cat", "size": "1024x1024"}}\n')
-    write(snippets / "images" / "generate" / "py.jinja",
-          'import os\nimport requests\n\nresponse = requests.post(\n    "https://api.example.test/v1/images",\n'
-          '    headers={"Authorization": f"Bearer {os.environ[\'DEMO_API_KEY\']}"},\n'
-          '    json={"prompt": {{ prompt | lit }}, "size": {{ size | lit }}},\n)\nprint(response.json())\n')
-    write(snippets / "images" / "generate" / "js.jinja",
-          'const response = await fetch("https://api.example.test/v1/images", {\n  method: "POST",\n'
-          '  headers: { Authorization: `Bearer ${process.env.DEMO_API_KEY}`, "Content-Type": "application/json" },\n'
-          '  body: JSON.stringify({ prompt: {{ prompt | lit }}, size: {{ size | lit }} }),\n});\n'
-          "console.log(await response.json());\n")
-    write(snippets / "images" / "generate" / "curl.jinja",
-          'curl -sS https://api.example.test/v1/images \\\n  -H "Authorization: Bearer $DEMO_API_KEY" \\\n'
-          "  -H 'Content-Type: application/json' \\\n"
-          '  --data {{ {"prompt": prompt, "size": size} | json | sh }}\n')
-    write(snippets / "images" / "status" / "config.json", '{"title": "Check a job", "payload": {"job": "job-123"}}\n')
+    write(
+        snippets / "images" / "generate" / "config.json",
+        '{"title": "Generate an image", "description": "One call, one picture.", "docs": "guide/images.md",\n'
+        ' "payload": {"prompt": "a cat", "size": "1024x1024"}}\n',
+    )
+    write(
+        snippets / "images" / "generate" / "py.jinja",
+        'import os\nimport requests\n\nresponse = requests.post(\n    "https://api.example.test/v1/images",\n'
+        '    headers={"Authorization": f"Bearer {os.environ[\'DEMO_API_KEY\']}"},\n'
+        '    json={"prompt": {{ prompt | lit }}, "size": {{ size | lit }}},\n)\nprint(response.json())\n',
+    )
+    write(
+        snippets / "images" / "generate" / "js.jinja",
+        'const response = await fetch("https://api.example.test/v1/images", {\n  method: "POST",\n'
+        "  headers: {\n    Authorization: `Bearer ${process.env.DEMO_API_KEY}`,\n"
+        '    "Content-Type": "application/json",\n  },\n'
+        "  body: JSON.stringify({ prompt: {{ prompt | lit }}, size: {{ size | lit }} }),\n});\n"
+        "console.log(await response.json());\n",
+    )
+    write(
+        snippets / "images" / "generate" / "curl.jinja",
+        'curl -sS https://api.example.test/v1/images \\\n  -H "Authorization: Bearer $DEMO_API_KEY" \\\n'
+        "  -H 'Content-Type: application/json' \\\n"
+        '  --data {{ {"prompt": prompt, "size": size} | json | sh }}\n',
+    )
+    write(
+        snippets / "images" / "status" / "config.json",
+        '{"title": "Check a job", "payload": {"job": "job-123"}}\n',
+    )
     write(snippets / "images" / "status" / "py.jinja", 'print("status of", {{ job | lit }})\n')
     write(snippets / "images" / "status" / "js.jinja", 'console.log("status of", {{ job | lit }});\n')
-    write(snippets / "images" / "status" / "curl.jinja", "curl -sS https://api.example.test/v1/jobs/{{ job }}\n")
+    write(
+        snippets / "images" / "status" / "curl.jinja", "curl -sS https://api.example.test/v1/jobs/{{ job }}\n"
+    )
     write(root / "docs" / "index.md", PAGE)
     write(root / "docs" / "guide" / "images.md", "# Image guide\n\nHow images work.\n")
-    write(root / "docs" / "stylesheets" / "snippetgen.css",
-          (REPO / "docs" / "stylesheets" / "snippetgen.css").read_text(encoding="utf-8"))
-    write(root / "mkdocs.yml", (REPO / "mkdocs.yml").read_text(encoding="utf-8").replace(
-        "site_name: snippetgen", "site_name: Browser test"))
+    write(
+        root / "docs" / "stylesheets" / "snippetgen.css",
+        (REPO / "docs" / "stylesheets" / "snippetgen.css").read_text(encoding="utf-8"),
+    )
+    write(
+        root / "mkdocs.yml",
+        (REPO / "mkdocs.yml")
+        .read_text(encoding="utf-8")
+        .replace("site_name: snippetgen", "site_name: Browser test"),
+    )
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     problems = build(root)
     assert problems == [], "\n".join(p.format() for p in problems)
@@ -94,7 +124,9 @@ def server(site):
         def log_message(self, *args):  # noqa: ANN002
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site_dir)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site_dir))
+    )
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -119,18 +151,23 @@ def test_tabs_copy_and_docs_link_in_chromium(site, server):
             sets = page.locator(".tabbed-set")
             assert sets.count() == 2
             for i in range(2):
-                assert sets.nth(i).locator(".tabbed-labels > label").all_inner_texts() == ["Python", "JavaScript", "cURL"]
+                assert sets.nth(i).locator(".tabbed-labels > label").all_inner_texts() == [
+                    "Python",
+                    "JavaScript",
+                    "cURL",
+                ]
                 assert _active_label(sets.nth(i)) == "Python"
             assert page.get_by_text("Generate an image", exact=True).is_visible()
 
             sets.nth(0).locator(".tabbed-labels > label", has_text="JavaScript").click()
             page.wait_for_function(
                 "() => [...document.querySelectorAll('.tabbed-set')].every(s => "
-                "s.querySelector('input:checked').id.endsWith('_2'))")
+                "s.querySelector('input:checked').id.endsWith('_2'))"
+            )
             for i in range(2):
                 assert _active_label(sets.nth(i)) == "JavaScript"
             visible = sets.nth(1).locator(".tabbed-block").nth(1)
-            assert "console.log(\"status of\", \"job-123\");" in visible.inner_text()
+            assert 'console.log("status of", "job-123");' in visible.inner_text()
             page.wait_for_timeout(400)  # let the label indicator finish its transition
             page.screenshot(path=str(SCREENSHOT), full_page=True)
 
@@ -152,4 +189,5 @@ def test_tabs_copy_and_docs_link_in_chromium(site, server):
 
 def _active_label(tab_set) -> str:  # noqa: ANN001
     return tab_set.evaluate(
-        "s => s.querySelector(`label[for=\"${s.querySelector('input:checked').id}\"]`).innerText.trim()")
+        "s => s.querySelector(`label[for=\"${s.querySelector('input:checked').id}\"]`).innerText.trim()"
+    )

@@ -111,6 +111,7 @@ class MockApp:
         hit = api.match(path)
         ext = media.extension(path) if method in ("GET", "HEAD") else None
         if ext and (hit is None or method not in hit[0] or "{" in hit[0][method].path):
+            entry["media"] = True  # a result file served by the mock itself, not an API operation
             await respond(send, 200, media.data(ext), media.TYPES[ext], [])
             return
         extra = self.rate_limit(api, headers, scope)

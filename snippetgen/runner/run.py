@@ -133,6 +133,8 @@ class Runner:
         env = sandbox.example_env(workdir, self.allow, self.guard.url, extra)
         timeout = float((example.snippet.test.get("timeout") if example.snippet else None) or self.timeout)
         self.guard.take()
+        if hasattr(self.mock, "reset"):
+            self.mock.reset()  # each example starts with fresh jobs, token balances and rate windows
         start_index = len(self.mock.requests())
         if example.lang == "py" and self.forkserver is not None:
             try:
