@@ -32,8 +32,8 @@ def split_key(key: str) -> tuple[str, str]:
     for kind, value in (("group", group), ("snippet", name)):
         problem = check_name(kind, value, Location(key))
         if problem is not None:
-            raise UsageError(f"{problem.message}; expected {problem.expected}",
-                             hint=problem.hint or "use lower-case letters, digits and dashes")
+            hint = (problem.hint or "").replace("rename the folder to", "call it") or None
+            raise UsageError(f"{problem.message}; expected {problem.expected}", hint=hint)
     return group, name
 
 
@@ -47,9 +47,13 @@ def _specs(project: Project):  # noqa: ANN202
     return specs
 
 
-def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = None, force: bool = False
-                ) -> list[Path]:
-    """Write ``<snippets>/<group>/<name>/{config.json,<lang>.jinja}`` scaffolded from operation ``ref``."""
+def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = None, force: bool = False,
+                *, specs: Any = None) -> list[Path]:
+    """Write ``<snippets>/<group>/<name>/{config.json,<lang>.jinja}`` scaffolded from operation ``ref``.
+
+    Upload fixtures named in ``test.fixtures`` are written to its ``fixtures/`` folder. ``specs``
+    (a loaded ``SpecSet``) saves reading the specs again when many snippets are made at once.
+    """
     from .loader import SCHEMA_PATH
     from .scaffold import LANGS, scaffold
 
@@ -64,7 +68,8 @@ def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = 
         schema_ref = Path(os.path.relpath(SCHEMA_PATH.resolve(), folder.resolve())).as_posix()
     except ValueError:
         pass
-    files = scaffold(_specs(project), ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref)
+    specs = specs if specs is not None else _specs(project)
+    files = scaffold(specs, ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for rel, text in files.items():

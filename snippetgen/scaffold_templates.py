@@ -85,7 +85,7 @@ def _py_call(plan: Plan, fields: list[Field], method: str, url: str, *, body: st
              stream: bool = False, header_extra: str = "", target: str = "response",
              query_extra: tuple[str, str] | None = None) -> list[str]:
     args: list[list[str]] = [[url]]
-    query = [(f.name, _value(f, text=True)) for f in fields if f.where == "query"]
+    query = [(f.name, _value(f, text=not isinstance(f.value, list))) for f in fields if f.where == "query"]
     if query_extra is not None:
         query.insert(0, query_extra)
     if query:
@@ -369,7 +369,7 @@ def _sh_url(plan: Plan, path: str, poll: Poll | None, inline_base: bool) -> str:
     parts = "".join(_static(t).replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
                     if kind == "text" else "${" + _path_local(plan, poll, t, "sh") + "}"
                     for kind, t in _segments(path))
-    return f'"$BASE_URL{parts}"'
+    return f'"${{BASE_URL}}{parts}"'
 
 
 def _sh_headers(plan: Plan, json_body: bool) -> list[str]:

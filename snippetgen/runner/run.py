@@ -205,11 +205,8 @@ def builtin_fixture(name: str) -> bytes | None:
     """Small valid media files for uploads (image.png, photo.jpg, audio.mp3, ...) by extension."""
     from ..mock import media
 
-    ext = Path(name).suffix.lower().lstrip(".")
-    try:
-        return media.data(ext)
-    except (KeyError, ValueError):
-        return None
+    ext = Path(name).suffix.lower()
+    return media.data(ext) if ext in media.TYPES else None
 
 
 def _default_key() -> str:
