@@ -204,7 +204,8 @@ def expand_page(
     shown = display_path or site.display(page_path)
     uses: set[str] = set()
     blocks: list[tuple[int, int, str]] = []
-    if "<snippet" in markdown or "<SNIPPET" in markdown.upper():
+    lowered = markdown.lower()
+    if "<snippet" in lowered:
         for embed in find_embeds(markdown, shown):
             if line_offset:
                 embed = dataclasses.replace(
@@ -214,7 +215,7 @@ def expand_page(
             snippet = _snippet_for(embed, site.catalog)
             uses.add(f"snippet:{snippet.key}")
             blocks.append((embed.start, embed.end, snippet_markdown(snippet, embed, page_path, site.pages)))
-    if "<operation" in markdown.lower():
+    if "<operation" in lowered:
         from .reference import operation_markdown
 
         for tag in find_operation_tags(markdown, shown, line_offset):
@@ -466,11 +467,6 @@ def find_leaks(site_dir: Path, secrets: Mapping[str, str]) -> list[Problem]:
                     )
                 )
     return problems
-
-
-def leaks_in(text: str, secrets: Mapping[str, str]) -> list[str]:
-    """Names of the keys whose value occurs in ``text``."""
-    return [name for name, value in secrets.items() if value in text]
 
 
 def tree_signature(*roots: Path, suffixes: tuple[str, ...] = ()) -> tuple:
