@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,6 @@ def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[
     from .languages import get_language
     from .mock import MockServer, MockSettings
     from .runner import Example, Runner
-    from .runner.verify import drift
 
     sets = dict(sets or {})
     ws, problems = load_workspace(project)
@@ -169,23 +169,58 @@ def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[
     mock = MockServer(project.specs_dir, settings=settings).start()
     runner = Runner(ws, mock, node_modules=project.root / "node_modules",
                     **({"timeout": timeout} if timeout else {}))
-    outcomes = []
     try:
         usage = f"{snippet.config_path}::{snippet.key}"
-        for one in langs:
-            example = Example(usage, one, Location(str(snippet.config_path), 1), snippet, dict(sets))
-            outcomes.append(runner.run(example))
+        examples = [Example(usage, one, Location(str(snippet.config_path), 1), snippet, dict(sets)) for one in langs]
+        outcomes = run_examples(runner, mock, examples)
     finally:
         runner.close()
         mock.stop()
-    passed = [o for o in outcomes if o.passed]
-    if len(passed) > 1:
-        first = passed[0]
-        for other in passed[1:]:
-            pair = {first.example.lang: first.requests, other.example.lang: other.requests}
-            labels = {o.example.lang: get_language(o.example.lang).label for o in (first, other)}
-            other.failures += drift(pair, labels)
+    compare_tabs(outcomes)
     return outcomes
+
+
+def run_examples(runner: Any, mock: Any, examples: list[Any]) -> list[Any]:
+    """Run examples one after another on ``runner``, each outcome holding exactly its own requests.
+
+    The mock logs a request just after answering it, so the last request of an example can land in
+    the log after its process has exited; waiting for the log to settle keeps it out of the next one.
+    """
+    outcomes = []
+    for example in examples:
+        start = len(mock.requests())
+        outcome = runner.run(example)
+        _settle(mock)
+        late = mock.requests()[start + len(outcome.requests):]
+        if late and outcome.process is not None:
+            outcome.requests = mock.requests()[start:]
+            outcome.failures = runner.judge(example, outcome, runner.timeout)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _settle(mock: Any, quiet: float = 0.05, limit: float = 2.0) -> None:
+    deadline = time.monotonic() + limit
+    count = len(mock.requests())
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = len(mock.requests())
+        if now == count:
+            return
+        count = now
+
+
+def compare_tabs(outcomes: list[Any]) -> None:
+    """Fail a passing tab that sent other requests than the first passing tab (field named)."""
+    from .languages import get_language
+    from .runner.verify import drift
+
+    passed = [o for o in outcomes if o.passed]
+    for other in passed[1:]:
+        first = passed[0]
+        pair = {first.example.lang: first.requests, other.example.lang: other.requests}
+        labels = {o.example.lang: get_language(o.example.lang).label for o in (first, other)}
+        other.failures += drift(pair, labels)
 
 
 def _tail(text: str, lines: int) -> list[str]:

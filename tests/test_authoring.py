@@ -12,14 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from snippetgen.authoring import format_run, new_snippet, run_snippet
+from snippetgen.authoring import compare_tabs, format_run, new_snippet, run_examples, run_snippet
 from snippetgen.check import load_workspace, run_check
 from snippetgen.cli_authoring import new_cmd, run_cmd
 from snippetgen.errors import UsageError
-from snippetgen.languages import get_language
 from snippetgen.model import Location
 from snippetgen.project import Project
-from snippetgen.runner.verify import drift
 from snippetgen.scaffold import _kebab, scaffold
 from snippetgen.spec import load_specs
 
@@ -189,12 +187,10 @@ def test_every_operation_scaffolds_checks_and_runs(root: Path, api: str) -> None
     try:
         for key in keys:
             snippet = ws.catalog.get(key)
-            outcomes = [runner.run(Example(f"{snippet.config_path}::{key}", lang,
-                                           Location(str(snippet.config_path), 1), snippet)) for lang in LANGS]
-            if all(o.passed for o in outcomes):
-                pair_failures = drift({o.example.lang: o.requests for o in outcomes},
-                                      {lang: get_language(lang).label for lang in LANGS})
-                outcomes[-1].failures += pair_failures
+            where = Location(str(snippet.config_path), 1)
+            outcomes = run_examples(runner, mock, [Example(f"{snippet.config_path}::{key}", lang, where, snippet)
+                                                   for lang in LANGS])
+            compare_tabs(outcomes)
             failed += [o for o in outcomes if not o.passed]
     finally:
         runner.close()
