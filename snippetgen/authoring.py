@@ -29,7 +29,8 @@ def split_key(key: str) -> tuple[str, str]:
     sep = "/" if "/" in text else "."
     group, _, name = text.partition(sep)
     if not group or not name or "/" in name or "." in name:
-        raise UsageError(f"bad snippet key {key!r}", hint="write it as group/name or group.name, e.g. kling/text-to-video")
+        raise UsageError(f"bad snippet key {key!r}",
+                         hint="write it as group/name or group.name, e.g. kling/text-to-video")
     for kind, value in (("group", group), ("snippet", name)):
         problem = check_name(kind, value, Location(key))
         if problem is not None:
@@ -43,7 +44,8 @@ def _specs(project: Project):  # noqa: ANN202
 
     if not project.specs_dir.is_dir():
         raise UsageError(f"no specs folder at {project.rel(project.specs_dir)}",
-                         hint="put the OpenAPI documents in shared/openapi/ or set `specs` in [tool.snippetgen]")
+                         hint="put the OpenAPI documents in shared/openapi/ "
+                              "or set `specs` in [tool.snippetgen] of pyproject.toml")
     specs, _ = load_specs(project.specs_dir, project.root)
     return specs
 
@@ -136,7 +138,8 @@ def _check_sets(snippet: Any, sets: dict[str, Any]) -> None:
         variables_for(snippet, sets)
     except RenderError as exc:
         raise UsageError(f"--set: {exc.message}", location=Location(str(snippet.config_path)),
-                         hint="a non-string default needs JSON of the same type, e.g. --set steps=50") from None
+                         hint="a non-string default needs JSON of the same type, e.g. --set steps=50"
+                         ) from None
 
 
 def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[str, Any] | None = None,
@@ -161,17 +164,20 @@ def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[
                              hint=f"it has: {', '.join(snippet.templates) or 'no templates'}")
     langs = [lang] if lang else list(snippet.templates)
     if not langs:
-        raise UsageError(f"snippet {snippet.key} has no templates", location=Location(str(snippet.config_path)))
+        raise UsageError(f"snippet {snippet.key} has no templates",
+                         location=Location(str(snippet.config_path)))
     _check_sets(snippet, sets)
     if ws.specs is None:
-        raise UsageError(f"no specs folder at {project.rel(project.specs_dir)}", hint="the mock is built from the specs")
+        raise UsageError(f"no specs folder at {project.rel(project.specs_dir)}",
+                         hint="the mock is built from the specs")
     settings = MockSettings(polls_per_phase=MOCK_POLLS_PER_PHASE, stream_interval=MOCK_STREAM_INTERVAL)
     mock = MockServer(project.specs_dir, settings=settings).start()
     runner = Runner(ws, mock, node_modules=project.root / "node_modules",
                     **({"timeout": timeout} if timeout else {}))
     try:
         usage = f"{snippet.config_path}::{snippet.key}"
-        examples = [Example(usage, one, Location(str(snippet.config_path), 1), snippet, dict(sets)) for one in langs]
+        where = Location(str(snippet.config_path), 1)
+        examples = [Example(usage, one, where, snippet, dict(sets)) for one in langs]
         outcomes = run_examples(runner, mock, examples)
     finally:
         runner.close()

@@ -42,7 +42,8 @@ def _sets(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--lang", "langs", default="py,js,curl", show_default=True,
               help="Comma-separated languages to write templates for.")
 @click.option("--force", is_flag=True, help="Overwrite the snippet's files if it already exists.")
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder.")
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Project folder.")
 def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
     """Scaffold a snippet (config.json and one template per language) from an OpenAPI operation."""
     from .authoring import new_snippet, split_key
@@ -61,10 +62,12 @@ def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
 
 @click.command("run")
 @click.argument("key", metavar="GROUP.NAME")
-@click.option("--lang", "-l", default=None, help="Run only this language (py, js, curl); default: all of them.")
+@click.option("--lang", "-l", default=None,
+              help="Run only this language (py, js, curl); default: all of them.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
               help="Override a variable, like a page embed's data-* attribute (repeatable).")
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder.")
+@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Project folder.")
 def run_cmd(key: str, lang: str | None, sets: tuple[str, ...], root: str) -> None:
     """Run one snippet against the mock and show its output, verdict and request log."""
     from .authoring import format_run, run_snippet

@@ -138,11 +138,13 @@ def _check_langs(langs: list[str]) -> list[str]:
             continue
         get_language(lang)  # UsageError listing the known ones
         if lang not in LANGS:
-            raise UsageError(f"snippetgen new cannot write {lang!r} code yet", hint=f"use some of: {', '.join(LANGS)}")
+            raise UsageError(f"snippetgen new cannot write {lang!r} code yet",
+                             hint=f"use some of: {', '.join(LANGS)}")
         if lang not in out:
             out.append(lang)
     if not out:
-        raise UsageError("no language given", hint=f"--lang takes a comma-separated list of: {', '.join(LANGS)}")
+        raise UsageError("no language given",
+                         hint=f"--lang takes a comma-separated list of: {', '.join(LANGS)}")
     return out
 
 
@@ -175,8 +177,10 @@ def _create_and_poll(specs: SpecSet, op: Operation) -> tuple[Operation, Operatio
         return op, poll
     polled = (_x(op).get("job-poll") or {}).get("of") or []
     creators = [c for c in (_find(specs, op.api, name) for name in polled) if c is not None]
-    creators += [c for c in specs.apis[op.api].operations
-                 if any(link.get("operationId") == op.operation_id for link in _links(c)) and c not in creators]
+    for other in specs.apis[op.api].operations:
+        linked = any(link.get("operationId") == op.operation_id for link in _links(other))
+        if linked and other not in creators:
+            creators.append(other)
     for create in creators:
         if _poll_of(specs, create) == op:
             return create, op
@@ -256,8 +260,8 @@ def _request_fields(op: Operation, taken: set[str]) -> list[Field]:
     if schema is not None:
         example = _request_example(op)
         props = _properties(schema)
-        encoding = ((op.raw.get("requestBody") or {}).get("content") or {}).get(op.request_content_type or "", {})
-        encoding = (encoding or {}).get("encoding") or {}
+        content = (op.raw.get("requestBody") or {}).get("content") or {}
+        encoding = (content.get(op.request_content_type or "") or {}).get("encoding") or {}
         names = list(example)
         names += [n for n in _required_body(schema, bool(example)) if n not in names]
         names += [n for n, s in props.items() if n not in names and "default" in s and _enum_values(s)]
@@ -290,8 +294,8 @@ def _is_binary(schema: dict) -> bool:
 
 
 def _part_type(name: str, schema: dict, encoding: dict) -> str:
-    allowed = [t.strip() for t in str(encoding.get("contentType") or schema.get("contentMediaType") or "").split(",")
-               if t.strip()]
+    declared = str(encoding.get("contentType") or schema.get("contentMediaType") or "")
+    allowed = [t.strip() for t in declared.split(",") if t.strip()]
     for preferred in ("image/png", "audio/mpeg", "video/mp4"):
         if preferred in allowed:
             return preferred
@@ -300,7 +304,9 @@ def _part_type(name: str, schema: dict, encoding: dict) -> str:
             return candidate.replace("/*", "/png" if candidate.startswith("image") else "/mpeg" if
                                      candidate.startswith("audio") else "/mp4")
     word = name.lower()
-    return "audio/mpeg" if "audio" in word or "voice" in word else "video/mp4" if "video" in word else "image/png"
+    if "audio" in word or "voice" in word:
+        return "audio/mpeg"
+    return "video/mp4" if "video" in word else "image/png"
 
 
 def _media_word(ctype: str) -> str:
@@ -332,7 +338,9 @@ def _make_poll(create: Operation, poll: Operation, taken: set[str]) -> Poll:
             continue
         for name, expr in (link.get("parameters") or {}).items():
             if isinstance(expr, str) and expr.startswith("$response.body#"):
-                param = str(name).split(".", 1)[-1] if str(name).startswith(("path.", "query.", "header.")) else name
+                param = str(name)
+                if param.startswith(("path.", "query.", "header.")):
+                    param = param.split(".", 1)[1]
                 pointer = _pointer(expr.split("#", 1)[1])
                 break
     job_poll = _x(poll).get("job-poll") or {}
@@ -356,7 +364,8 @@ def _make_poll(create: Operation, poll: Operation, taken: set[str]) -> Poll:
         done = [last] if last else []
         if not done:
             status_field = None
-    return Poll(poll, pointer, _id_type(create, pointer), param, param_in, local, status_field, done, failed, extra)
+    return Poll(poll, pointer, _id_type(create, pointer), param, param_in, local, status_field, done, failed,
+                extra)
 
 
 def _status_states(poll: Operation) -> tuple[str | None, list[str]]:
@@ -367,7 +376,8 @@ def _status_states(poll: Operation) -> tuple[str | None, list[str]]:
                 schema = (media or {}).get("schema") or {}
                 sub = _properties(schema).get(name)
                 if isinstance(sub, dict):
-                    states += [str(v) for v in _enum_values(sub) or sub.get("examples") or [] if str(v) not in states]
+                    values = _enum_values(sub) or sub.get("examples") or []
+                    states += [str(v) for v in values if str(v) not in states]
         if states:
             return name, states
     return None, []
@@ -449,7 +459,9 @@ def value_for(name: str, schema: dict, depth: int = 0) -> Any:
         return [value_for(name.rstrip("s[]") or name, schema.get("items") or {}, depth + 1)]
     if kind == "object" or "properties" in schema:
         props = schema.get("properties") or {}
-        return {k: value_for(k, props.get(k) or {}, depth + 1) for k in schema.get("required") or []} if depth < 8 else {}
+        if depth >= 8:
+            return {}
+        return {k: value_for(k, props.get(k) or {}, depth + 1) for k in schema.get("required") or []}
     if schema.get("format") in ("uri", "url") or word.endswith("url"):
         ext = "mp3" if "audio" in word else "mp4" if "video" in word else "jpg"
         return f"https://example.com/{_kebab(name).removesuffix('-url') or 'file'}.{ext}"
@@ -528,8 +540,9 @@ def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any
     config["title"] = op.summary.strip().rstrip(".") or f"{op.method} {op.path}"
     description = _first_sentence(op.description) if op.description.strip() else ""
     if plan.poll is not None:
+        poll = plan.poll.op
         description += (" " if description else "") + (
-            f"The example starts the job, then polls {plan.poll.op.method} {plan.poll.op.path} until it is done.")
+            f"The example starts the job, then polls {poll.method} {poll.path} until it is done.")
     if description:
         config["description"] = description
     config["docs"] = f"{group}/{name}.md"

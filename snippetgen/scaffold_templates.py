@@ -147,7 +147,8 @@ def python(plan: Plan) -> list[str]:
     for f in r.of("path"):
         out.append(f"{_snake(f.name)} = {_value(f)}")
     out.append("")
-    out += _py_call(plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body, stream=r.response == "sse")
+    out += _py_call(plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body,
+                    stream=r.response == "sse")
     out += _py_fail("Request")
     if poll is not None:
         return out + _py_poll(plan, poll)
@@ -187,7 +188,8 @@ def _py_poll(plan: Plan, poll: Poll) -> list[str]:
         out += [f"    status = job.get({_py_str(poll.status_field)})", '    print(f"Status: {status}")',
                 f"    if status {_py_in(poll.done)}:", "        break"]
         if poll.failed:
-            out += [f"    if status {_py_in(poll.failed)}:", '        sys.exit(f"The job failed: {json.dumps(job)}")']
+            out += [f"    if status {_py_in(poll.failed)}:",
+                    '        sys.exit(f"The job failed: {json.dumps(job)}")']
         out += ["    if time.monotonic() > deadline:",
                 '        sys.exit(f"Gave up after {POLL_TIMEOUT} seconds; the job is still {status}")',
                 "    time.sleep(POLL_INTERVAL)"]
@@ -222,7 +224,8 @@ def _js_headers(plan: Plan, json_body: bool, extra: str = "") -> list[str]:
     items = []
     if plan.auth is not None:
         kind, header = plan.auth
-        items.append(f"{_js_key(header)}: `Bearer ${{apiKey}}`" if kind == "bearer" else f"{_js_key(header)}: apiKey")
+        value = "`Bearer ${apiKey}`" if kind == "bearer" else "apiKey"
+        items.append(f"{_js_key(header)}: {value}")
     if json_body:
         items.append('"Content-Type": "application/json"')
     if extra:
@@ -244,7 +247,8 @@ def _js_request(plan: Plan, fields: list[Field], method: str, url: str, *, body:
                 out.append(f"for (const value of {_value(f)}) {url_var}.searchParams.append("
                            f"{json.dumps(_static(f.name))}, value);")
             else:
-                out.append(f"{url_var}.searchParams.set({json.dumps(_static(f.name))}, {_value(f, text=True)});")
+                name = json.dumps(_static(f.name))
+                out.append(f"{url_var}.searchParams.set({name}, {_value(f, text=True)});")
         url = url_var
     if body == "multipart":
         out.append("const form = new FormData();")
@@ -281,7 +285,8 @@ def _js_fail(what: str, target: str = "response", indent: str = "") -> list[str]
 
 def javascript(plan: Plan) -> list[str]:
     r, poll = plan.request, plan.poll
-    fs = [name for name, used in (("readFile", r.body == "multipart"), ("writeFile", r.response == "binary")) if used]
+    fs = [name for name, used in (("readFile", r.body == "multipart"), ("writeFile", r.response == "binary"))
+          if used]
     out = [f'import {{ {", ".join(fs)} }} from "node:fs/promises";', ""] if fs else []
     out.append("const baseUrl = {{ baseUrl | lit }};")
     if plan.auth is not None:
@@ -339,14 +344,17 @@ def _js_poll(plan: Plan, poll: Poll) -> list[str]:
     out += _js_fail("Polling", "poll", "  ")
     out.append("  job = await poll.json();")
     if poll.status_field:
-        status = f"job{'.' + poll.status_field if _IDENT.match(poll.status_field) else '[' + json.dumps(poll.status_field) + ']'}"
+        field = poll.status_field
+        status = f"job.{field}" if _IDENT.match(field) else f"job[{json.dumps(_static(field))}]"
         out += [f"  console.log(`Status: ${{{status}}}`);",
                 f"  if ({_js_in(poll.done, status)}) break;"]
         if poll.failed:
             out += [f"  if ({_js_in(poll.failed, status)}) {{",
-                    "    console.error(`The job failed: ${JSON.stringify(job)}`);", "    process.exit(1);", "  }"]
+                    "    console.error(`The job failed: ${JSON.stringify(job)}`);",
+                    "    process.exit(1);", "  }"]
         out += ["  if (Date.now() > deadline) {",
-                f"    console.error(`Gave up after ${{pollTimeout}} seconds; the job is still ${{{status}}}`);",
+                "    console.error(`Gave up after ${pollTimeout} seconds; "
+                f"the job is still ${{{status}}}`);",
                 "    process.exit(1);", "  }",
                 "  await new Promise((resolve) => setTimeout(resolve, pollInterval * 1000));"]
     else:
@@ -366,9 +374,8 @@ def _js_in(values: list[str], expr: str) -> str:
 def _sh_url(plan: Plan, path: str, poll: Poll | None, inline_base: bool) -> str:
     if inline_base:
         return "{{ baseUrl | lit }}" + shlex.quote(_static(path))
-    parts = "".join(_static(t).replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
-                    if kind == "text" else "${" + _path_local(plan, poll, t, "sh") + "}"
-                    for kind, t in _segments(path))
+    parts = "".join(re.sub(r'([\\"$`])', r"\\\1", _static(t)) if kind == "text"
+                    else "${" + _path_local(plan, poll, t, "sh") + "}" for kind, t in _segments(path))
     return f'"${{BASE_URL}}{parts}"'
 
 
@@ -397,7 +404,8 @@ def _sh_command(plan: Plan, fields: list[Field], method: str, url: str, *, body:
     for f in query:
         name = shlex.quote(_static(f.name))
         if isinstance(f.value, list):
-            args.append(f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} {{% endfor +%}}")
+            args.append(f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} "
+                        "{% endfor +%}")
         else:
             args.append(f"--data-urlencode {name}={_value(f, text=True)}")
     if body == "multipart":
@@ -416,8 +424,8 @@ def _sh_command(plan: Plan, fields: list[Field], method: str, url: str, *, body:
     if heredoc:
         body_fields = [f for f in fields if f.where == "body"]
         lines.append("{")
-        lines += [f"  {json.dumps(_static(f.name))}: {{{{ {f.var} | json }}}}" + ("," if i < len(body_fields) - 1 else "")
-                  for i, f in enumerate(body_fields)]
+        entries = [f"  {json.dumps(_static(f.name))}: {{{{ {f.var} | json }}}}" for f in body_fields]
+        lines += [e + ("," if i < len(entries) - 1 else "") for i, e in enumerate(entries)]
         lines += ["}", "JSON"]
     return lines, heredoc
 
@@ -443,8 +451,8 @@ def curl(plan: Plan) -> list[str]:
     if out:
         out.append("")
     flags = "-sS -N --fail-with-body" if r.response == "sse" else "-sS --fail-with-body"
-    command, heredoc = _sh_command(plan, r.fields, r.op.method, _sh_url(plan, r.op.path, None, not needs_base),
-                                   body=r.body, flags=flags,
+    url = _sh_url(plan, r.op.path, None, not needs_base)
+    command, heredoc = _sh_command(plan, r.fields, r.op.method, url, body=r.body, flags=flags,
                                    output=r.output_file if r.response == "binary" and poll is None else None)
     if poll is None:
         return out + command
@@ -461,7 +469,8 @@ def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
     key = next((p for p in reversed(poll.id_pointer) if isinstance(p, str)), poll.param)
     index = bool(poll.id_pointer) and isinstance(poll.id_pointer[-1], int)
     out = [f"""{poll.local}=$(printf '%s' "$response" | {_sed(key, index, poll.id_type == "integer")})""",
-           f'if [ -z "${poll.local}" ]; then echo "No {_static(key)} in the answer: $response" >&2; exit 1; fi',
+           f'if [ -z "${poll.local}" ]; then',
+           f'  echo "No {_static(key)} in the answer: $response" >&2', "  exit 1", "fi",
            f'echo "Started job ${poll.local}"', "",
            "deadline=$((SECONDS + POLL_TIMEOUT))", "while true; do"]
     extra = []
@@ -469,8 +478,8 @@ def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
         extra.append(f'--data-urlencode "{_static(poll.param)}=${poll.local}"')
     elif poll.param_in == "header":
         extra.append(f'-H "{_static(poll.param)}: ${poll.local}"')
-    command, _ = _sh_command(plan, [f for f in poll.extra if f.var], "GET", _sh_url(plan, poll.op.path, poll, False),
-                             body=None, extra=extra)
+    url = _sh_url(plan, poll.op.path, poll, False)
+    command, _ = _sh_command(plan, [f for f in poll.extra if f.var], "GET", url, body=None, extra=extra)
     command[0] = "job=$(" + command[0]
     command[-1] += ') || { echo "Polling failed: $job" >&2; exit 1; }'
     out += ["  " + line for line in command]

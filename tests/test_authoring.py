@@ -220,7 +220,7 @@ def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
     ("aiart/Generate_Image", "aiart:generateImage", LANGS, "not kebab-case", "call it 'generate-image'"),
     ("aiart", "aiart:generateImage", LANGS, "bad snippet key", "group/name"),
     ("aiart/x", "aiart:generateImag", LANGS, "unknown operation", "aiart:generateImage"),
-    ("aiart/x", "nope:generateImage", LANGS, "unknown operation", "api:operationId"),
+    ("aiart/x", "nope:zzz", LANGS, "unknown operation", "the APIs are: aiart, aimlapi, ainow, media"),
     ("aiart/x", "aiart:generateImage", ["py", "ruby"], "unknown language", None),
 ])
 def test_new_explains_bad_input(root: Path, key: str, ref: str, langs: list[str], message: str,
