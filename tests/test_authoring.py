@@ -18,7 +18,8 @@ from snippetgen.cli_authoring import new_cmd, run_cmd
 from snippetgen.errors import UsageError
 from snippetgen.model import Location
 from snippetgen.project import Project
-from snippetgen.scaffold import _kebab, scaffold
+from snippetgen.render import kebab_case
+from snippetgen.scaffold import scaffold
 from snippetgen.spec import load_specs
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,7 +78,8 @@ def test_json_operation(root: Path) -> None:
     outcomes = run_snippet(project, "aiart.generate-image")
     _assert_green(outcomes)
     bodies = [o.requests[0]["body"] for o in outcomes]
-    assert bodies[0] == bodies[1] == bodies[2] and bodies[0]["video_description"] == payload["videoDescription"]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["video_description"] == payload["videoDescription"]
 
 
 def test_multipart_operation_uploads_a_fixture(root: Path) -> None:
@@ -87,10 +89,12 @@ def test_multipart_operation_uploads_a_fixture(root: Path) -> None:
     assert fixture in written and fixture.read_bytes().startswith(b"\x89PNG")
     config = json.loads(_read(root, "aiart.img2img", "config.json"))
     assert config["test"]["fixtures"] == ["image.png"]
-    assert 'files={"image": ("image.png", image_file, "image/png")}' in _read(root, "aiart.img2img", "py.jinja")
+    py = _read(root, "aiart.img2img", "py.jinja")
+    assert 'files={"image": ("image.png", image_file, "image/png")}' in py
     assert "new FormData()" in _read(root, "aiart.img2img", "js.jinja")
     curl = _read(root, "aiart.img2img", "curl.jinja")
-    assert '-F "image=@image.png;type=image/png"' in curl and "--form-string prompt={{ prompt | lit }}" in curl
+    assert '-F "image=@image.png;type=image/png"' in curl
+    assert "--form-string prompt={{ prompt | lit }}" in curl
     _assert_clean(project)
     outcomes = run_snippet(project, "aiart.img2img")
     _assert_green(outcomes)
@@ -141,7 +145,8 @@ def test_async_job_gets_a_create_then_poll_loop(root: Path, ref: str, poll: str)
 def test_a_poll_operation_scaffolds_its_create_call_too() -> None:
     specs, _ = load_specs(SPECS)
     files = scaffold(specs, "aimlapi:getKlingVideo", "kling.fetch", ["py"])
-    assert json.loads(files["config.json"])["operations"] == ["aimlapi:createKlingVideo", "aimlapi:getKlingVideo"]
+    operations = json.loads(files["config.json"])["operations"]
+    assert operations == ["aimlapi:createKlingVideo", "aimlapi:getKlingVideo"]
     by_path = scaffold(specs, "aimlapi:POST /v2/generate/video/kling/generation", "kling.fetch", ["py"])
     assert by_path == files
     assert sorted(files) == ["config.json", "py.jinja"]
@@ -176,20 +181,21 @@ def test_every_operation_scaffolds_checks_and_runs(root: Path, api: str) -> None
     assert ops
     keys = []
     for op in ops:
-        new_snippet(project, f"{api}/{_kebab(op.operation_id)}", op.ref, LANGS, specs=specs)
-        keys.append(f"{api}.{_kebab(op.operation_id)}")
+        new_snippet(project, f"{api}/{kebab_case(op.operation_id)}", op.ref, LANGS, specs=specs)
+        keys.append(f"{api}.{kebab_case(op.operation_id)}")
     _assert_clean(project)
 
     ws, _ = load_workspace(project)
-    mock = MockServer(project.specs_dir, settings=MockSettings(polls_per_phase=1, stream_interval=0.01)).start()
+    settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
+    mock = MockServer(project.specs_dir, settings=settings).start()
     runner = Runner(ws, mock)
     failed = []
     try:
         for key in keys:
             snippet = ws.catalog.get(key)
             where = Location(str(snippet.config_path), 1)
-            outcomes = run_examples(runner, mock, [Example(f"{snippet.config_path}::{key}", lang, where, snippet)
-                                                   for lang in LANGS])
+            usage = f"{snippet.config_path}::{key}"
+            outcomes = run_examples(runner, mock, [Example(usage, lang, where, snippet) for lang in LANGS])
             compare_tabs(outcomes)
             failed += [o for o in outcomes if not o.passed]
     finally:
@@ -210,7 +216,8 @@ def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
         new_snippet(project, "aiart/generate-image", "aiart:generateImage")
     assert "already exists" in info.value.message and "--force" in info.value.hint
     assert "Edited by hand" in config.read_text()
-    result = CliRunner().invoke(new_cmd, ["aiart/generate-image", "-o", "aiart:generateImage", "--root", str(root)])
+    args = ["aiart/generate-image", "-o", "aiart:generateImage", "--root", str(root)]
+    result = CliRunner().invoke(new_cmd, args)
     assert result.exit_code == 2 and "--force" in result.output
     new_snippet(project, "aiart/generate-image", "aiart:generateImage", force=True)
     assert config.read_text() == original
@@ -265,9 +272,10 @@ def test_run_cli_passes_fails_and_explains(root: Path) -> None:
     one = cli.invoke(run_cmd, ["media.video", "--lang", "py", "--root", str(root)])
     assert one.exit_code == 0 and "1 of 1 passed" in one.output and "[js]" not in one.output
 
-    bad = cli.invoke(run_cmd, ["media.video", "--lang", "curl", "--set", "resolution=4k", "--root", str(root)])
+    bad = cli.invoke(run_cmd, ["media.video", "-l", "curl", "--set", "resolution=4k", "--root", str(root)])
     assert bad.exit_code == 1, bad.output
-    assert "FAIL" in bad.output and "body/resolution" in bad.output and "-> 400 [media:generateVideo]" in bad.output
+    assert "FAIL" in bad.output and "body/resolution" in bad.output
+    assert "-> 400 [media:generateVideo]" in bad.output
 
     unknown = cli.invoke(run_cmd, ["media.video", "--set", "promt=x", "--root", str(root)])
     assert unknown.exit_code == 2 and "did you mean prompt?" in unknown.output
