@@ -41,7 +41,8 @@ def _sets(pairs: tuple[str, ...]) -> dict[str, str]:
               help='Operation to call: api:operationId or "api:METHOD /path" (e.g. aiart:generateImage).')
 @click.option("--lang", "langs", default="py,js,curl", show_default=True,
               help="Comma-separated languages to write templates for.")
-@click.option("--force", is_flag=True, help="Overwrite the snippet's files if it already exists.")
+@click.option("--force", is_flag=True,
+              help="Replace the snippet's config.json and templates if it already exists.")
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Project folder.")
 def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
@@ -65,7 +66,8 @@ def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
 @click.option("--lang", "-l", default=None,
               help="Run only this language (py, js, curl); default: all of them.")
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="Override a variable, like a page embed's data-* attribute (repeatable).")
+              help="Override a variable like a page embed's data-* attribute (repeatable); "
+                   "config.json test.set still wins.")
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Project folder.")
 def run_cmd(key: str, lang: str | None, sets: tuple[str, ...], root: str) -> None:

@@ -221,6 +221,8 @@ def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
     assert result.exit_code == 2 and "--force" in result.output
     new_snippet(project, "aiart/generate-image", "aiart:generateImage", force=True)
     assert config.read_text() == original
+    new_snippet(project, "aiart/generate-image", "aiart:generateImage", ["py"], force=True)
+    assert sorted(p.name for p in config.parent.iterdir()) == ["config.json", "py.jinja"]
 
 
 @pytest.mark.parametrize("key, ref, langs, message, hint", [

@@ -236,3 +236,25 @@ def test_bad_specs_raise_spec_error_with_a_line(tmp_path, case):
 def test_empty_directory_is_a_spec_error(tmp_path):
     with pytest.raises(SpecError, match="no OpenAPI document"):
         MockServer(tmp_path)
+
+
+def test_media_projects_pagination_follows_the_requested_page(tmp_path):
+    """x-mock.paginate: has_more turns false on the last page, so a "loop until done" example ends."""
+    import requests
+
+    from snippetgen.mock import DEFAULT_KEY, MockServer
+
+    with MockServer(Path(__file__).resolve().parent.parent / "shared" / "openapi") as mock:
+        url = mock.base_urls["media"] + "/projects"
+        auth = {"Authorization": f"Bearer {DEFAULT_KEY}"}
+        seen = []
+        page = 1
+        while True:
+            answer = requests.get(url, params={"page": page, "limit": 10}, headers=auth, timeout=5).json()
+            pagination = answer["data"]["pagination"]
+            seen.append((pagination["page"], pagination["has_more"]))
+            if not pagination["has_more"]:
+                break
+            page += 1
+        assert seen == [(1, True), (2, True), (3, True), (4, False)]
+        assert pagination["pages"] == 4 and pagination["total"] == 37 and pagination["limit"] == 10

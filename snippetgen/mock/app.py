@@ -195,6 +195,8 @@ class MockApp:
             target = poll.get("echo") or _echo_target(reply.body)
             if target:
                 changes.append((target, job_id))
+        if x.get("paginate"):
+            changes += paginate(x["paginate"], query, headers, reply.body)
         create = x.get("job-create")
         if create:
             current = get_pointer(reply.body, create["id"])
@@ -486,3 +488,26 @@ def _basic(auth: str) -> str | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return password or user
+
+
+def paginate(rule: dict[str, Any], query: list[tuple[str, str]], headers: dict[str, str],
+             body: Any) -> list[tuple[str, Any]]:
+    """``x-mock.paginate``: the page figures of a list answer follow the requested page and limit."""
+    def read(source: str | None, fallback: int) -> int:
+        if not source:
+            return fallback
+        where, _, name = source.partition(":")
+        raw = headers.get(name.lower()) if where == "header" else next((v for k, v in query if k == name), None)
+        try:
+            return max(1, int(raw)) if raw is not None else fallback
+        except ValueError:
+            return fallback  # already rejected by validation when the parameter is typed
+
+    report = rule["report"]
+    page = read(rule["page"], 1)
+    example_limit = get_pointer(body, report["limit"]) if "limit" in report else None
+    limit = read(rule.get("limit"), example_limit if isinstance(example_limit, int) and example_limit > 0 else 20)
+    total = int(rule["total"])
+    pages = max(1, -(-total // limit))
+    figures = {"page": page, "limit": limit, "total": total, "pages": pages, "has_more": page < pages}
+    return [(pointer, figures[name]) for name, pointer in report.items()]

@@ -82,6 +82,21 @@ OPERATION = {
                 "values": {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
             },
         },
+        "paginate": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["page", "total", "report"],
+            "properties": {
+                "page": {"type": "string", "pattern": "^(query|header):.+$"},
+                "limit": {"type": "string", "pattern": "^(query|header):.+$"},
+                "total": {"type": "integer", "minimum": 0},
+                "report": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {k: _POINTER for k in ("page", "limit", "total", "pages", "has_more")},
+                },
+            },
+        },
         "job-create": {
             "type": "object",
             "additionalProperties": False,
