@@ -74,7 +74,7 @@ def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = 
     specs = specs if specs is not None else _specs(project)
     files = scaffold(specs, ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.jinja"):  # --force replaces the snippet: no template of another language stays
+    for stale in folder.glob("*.jinja"):  # --force replaces the snippet, other languages included
         if stale.name not in files:
             stale.unlink()
     written = []

@@ -532,7 +532,7 @@ def _first_sentence(text: str) -> str:
 
 
 def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any]:
-    group, _, name = key.partition(".")
+    group, _, name = key.replace("/", ".").partition(".")
     op = plan.request.op
     config: dict[str, Any] = {}
     if schema_ref:
