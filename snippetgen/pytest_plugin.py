@@ -8,7 +8,6 @@ calls an API becomes one test item per language, with an id a docs author can op
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +99,13 @@ class ExampleSession:
         if self.outcomes:
             from .runner import write_record
 
-            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            # config.workerinput exists only on pytest-xdist workers (an environment variable would be
+            # inherited by a nested pytest run and misname its record).
+            worker = getattr(self.config, "workerinput", {}).get("workerid", "main")
             write_record(self.project.record_path.parent / "runs" / f"{worker}.json", list(self.outcomes.values()))
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if not os.environ.get("PYTEST_XDIST_WORKER"):
+        if not hasattr(self.config, "workerinput"):
             runs = self.project.record_path.parent / "runs"
             if runs.is_dir():
                 for old in runs.glob("*.json"):

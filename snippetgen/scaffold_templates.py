@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+
 from .scaffold import Field, Plan, Poll, _snake, camel
 
 HTTP_TIMEOUT = 60
@@ -33,6 +34,11 @@ def _value(f: Field, *, text: bool = False) -> str:
     if text and (isinstance(f.value, bool) or isinstance(f.value, dict | list)):
         return f"{{{{ {f.var} | json | lit }}}}"
     return f"{{{{ {f.var} | lit }}}}"
+
+
+def _path_value(f: Field) -> str:
+    """A path parameter's value, percent-encoded when rendered (``sku 9`` -> ``sku%209``)."""
+    return f"{{{{ {f.var} | string | urlencode | replace('/', '%2F') | lit }}}}"
 
 
 def _segments(path: str) -> list[tuple[str, str]]:
@@ -145,7 +151,7 @@ def python(plan: Plan) -> list[str]:
         out += ["POLL_INTERVAL = {{ pollInterval | lit }}  # seconds between two polls",
                 "POLL_TIMEOUT = {{ pollTimeout | lit }}  # give up after this many seconds"]
     for f in r.of("path"):
-        out.append(f"{_snake(f.name)} = {_value(f)}")
+        out.append(f"{_snake(f.name)} = {_path_value(f)}")
     out.append("")
     out += _py_call(plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body,
                     stream=r.response == "sse")
@@ -295,7 +301,7 @@ def javascript(plan: Plan) -> list[str]:
         out += ["const pollInterval = {{ pollInterval | lit }}; // seconds between two polls",
                 "const pollTimeout = {{ pollTimeout | lit }}; // give up after this many seconds"]
     for f in r.of("path"):
-        out.append(f"const {camel(f.name)} = {_value(f)};")
+        out.append(f"const {camel(f.name)} = {_path_value(f)};")
     out.append("")
     out += _js_request(plan, r.fields, r.op.method, _js_url(plan, r.op.path), body=r.body)
     out += _js_fail("Request")
@@ -390,13 +396,26 @@ def _sh_headers(plan: Plan, json_body: bool) -> list[str]:
     return out
 
 
+def _sh_query(f: Field) -> str:
+    """``name=value`` for a URL inside double quotes (``urlencode`` leaves no quote, $ or backtick)."""
+    name = re.sub(r"[^A-Za-z0-9_.~-]", lambda m: "%%%02X" % ord(m.group(0)), _static(f.name))
+    if isinstance(f.value, list):
+        return (f"{{% for value in {f.var} %}}{{{{ '&' if not loop.first }}}}{name}="
+                "{{ value | urlencode }}{% endfor %}")
+    filters = "json | urlencode" if not isinstance(f.value, str) else "urlencode"
+    return f"{name}={{{{ {f.var} | {filters} }}}}"
+
+
 def _sh_command(plan: Plan, fields: list[Field], method: str, url: str, *, body: str | None,
                 flags: str = "-sS --fail-with-body", output: str | None = None,
                 extra: list[str] = ()) -> tuple[list[str], bool]:
     """The curl command's lines (continued with backslashes) and whether it ends in a here-document."""
     head = f"curl {flags}"
     query = [f for f in fields if f.where == "query"]
-    if method == "GET" and (query or extra):
+    if method != "GET" and query:  # --data-urlencode would send it as the body: the query goes in the URL
+        url = url[:-1] + "?" + "&".join(_sh_query(f) for f in query) + url[-1]
+        query = []
+    if method == "GET" and (query or any(e.startswith("--data-urlencode") for e in extra)):
         head += " --get"
     elif method not in ("GET", "POST") or (method == "POST" and body is None):
         head += f" -X {method}"
@@ -440,6 +459,7 @@ def _sed(key: str, index: bool, integer: bool) -> str:
 def curl(plan: Plan) -> list[str]:
     r, poll = plan.request, plan.poll
     needs_base = poll is not None or bool(r.of("path"))
+    needs_base = needs_base or (r.op.method != "GET" and bool(r.of("query")))  # the query goes in "$URL?..."
     out: list[str] = []
     if needs_base:
         out.append("BASE_URL={{ baseUrl | lit }}")
@@ -447,7 +467,7 @@ def curl(plan: Plan) -> list[str]:
         out += ["POLL_INTERVAL={{ pollInterval | lit }}  # seconds between two polls",
                 "POLL_TIMEOUT={{ pollTimeout | lit }}  # give up after this many seconds"]
     for f in r.of("path"):
-        out.append(f"{_snake(f.name)}={_value(f)}")
+        out.append(f"{_snake(f.name)}={_path_value(f)}")
     if out:
         out.append("")
     flags = "-sS -N --fail-with-body" if r.response == "sse" else "-sS --fail-with-body"

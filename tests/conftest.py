@@ -46,3 +46,11 @@ class ProjectFactory:
 @pytest.fixture
 def project(tmp_path: Path) -> ProjectFactory:
     return ProjectFactory(tmp_path)
+
+
+def repo_mkdocs_yml() -> str:
+    """The repository's mkdocs.yml without its ``nav`` (whose pages a small test site lacks)."""
+    import re
+
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    return re.sub(r"\nnav:\n(?:[ \t]+.*\n|\n)*", "\n", text)

@@ -160,6 +160,63 @@ def test_binary_answer_is_saved_and_expected(root: Path) -> None:
     _assert_green(run_snippet(project, "speech.tts"))
 
 
+SHOP_SPEC = """\
+openapi: 3.1.0
+info: {title: Shop, version: "1"}
+servers: [{url: "https://shop.example.com/v1"}]
+security: [{key: []}]
+paths:
+  /items/{item_id}:
+    put:
+      operationId: updateItem
+      summary: Update an item
+      parameters:
+        - {name: item_id, in: path, required: true, schema: {type: string}, example: sku-123}
+        - {name: dry_run, in: query, required: true, schema: {type: boolean}}
+        - {name: tag, in: query, required: true, schema: {type: array, items: {type: string}}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [price, tags]
+              properties:
+                price: {type: number, minimum: 0.5}
+                tags: {type: array, items: {type: string}}
+                color: {type: string, enum: [red, blue], default: blue}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {ok: {type: boolean}}}
+              example: {ok: true}
+        "401": {description: no key}
+components:
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Api-Key}
+"""
+
+
+def test_path_and_query_parameters_and_an_api_key_header(tmp_path: Path) -> None:
+    """No operation of the repo's specs has these: a path parameter, a query on a PUT, an apiKey header."""
+    (tmp_path / "shared" / "openapi").mkdir(parents=True)
+    (tmp_path / "shared" / "openapi" / "shop.yaml").write_text(SHOP_SPEC)
+    project = Project.load(tmp_path)
+    new_snippet(project, "shop/update", "shop:PUT /items/{item_id}")
+    payload = json.loads(_read(tmp_path, "shop.update", "config.json"))["payload"]
+    assert payload["apiKeyEnv"] == "SHOP_API_KEY" and payload["itemId"] == "sku-123"
+    assert payload["dryRun"] is False and payload["color"] == "blue" and payload["price"] >= 0.5
+    assert '-H "X-Api-Key: ${{ apiKeyEnv }}"' in _read(tmp_path, "shop.update", "curl.jinja")
+    outcomes = run_snippet(project, "shop.update", sets={"dryRun": "true", "itemId": "sku 9"})
+    _assert_green(outcomes)
+    for outcome in outcomes:
+        request = outcome.requests[0]
+        assert request["path"] == "/v1/items/sku 9"  # sent as sku%209
+        assert "dry_run=true" in request["query"] and "tag=example-tag" in request["query"]
+
+
 # --- every operation of the repository's specs -----------------------------------------------------
 
 def _apis() -> list[str]:

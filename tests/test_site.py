@@ -12,6 +12,7 @@ from pathlib import Path
 
 import markdown as python_markdown
 import pytest
+from conftest import repo_mkdocs_yml
 
 from snippetgen.errors import RenderError
 from snippetgen.project import Project
@@ -329,9 +330,7 @@ def test_markdown_extension_errors_name_the_page_line(project):
 
 def site_project(project, page: str) -> Path:
     make_site(project)
-    (project.root / "mkdocs.yml").write_text(
-        (REPO / "mkdocs.yml").read_text(encoding="utf-8"), encoding="utf-8"
-    )
+    (project.root / "mkdocs.yml").write_text(repo_mkdocs_yml(), encoding="utf-8")
     project.page("index.md", page)
     project.page(
         "stylesheets/snippetgen.css", (REPO / "docs/stylesheets/snippetgen.css").read_text(encoding="utf-8")

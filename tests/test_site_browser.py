@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import repo_mkdocs_yml
 
 from snippetgen.loader import load_catalog
 from snippetgen.render import render
@@ -99,9 +100,7 @@ def site(tmp_path_factory):
     )
     write(
         root / "mkdocs.yml",
-        (REPO / "mkdocs.yml")
-        .read_text(encoding="utf-8")
-        .replace("site_name: snippetgen", "site_name: Browser test"),
+        repo_mkdocs_yml().replace("site_name: snippetgen", "site_name: Browser test"),
     )
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     problems = build(root)
