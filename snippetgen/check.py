@@ -36,7 +36,15 @@ class Workspace:
     page_texts: dict[str, str] = field(default_factory=dict)
 
     def embeds_of(self, key: str) -> list[Embed]:
-        return [e for e in self.embeds if e.name == key]
+        """Embeds of one snippet (indexed once: a scan per snippet would make check quadratic)."""
+        index = self.__dict__.get("_by_name")
+        if index is None or index[0] != len(self.embeds):
+            by_name: dict[str, list[Embed]] = defaultdict(list)
+            for embed in self.embeds:
+                by_name[embed.name].append(embed)
+            index = (len(self.embeds), by_name)
+            self.__dict__["_by_name"] = index
+        return list(index[1].get(key, []))
 
 
 def load_workspace(project: Project) -> tuple[Workspace, list[Problem]]:

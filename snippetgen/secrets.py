@@ -23,6 +23,8 @@ PATTERNS = [
 
 _URL = re.compile(r"https?://[^\s\"'<>]+")
 _URL_SAFE = {"long hex token", "long base64 token"}
+_PATH = re.compile(r"/?(?:[A-Za-z0-9]{1,24}/){2,}[A-Za-z0-9]{0,24}")
+"""A URL path such as ``URL/v2/generate/video/minimax/generation`` (short segments between slashes)."""
 """Shapes that are also ordinary URL paths (file names, ids); a key in a URL's query is still found
 by the shapes with a prefix (sk-..., AKIA...)."""
 
@@ -41,7 +43,8 @@ def scan(text: str, path: str) -> list[Problem]:
         urls = [m.span() for m in _URL.finditer(line)]
         for label, pattern in PATTERNS:
             match = next((m for m in pattern.finditer(line)
-                          if label not in _URL_SAFE or not any(a <= m.start() < b for a, b in urls)), None)
+                          if label not in _URL_SAFE or not (any(a <= m.start() < b for a, b in urls)
+                                                              or _PATH.fullmatch(m.group(0)))), None)
             if match:
                 problems.append(
                     Problem(

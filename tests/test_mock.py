@@ -163,6 +163,9 @@ def test_stream_interval_and_disconnect_frees_it():
             with http.stream("POST", server.base_urls["alpha"] + "/stream", json={"model": "slow"}, headers=AUTH) as r:
                 first = next(r.iter_lines())
                 assert first.startswith("data: ")
+                seen = time.monotonic() + 1
+                while server.active_streams != 1 and time.monotonic() < seen:
+                    time.sleep(0.01)  # the counter lives on the server's thread
                 assert server.active_streams == 1
         deadline = time.monotonic() + 2
         while server.active_streams and time.monotonic() < deadline:

@@ -80,12 +80,17 @@ class MockApp:
             "query": scope["query_string"].decode("latin-1"), "operation": None, "status": 0, "errors": [], "body": None,
         }
         started = False
+        control = scope["path"].startswith(CONTROL)
 
         async def send_tracking(message: dict[str, Any]) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
                 entry["status"] = message["status"]
+                # Log before the client sees a byte: a client that exits right after the answer
+                # (an example finishing) must find its request in the log already.
+                if not control:
+                    self.state.record(entry)
             await send(message)
 
         try:
@@ -102,7 +107,7 @@ class MockApp:
                 status, body, ctype = self.error_body(api, 500, "internal error of the mock server (see its log)")
                 await respond(send_tracking, status, body, ctype, [])
         finally:
-            if not scope["path"].startswith(CONTROL):
+            if not control and not started:  # no answer was sent (client gone): still log it
                 self.state.record(entry)
 
     async def handle(self, api: Api, scope: dict[str, Any], receive: Any, send: Any, entry: dict[str, Any]) -> None:
