@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +92,9 @@ def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = 
 
 def sample_file(name: str) -> bytes:
     """A small valid file for an upload fixture, by extension (``image.png`` -> a PNG)."""
-    from .mock import media
+    from .runner.run import builtin_fixture
 
-    ext = Path(name).suffix.lower()
-    try:
-        return media.data(ext)
-    except (OSError, KeyError, ValueError):
-        return b""
+    return builtin_fixture(name) or b""
 
 
 # --- run -----------------------------------------------------------------------------------------
@@ -175,7 +170,7 @@ def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[
                          hint="the mock is built from the specs")
     settings = MockSettings(polls_per_phase=MOCK_POLLS_PER_PHASE, stream_interval=MOCK_STREAM_INTERVAL)
     mock = MockServer(project.specs_dir, settings=settings).start()
-    runner = Runner(ws, mock, node_modules=project.root / "node_modules",
+    runner = Runner(ws, mock, node_modules=project.node_modules,
                     **({"timeout": timeout} if timeout else {}))
     try:
         usage = f"{snippet.config_path}::{snippet.key}"
@@ -190,33 +185,10 @@ def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[
 
 
 def run_examples(runner: Any, mock: Any, examples: list[Any]) -> list[Any]:
-    """Run examples one after another on ``runner``, each outcome holding exactly its own requests.
-
-    The mock logs a request just after answering it, so the last request of an example can land in
-    the log after its process has exited; waiting for the log to settle keeps it out of the next one.
-    """
-    outcomes = []
-    for example in examples:
-        start = len(mock.requests())
-        outcome = runner.run(example)
-        _settle(mock)
-        late = mock.requests()[start + len(outcome.requests):]
-        if late and outcome.process is not None:
-            outcome.requests = mock.requests()[start:]
-            outcome.failures = runner.judge(example, outcome, runner.timeout)
-        outcomes.append(outcome)
-    return outcomes
-
-
-def _settle(mock: Any, quiet: float = 0.05, limit: float = 2.0) -> None:
-    deadline = time.monotonic() + limit
-    count = len(mock.requests())
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        now = len(mock.requests())
-        if now == count:
-            return
-        count = now
+    """Run examples one after another on ``runner`` (the mock logs each request before answering
+    it, so every outcome holds exactly its own requests)."""
+    del mock
+    return [runner.run(example) for example in examples]
 
 
 def compare_tabs(outcomes: list[Any]) -> None:

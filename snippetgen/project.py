@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .errors import UsageError
 
-DEFAULTS = {"snippets": "shared/snippets", "specs": "shared/openapi", "docs": "docs", "coverage_min": 100.0}
+DEFAULTS = {"snippets": "shared/snippets", "specs": "shared/openapi", "docs": "docs", "coverage_min": 100.0,
+            "node_modules": "node_modules"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Project:
     specs_dir: Path
     docs_dir: Path
     coverage_min: float = 100.0
+    node_modules: Path | None = None
+    """Where JavaScript examples find their npm packages (linked into each example's folder)."""
 
     @property
     def record_path(self) -> Path:
@@ -58,4 +61,5 @@ class Project:
             specs_dir=root / settings["specs"],
             docs_dir=root / settings["docs"],
             coverage_min=float(settings["coverage_min"]),
+            node_modules=root / settings["node_modules"],
         )

@@ -47,8 +47,7 @@ class ExampleSession:
         root = config.getini("snippetgen_root") or str(config.rootpath)
         self.project = Project.load(Path(config.rootpath, root))
         node_modules = config.getini("snippetgen_node_modules")
-        self.node_modules = Path(self.project.root, node_modules) if node_modules else (
-            self.project.root / "node_modules")
+        self.node_modules = Path(self.project.root, node_modules) if node_modules else self.project.node_modules
         self._examples: dict[str, list[Any]] | None = None
         self._ws: Any = None
         self._mock: Any = None
