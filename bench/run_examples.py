@@ -46,16 +46,17 @@ def naive() -> tuple[float, dict[str, list[float]], int]:
     return total, per_lang, failed
 
 
-def plugin() -> tuple[float, str]:
+def plugin(*args: str) -> tuple[float, str]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args,
                            "docs", "shared/snippets", "--durations=0"], cwd=ROOT, capture_output=True, text=True)
     return time.perf_counter() - start, proc.stdout
 
 
 def main() -> None:
     naive_total, naive_langs, failed = naive()
-    plugin_total, out = plugin()
+    pool_total, _ = plugin("-o", "addopts=", "-p", "no:xdist")
+    plugin_total, out = plugin("-n", "auto")
     plugin_langs: dict[str, list[float]] = defaultdict(list)
     for line in out.splitlines():
         parts = line.split()
@@ -65,9 +66,9 @@ def main() -> None:
     print(f"examples: {count} ({', '.join(f'{k}: {len(v)}' for k, v in sorted(naive_langs.items()))})"
           + (f", {failed} failed in the naive run" if failed else ""))
     print(f"naive (fresh process per example, serial): {naive_total:7.2f} s")
-    print(f"plugin (pytest -n auto):                   {plugin_total:7.2f} s  (includes pytest start-up, "
-          "collection and one mock per worker)")
-    print(f"ratio naive/plugin: {naive_total / plugin_total:.1f}x")
+    print(f"plugin, one process (pool of sandboxes):   {pool_total:7.2f} s  ratio {naive_total / pool_total:.1f}x")
+    print(f"plugin, pytest -n auto (xdist workers):    {plugin_total:7.2f} s  ratio {naive_total / plugin_total:.1f}x")
+    print("(plugin times include pytest start-up, collection and the mocks' start)")
     print("\nmean seconds per example (naive / plugin, per worker):")
     for lang in sorted(naive_langs):
         plug = statistics.mean(plugin_langs[lang]) if plugin_langs.get(lang) else float("nan")

@@ -8,6 +8,10 @@ calls an API becomes one test item per language, with an id a docs author can op
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="collect and run every rendered example of this project")
     group.addoption("--snippetgen-timeout", type=float, default=None, help="seconds per example (default 30)")
     group.addoption("--snippetgen-keep", action="store_true", help="keep each example's working folder")
+    group.addoption("--snippetgen-jobs", type=int, default=None,
+                    help="examples run at once in this process (default: 3 per CPU; 3 under xdist)")
     parser.addini("snippetgen", type="bool", default=False, help="enable the snippetgen example runner")
     parser.addini("snippetgen_root", default="", help="project folder (default: the rootdir)")
     parser.addini("snippetgen_node_modules", default="", help="node_modules the JavaScript examples import from")
@@ -50,8 +56,11 @@ class ExampleSession:
         self.node_modules = Path(self.project.root, node_modules) if node_modules else self.project.node_modules
         self._examples: dict[str, list[Any]] | None = None
         self._ws: Any = None
-        self._mock: Any = None
-        self._runner: Any = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: dict[str, Future] = {}
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        self._slots_made: list[Any] = []
+        self._lock = threading.Lock()
         self.outcomes: dict[str, Any] = {}
 
     # -- collection --------------------------------------------------------------------------
@@ -78,23 +87,62 @@ class ExampleSession:
         return None
 
     # -- running -----------------------------------------------------------------------------
-    def runner(self) -> Any:
-        if self._runner is None:
-            from .mock import MockServer, MockSettings
-            from .runner import Runner
+    # Examples spend most of their time waiting (process start-up, polling, streams), so they run
+    # concurrently on a pool of slots. A slot is a complete sandbox of its own: a mock server (so
+    # its request log holds only its example's requests), an egress guard and a warm Python. Each
+    # example still gets its own process, folder, environment and timeout.
+    def jobs(self) -> int:
+        wanted = self.config.getoption("--snippetgen-jobs")
+        if wanted:
+            return max(1, wanted)
+        if hasattr(self.config, "workerinput"):
+            return 3  # xdist spreads usages over workers; a usage's tabs run side by side
+        return max(4, 3 * (os.cpu_count() or 1))
 
-            settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
-            self._mock = MockServer(self.project.specs_dir, settings=settings).start()
-            timeout = self.config.getoption("--snippetgen-timeout")
-            self._runner = Runner(self._ws, self._mock, node_modules=self.node_modules,
-                                  keep=bool(self.config.getoption("--snippetgen-keep")),
-                                  **({"timeout": timeout} if timeout else {}))
-        return self._runner
+    def _slot(self) -> Any:
+        from .mock import MockServer, MockSettings
+        from .runner import Runner
+
+        settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
+        mock = MockServer(self.project.specs_dir, settings=settings).start()
+        timeout = self.config.getoption("--snippetgen-timeout")
+        runner = Runner(self._ws, mock, node_modules=self.node_modules,
+                        keep=bool(self.config.getoption("--snippetgen-keep")),
+                        **({"timeout": timeout} if timeout else {}))
+        self._slots_made.append(runner)
+        return runner
+
+    def _run_on_a_slot(self, example: Any) -> Any:
+        try:
+            runner = self._free.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                runner = self._slot()
+        try:
+            return runner.run(example)
+        finally:
+            self._free.put(runner)
+
+    def submit(self, examples: list[Any]) -> None:
+        """Start running these examples in the background (each at most once)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.jobs(), thread_name_prefix="snippetgen")
+        for example in examples:
+            if example.id not in self._futures:
+                self._futures[example.id] = self._pool.submit(self._run_on_a_slot, example)
+
+    def outcome(self, example: Any) -> Any:
+        self.submit([example])
+        result = self._futures[example.id].result()
+        self.outcomes[example.id] = result
+        return result
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self._runner is not None:
-            self._runner.close()
-            self._mock.stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        for runner in self._slots_made:
+            runner.close()
+            runner.mock.stop()
         if self.outcomes:
             from .runner import write_record
 
@@ -145,18 +193,24 @@ class ExampleItem(pytest.Item):
         skip = self.example.snippet.test.get("skip") if self.example.snippet else None
         if skip:
             pytest.skip(f"{self.example.snippet.config_path}: test.skip: {skip}")
-        outcome = session.runner().run(self.example)
-        session.outcomes[self.example.id] = outcome
-        if self.example.snippet is not None and outcome.passed:
-            siblings = {lang: session.outcomes.get(f"{self.example.usage}::{lang}")
-                        for lang in self.example.snippet.templates}
-            done = {lang: o.requests for lang, o in siblings.items() if o is not None and o.passed}
-            if self.example.lang in done and len(done) > 1:
-                labels = {lang: get_language(lang).label for lang in done}
-                ordered = {lang: done[lang] for lang in self.example.snippet.templates if lang in done}
-                first = next(iter(ordered))
-                pair = {first: ordered[first], self.example.lang: ordered[self.example.lang]}
-                outcome.failures += drift(pair, labels) if first != self.example.lang else []
+        if hasattr(self.config, "workerinput"):
+            # Under xdist only this usage's tabs are known to run here (xdist_group keeps them together).
+            session.submit([i.example for i in self.session.items
+                            if isinstance(i, ExampleItem) and i.example.usage == self.example.usage])
+        else:
+            session.submit([i.example for i in self.session.items if isinstance(i, ExampleItem)
+                            and not (i.example.snippet and i.example.snippet.test.get("skip"))])
+        outcome = session.outcome(self.example)
+        snippet = self.example.snippet
+        if snippet is not None and outcome.passed:
+            # Compare with the first tab of the same usage (the one the others must agree with).
+            first = next((lang for lang in snippet.templates
+                          if f"{self.example.usage}::{lang}" in session._futures), None)
+            if first is not None and first != self.example.lang:
+                other = session._futures[f"{self.example.usage}::{first}"].result()
+                if other.passed:
+                    labels = {lang: get_language(lang).label for lang in (first, self.example.lang)}
+                    outcome.failures += drift({first: other.requests, self.example.lang: outcome.requests}, labels)
         if not outcome.passed:
             raise ExampleFailed(report(outcome))
 
