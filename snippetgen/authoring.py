@@ -118,14 +118,9 @@ def _find_snippet(ws: Any, problems: list, key: str) -> Any:
 
 def _check_sets(snippet: Any, sets: dict[str, Any]) -> None:
     from .errors import RenderError
-    from .render import template_variables, variables_for
+    from .render import snippet_variables, variables_for
 
-    known = set(snippet.payload)
-    for template in snippet.templates.values():
-        try:
-            known |= template_variables(template.source)
-        except Exception:  # noqa: BLE001 - a syntax error is reported when the template renders
-            pass
+    known = snippet_variables(snippet)
     for name in sets:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
@@ -212,6 +207,7 @@ def _tail(text: str, lines: int) -> list[str]:
 def format_run(outcomes: list[Any], tail: int = 20) -> str:
     """Per language: PASS/FAIL with failures, the output's last lines, and the mock's request log."""
     from .languages import get_language
+    from .runner.run import request_log_lines
 
     out: list[str] = []
     for o in outcomes:
@@ -234,12 +230,7 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
                     out += [f"   | {line}" for line in lines]
         if o.requests:
             out.append("   mock requests:")
-            for req in o.requests:
-                query = f"?{req['query']}" if req.get("query") else ""
-                out.append(f"     {req.get('method')} {req.get('path')}{query} -> {req.get('status')} "
-                           f"[{req.get('operation') or 'no operation'}]")
-                for error in req.get("errors") or []:
-                    out.append(f"         {error.get('location')}: {error.get('message')}")
+            out += request_log_lines(o.requests, indent="     ")
         else:
             out.append("   mock requests: (none)")
         out.append("")

@@ -21,7 +21,16 @@ from .loader import Catalog, load_catalog
 from .model import Embed, Location, Problem, Snippet
 from .pages import find_embeds, iter_pages
 from .project import Project
-from .render import RESERVED, compile_template, first_use, kebab_case, render, render_lenient, template_variables
+from .render import (
+    RESERVED,
+    compile_template,
+    first_use,
+    kebab_case,
+    render,
+    render_lenient,
+    snippet_variables,
+    template_variables,
+)
 
 
 @dataclass
@@ -156,13 +165,7 @@ def _check_embed(embed: Embed, catalog: Catalog) -> list[Problem]:
                         hint=f"did you mean {' or '.join(map(repr, close))}?" if close
                         else "snippets live in shared/snippets/<group>/<name>/ and are named group.name")]
     problems = []
-    snippet = catalog.snippets[embed.name]
-    known = set(snippet.payload)
-    for template in snippet.templates.values():
-        try:
-            known |= template_variables(template.source)
-        except jinja2.TemplateSyntaxError:
-            pass
+    known = snippet_variables(catalog.snippets[embed.name])
     for key in embed.overrides:
         if key in RESERVED:
             continue

@@ -73,6 +73,14 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
+def _folder_problem(kind: str, folder: Path, root: Path, rel) -> Problem | None:  # noqa: ANN001
+    """A group or snippet folder must stay inside the catalog and have a kebab-case name."""
+    if not _inside(folder, root):
+        return Problem(Location(rel(folder)), "folder resolves outside the snippets root", "outside-root",
+                       hint="snippets must be real folders inside the catalog, not symlinks to elsewhere")
+    return check_name(kind, folder.name, Location(rel(folder)))
+
+
 def load_catalog(snippets_dir: Path, display_root: Path | None = None) -> tuple[Catalog, list[Problem]]:
     """Load every snippet below ``snippets_dir``; paths in problems are relative to ``display_root``."""
     display_root = display_root or snippets_dir.parent
@@ -92,13 +100,7 @@ def load_catalog(snippets_dir: Path, display_root: Path | None = None) -> tuple[
     for group_dir in sorted(p for p in snippets_dir.iterdir() if not p.name.startswith(".")):
         if not group_dir.is_dir():
             continue
-        if not _inside(group_dir, snippets_dir):
-            problems.append(
-                Problem(Location(rel(group_dir)), "folder resolves outside the snippets root", "outside-root",
-                        hint="snippets must be real folders inside the catalog, not symlinks to elsewhere")
-            )
-            continue
-        if bad := check_name("group", group_dir.name, Location(rel(group_dir))):
+        if bad := _folder_problem("group", group_dir, snippets_dir, rel):
             problems.append(bad)
             continue
         for snippet_dir in sorted(p for p in group_dir.iterdir() if not p.name.startswith(".")):
@@ -108,13 +110,7 @@ def load_catalog(snippets_dir: Path, display_root: Path | None = None) -> tuple[
                             expected=f"folders {group_dir.name}/<name>/ holding config.json and <lang>.jinja")
                 )
                 continue
-            if not _inside(snippet_dir, snippets_dir):
-                problems.append(
-                    Problem(Location(rel(snippet_dir)), "folder resolves outside the snippets root", "outside-root",
-                            hint="snippets must be real folders inside the catalog, not symlinks to elsewhere")
-                )
-                continue
-            if bad := check_name("snippet", snippet_dir.name, Location(rel(snippet_dir))):
+            if bad := _folder_problem("snippet", snippet_dir, snippets_dir, rel):
                 problems.append(bad)
                 continue
             snippet, found = load_snippet(snippet_dir, f"{group_dir.name}.{snippet_dir.name}", rel)

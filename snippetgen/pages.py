@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Iterator
@@ -77,14 +78,8 @@ def find_code_blocks(text: str, path: str) -> list[CodeBlock]:
 
 
 def _line_of(line_starts: list[int], offset: int) -> int:
-    lo, hi = 0, len(line_starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if line_starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo + 1
+    """1-based line holding ``offset``, given the offsets where lines start."""
+    return bisect.bisect_right(line_starts, offset)
 
 
 def iter_pages(docs_dir: Path) -> Iterator[Path]:

@@ -230,6 +230,20 @@ def _variables(source: str) -> frozenset[str]:
     return frozenset(meta.find_undeclared_variables(_parse(source)) - {LANG_VAR})
 
 
+def snippet_variables(snippet: Snippet) -> set[str]:
+    """Every variable a snippet knows: its payload defaults and what any template reads.
+
+    A template with a syntax error contributes nothing here; that error is reported on its own.
+    """
+    known = set(snippet.payload)
+    for template in snippet.templates.values():
+        try:
+            known |= template_variables(template.source)
+        except jinja2.TemplateSyntaxError:
+            pass
+    return known
+
+
 def first_use(source: str, name: str) -> int:
     """Line of the first place a template reads ``name`` (0 if it never does)."""
     try:

@@ -29,7 +29,7 @@ from .loader import Catalog, load_catalog
 from .model import Embed, Location, Problem, Snippet
 from .pages import code_spans, find_embeds, iter_pages, parse_attributes
 from .project import Project
-from .render import kebab_case, render_embed, template_variables
+from .render import kebab_case, render_embed, snippet_variables
 
 OPERATION_RE = re.compile(
     r"<operation\b(?P<attrs>[^>]*?)\s*(?P<selfclose>/)?>(?:\s*</operation>)?", re.I | re.S
@@ -278,12 +278,7 @@ def _snippet_for(embed: Embed, catalog: Catalog) -> Snippet:
             if close
             else "snippets live in shared/snippets/<group>/<name>/ and are named group.name",
         )
-    known = set(snippet.payload)
-    for template in snippet.templates.values():
-        try:
-            known |= template_variables(template.source)
-        except Exception:  # noqa: BLE001 - a syntax error is reported when that template renders
-            pass
+    known = snippet_variables(snippet)
     for key in embed.overrides:
         if key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)

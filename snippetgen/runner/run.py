@@ -232,14 +232,21 @@ def report(outcome: Outcome, tail: int = 40) -> str:
                 lines += [f"    {line}" for line in body]
     if outcome.requests:
         lines.append("\nmock request log:")
-        for req in outcome.requests:
-            lines.append(f"    {req.get('method')} {req.get('path')}{'?' + req['query'] if req.get('query') else ''}"
-                         f" -> {req.get('status')} [{req.get('operation') or 'no operation'}]")
-            for error in req.get("errors") or []:
-                lines.append(f"        {error.get('location')}: {error.get('message')}")
+        lines += request_log_lines(outcome.requests)
     else:
         lines.append("\nmock request log: (no requests)")
     return "\n".join(lines)
+
+
+def request_log_lines(requests: list[dict[str, Any]], indent: str = "    ") -> list[str]:
+    """``METHOD path?query -> status [operation]`` per request, its validation errors below it."""
+    lines = []
+    for req in requests:
+        query = f"?{req['query']}" if req.get("query") else ""
+        lines.append(f"{indent}{req.get('method')} {req.get('path')}{query} -> {req.get('status')} "
+                     f"[{req.get('operation') or 'no operation'}]")
+        lines += [f"{indent}    {e.get('location')}: {e.get('message')}" for e in req.get("errors") or []]
+    return lines
 
 
 def write_record(path: Path, outcomes: list[Outcome]) -> None:
