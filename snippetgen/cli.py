@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -215,6 +216,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback only on request
+        if os.environ.get("SNIPPETGEN_DEBUG"):
+            raise
+        click.echo(f"snippetgen: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("    hint:     run again with SNIPPETGEN_DEBUG=1 to see the traceback, and report it", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
