@@ -206,3 +206,31 @@ def test_works_under_xdist(pytester, tiny):
     result.assert_outcomes(passed=6)
     runs = list((pytester.path / ".snippetgen" / "runs").glob("*.json"))
     assert sum(len(json.loads(p.read_text())["executed"]) for p in runs) == 6
+
+
+def test_hand_written_blocks_that_call_an_api_run_and_the_marker_skips_one(pytester, tiny):
+    tiny(page=textwrap.dedent("""\
+        # Echo by hand
+
+        ```python
+        import requests
+        r = requests.post("https://api.tiny.test/v1/echo", json={"prompt": "hi"}, timeout=5)
+        r.raise_for_status()
+        ```
+
+        <!-- snippetgen: skip -->
+        ```bash
+        curl https://api.tiny.test/v1/echo --data '{"promt": 1}'
+        ```
+
+        ```python
+        print("no API here, not collected")
+        ```
+
+        ```bash
+        curl -sS --fail-with-body https://api.tiny.test/v1/echo -H 'Content-Type: application/json' --data '{"mode": "x"}'
+        ```
+        """), py=None, js=None, curl=None)
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*docs/index.md:3::block::py PASSED*", "*docs/index.md:18::block::curl FAILED*"])
