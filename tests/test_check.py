@@ -255,3 +255,65 @@ def test_core_imports_no_host():
             "print(sorted(m for m in ('click', 'mkdocs', 'pytest') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+TINY_SPEC = """\
+openapi: 3.1.0
+info: {title: Tiny, version: "1.0"}
+servers: [{url: "https://api.tiny.test/v1"}]
+paths:
+  /echo:
+    post:
+      operationId: echo
+      summary: Echo
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [prompt]
+              properties:
+                prompt: {type: string}
+                mode: {type: string, enum: [fast, slow]}
+                steps: {type: integer, minimum: 1, maximum: 50}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object}
+              example: {}
+        "400": {description: bad}
+"""
+
+
+def spec_project(project, operations, **payload):
+    project.spec("tiny", TINY_SPEC)
+    config = {"title": "Echo", "operations": operations, "payload": {"prompt": "hi", "mode": "fast", **payload}}
+    project.snippet("demo.echo", config, py="print({{ prompt | lit }}, {{ mode | lit }})\n")
+
+
+def test_bad_enum_override_on_a_page_names_the_allowed_values(project):
+    spec_project(project, ["tiny:echo"])
+    project.page("echo.md", "# Echo\n\n<snippet data-name=\"demo.echo\" data-mode=\"turbo\"></snippet>\n")
+    (problem,) = run_check(project.root)
+    assert str(problem.location) == "docs/echo.md:3:1"
+    assert problem.code == "bad-override"
+    assert "data-mode does not fit tiny:echo" in problem.message and "fast" in problem.message
+
+
+def test_bad_default_against_the_spec_points_at_the_config_line(project):
+    spec_project(project, ["tiny:echo"], steps=99)
+    (problem,) = run_check(project.root)
+    assert problem.code == "bad-value"
+    assert str(problem.location) == "shared/snippets/demo/echo/config.json:9"
+    assert "'steps'" in problem.message
+
+
+def test_unknown_operation_reference_suggests_one(project):
+    spec_project(project, ["tiny:ecko"])
+    (problem,) = run_check(project.root)
+    assert problem.code == "unknown-operation"
+    assert str(problem.location) == "shared/snippets/demo/echo/config.json:4"
+    assert "tiny:echo" in problem.hint
