@@ -1,0 +1,36 @@
+"""`snippetgen mock` as a person runs it: one line per API, keys from --key, a clean stop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mock_command_prints_base_urls_and_accepts_only_given_keys(tmp_path):
+    log = tmp_path / "requests.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snippetgen.cli", "mock", "--port", "0", "--key", "team-key-1", "--log", str(log),
+         "--root", str(ROOT)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        started = time.monotonic()
+        lines = [proc.stdout.readline().split() for _ in range(4)]
+        assert time.monotonic() - started < 10
+        urls = dict(lines)
+        assert sorted(urls) == ["aiart", "aimlapi", "ainow", "media"]
+        assert urls["media"].endswith("/api/v1")
+        ping = urls["ainow"] + "/api/ping"
+        assert requests.get(ping, headers={"Authorization": "Bearer team-key-1"}, timeout=5).text.strip() == "pong"
+        denied = requests.get(ping, headers={"Authorization": "Bearer mock-test-key"}, timeout=5)
+        assert denied.status_code == 401 and denied.json()["status"] == "Error"
+        assert len(log.read_text().splitlines()) == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert "Traceback" not in proc.stderr.read()
