@@ -157,21 +157,22 @@ def test_stream_is_finite_and_ends_with_a_media_url(mock):
 
 
 def test_stream_interval_and_disconnect_frees_it():
-    with MockServer(CORE, settings=MockSettings(stream_interval=0.5)) as server:
+    # Generous bounds: this must hold on a loaded 2-core CI machine, and the stream would need 9 s.
+    with MockServer(CORE, settings=MockSettings(stream_interval=1.0)) as server:
         began = time.perf_counter()
         with httpx.Client(timeout=5) as http:
             with http.stream("POST", server.base_urls["alpha"] + "/stream", json={"model": "slow"}, headers=AUTH) as r:
                 first = next(r.iter_lines())
                 assert first.startswith("data: ")
-                seen = time.monotonic() + 1
+                seen = time.monotonic() + 3
                 while server.active_streams != 1 and time.monotonic() < seen:
                     time.sleep(0.01)  # the counter lives on the server's thread
                 assert server.active_streams == 1
-        deadline = time.monotonic() + 2
+        deadline = time.monotonic() + 4
         while server.active_streams and time.monotonic() < deadline:
             time.sleep(0.02)
         assert server.active_streams == 0
-        assert time.perf_counter() - began < 3.0  # well before the 9 events x 0.5 s would have ended
+        assert time.perf_counter() - began < 6.0  # well before the 9 events x 1 s would have ended
 
 
 # validation and errors -------------------------------------------------------------------------
