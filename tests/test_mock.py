@@ -65,11 +65,10 @@ def test_fixed_ports_follow_sorted_api_names():
         pytest.skip(f"port {base} busy: {exc}")
 
 
-def test_start_is_fast():
-    began = time.perf_counter()
+def test_answers_as_soon_as_start_returns():
+    # How fast it starts is measured by bench/mock_vs_prism.py, not asserted here.
     with MockServer(CORE) as server:
         assert requests.get(server.base_urls["alpha"] + "/health").status_code == 200
-        assert time.perf_counter() - began < 1.0
 
 
 # jobs -------------------------------------------------------------------------------------------
@@ -97,11 +96,11 @@ def test_polls_per_phase_setting():
 
 
 def test_time_based_phases():
-    with MockServer(CORE, settings=MockSettings(phase_seconds=0.2)) as server:
+    with MockServer(CORE, settings=MockSettings(phase_seconds=1.0)) as server:
         base = server.base_urls["alpha"]
         gid = requests.post(base + "/generate", json={"model": "fast", "prompt": "x"}, headers=AUTH).json()["generation_id"]
         first = requests.get(base + "/generate", params={"generation_id": gid}, headers=AUTH).json()["status"]
-        time.sleep(0.45)
+        time.sleep(2.2)
         later = requests.get(base + "/generate", params={"generation_id": gid}, headers=AUTH).json()["status"]
         assert (first, later) == ("queued", "completed")
 
@@ -269,14 +268,14 @@ def test_token_balance_runs_out_with_418(mock):
 
 
 def test_rate_limit_headers_then_429_then_recovery():
-    with MockServer(CORE, settings=MockSettings(rate_limit=3, rate_window=0.5)) as server:
+    with MockServer(CORE, settings=MockSettings(rate_limit=3, rate_window=2.0)) as server:
         url = server.base_urls["alpha"] + "/items/latest"
         answers = [requests.get(url, headers=AUTH) for _ in range(4)]
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert [a.headers["ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
         assert answers[0].headers["ratelimit-limit"] == "3"
-        assert answers[-1].headers["retry-after"] == "1"
-        time.sleep(0.55)
+        assert 1 <= int(answers[-1].headers["retry-after"]) <= 2
+        time.sleep(2.1)
         assert requests.get(url, headers=AUTH).status_code == 200
         # the override applies to APIs without x-mock rate-limit as well
         beta_url = server.base_urls["beta"] + "/generate"
