@@ -148,6 +148,27 @@ def check_workspace(ws: Workspace) -> list[Problem]:
 
     if ws.specs is not None:
         problems += _check_operations(ws)
+    problems += _check_docs_links(ws)
+    return problems
+
+
+def _check_docs_links(ws: Workspace) -> list[Problem]:
+    """A ``docs`` link that is a page of this site must name a page that exists."""
+    from .site import docs_href  # the site resolves links the same way when it builds
+
+    if not ws.project.docs_dir.is_dir():
+        return []
+    prefix = ws.project.rel(ws.project.docs_dir) + "/"
+    pages = {path.removeprefix(prefix) for path in ws.page_texts}
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        if snippet.docs is None:
+            continue
+        try:
+            docs_href(snippet.docs, "", pages)
+        except ValueError as exc:
+            problems.append(Problem(Location(str(snippet.config_path), snippet.line_of("/docs")), str(exc),
+                                    "docs-link", expected=f"an https URL or a page under {prefix}"))
     return problems
 
 

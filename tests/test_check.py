@@ -317,3 +317,19 @@ def test_unknown_operation_reference_suggests_one(project):
     assert problem.code == "unknown-operation"
     assert str(problem.location) == "shared/snippets/demo/echo/config.json:4"
     assert "tiny:echo" in problem.hint
+
+
+def test_docs_link_to_a_missing_page(project):
+    good(project)
+    project.page("aiart/img2video.md", "# Video\n")
+    folder = project.root / "shared" / "snippets" / "demo" / "hello"
+    config = json.loads((folder / "config.json").read_text())
+    config["docs"] = "aiart/img2vide.md"
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    (problem,) = run_check(project.root)
+    assert problem.code == "docs-link"
+    assert str(problem.location) == "shared/snippets/demo/hello/config.json:6"
+    assert "did you mean 'aiart/img2video.md'" in problem.message
+    config["docs"] = "aiart/img2video.md#options"
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    assert run_check(project.root) == []
