@@ -71,7 +71,9 @@ def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = 
     except ValueError:
         pass
     specs = specs if specs is not None else _specs(project)
-    files = scaffold(specs, ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref)
+    docs = project.docs_dir
+    pages = {path.relative_to(docs).as_posix() for path in docs.rglob("*.md")} if docs.is_dir() else set()
+    files = scaffold(specs, ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref, pages=pages)
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.jinja"):  # --force replaces the snippet, other languages included
         if stale.name not in files:

@@ -16,6 +16,8 @@ job id only comes from its create call. The code itself is written by :mod:`.sca
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -104,16 +106,20 @@ class Plan:
 
 # --- entry point ---------------------------------------------------------------------------------
 
-def scaffold(specs: SpecSet, ref: str, key: str, langs: list[str], *, schema_ref: str | None = None
-             ) -> dict[str, str]:
-    """Files of a new snippet ``key`` (``group.name``) calling ``ref``, relative to its folder."""
+def scaffold(specs: SpecSet, ref: str, key: str, langs: list[str], *, schema_ref: str | None = None,
+             pages: Collection[str] | None = None) -> dict[str, str]:
+    """Files of a new snippet ``key`` (``group.name``) calling ``ref``, relative to its folder.
+
+    ``pages`` (docs-relative paths of the site's pages) keeps the ``docs`` link only when its page
+    ``<group>/<name>.md`` exists, since ``check`` and the site build reject a link to nowhere.
+    """
     from . import scaffold_templates
 
     langs = _check_langs(langs)
     requested = resolve(specs, ref)
     create, poll_op = _create_and_poll(specs, requested)
     plan = make_plan(specs, create, poll_op)
-    files = {"config.json": config_text(plan, key, schema_ref)}
+    files = {"config.json": config_text(plan, key, schema_ref, pages)}
     for lang in langs:
         files[f"{lang}.jinja"] = scaffold_templates.template(plan, lang)
     return files
@@ -571,5 +577,8 @@ def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any
     return config
 
 
-def config_text(plan: Plan, key: str, schema_ref: str | None = None) -> str:
-    return json.dumps(config(plan, key, schema_ref), indent=2, ensure_ascii=False) + "\n"
+def config_text(plan: Plan, key: str, schema_ref: str | None = None, pages: Collection[str] | None = None) -> str:
+    data = config(plan, key, schema_ref)
+    if pages is not None and data.get("docs") not in pages:
+        del data["docs"]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

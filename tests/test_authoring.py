@@ -56,11 +56,13 @@ def _read(root: Path, key: str, file: str) -> str:
 
 def test_json_operation(root: Path) -> None:
     project = Project.load(root)
+    (root / "docs" / "aiart").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "aiart" / "generate-image.md").write_text("# Generate an image\n", encoding="utf-8")
     written = new_snippet(project, "aiart/generate-image", "aiart:generateImage", LANGS)
     assert sorted(p.name for p in written) == ["config.json", "curl.jinja", "js.jinja", "py.jinja"]
     config = json.loads(_read(root, "aiart.generate-image", "config.json"))
     assert config["title"] == "Generate an image from a text prompt"
-    assert config["docs"] == "aiart/generate-image.md"
+    assert config["docs"] == "aiart/generate-image.md"  # kept: that page exists (else it is left out)
     assert config["operations"] == ["aiart:generateImage"]
     payload = config["payload"]
     assert payload["baseUrl"] == "https://aiart-zroo.onrender.com"
