@@ -87,7 +87,7 @@ def check_workspace(ws: Workspace) -> list[Problem]:
     catalog = ws.catalog
 
     for embed in ws.embeds:
-        problems += _check_embed(embed, catalog)
+        problems += embed_problems(embed, catalog)
 
     # Rendered sources per language, with what produced them, for one batched syntax check each.
     batches: dict[str, list[tuple[Snippet, str, str, Location | None]]] = defaultdict(list)
@@ -176,7 +176,9 @@ def _read(ws: Workspace, rel_path: Path) -> str:
     return (ws.project.root / rel_path).read_text(encoding="utf-8", errors="replace")
 
 
-def _check_embed(embed: Embed, catalog: Catalog) -> list[Problem]:
+def embed_problems(embed: Embed, catalog: Catalog) -> list[Problem]:
+    """What is wrong with one ``<snippet>`` tag: no name, an unknown snippet, or an attribute that
+    sets a variable the snippet never uses. Shared by ``check`` and the site build."""
     if not embed.name:
         return [Problem(embed.location, "<snippet> without data-name", "unknown-snippet",
                         expected='<snippet data-name="group.name">')]

@@ -29,7 +29,7 @@ from .loader import Catalog, load_catalog
 from .model import Embed, Location, Problem, Snippet
 from .pages import code_spans, find_embeds, iter_pages, parse_attributes
 from .project import Project
-from .render import kebab_case, render_embed, snippet_variables
+from .render import render_embed
 
 OPERATION_RE = re.compile(
     r"<operation\b(?P<attrs>[^>]*?)\s*(?P<selfclose>/)?>(?:\s*</operation>)?", re.I | re.S
@@ -262,34 +262,11 @@ def _level(tag: OperationTag) -> int:
 
 
 def _snippet_for(embed: Embed, catalog: Catalog) -> Snippet:
-    if not embed.name:
-        raise RenderError(
-            "<snippet> without data-name",
-            embed.location,
-            hint='write <snippet data-name="group.name"></snippet>',
-        )
-    snippet = catalog.get(embed.name)
-    if snippet is None:
-        close = catalog.suggest(embed.name)
-        raise RenderError(
-            f"unknown snippet {embed.name!r}",
-            embed.location,
-            hint=f"did you mean {' or '.join(map(repr, close))}?"
-            if close
-            else "snippets live in shared/snippets/<group>/<name>/ and are named group.name",
-        )
-    known = snippet_variables(snippet)
-    for key in embed.overrides:
-        if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            raise RenderError(
-                f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
-                embed.location,
-                hint=f"did you mean data-{kebab_case(close[0])}?"
-                if close
-                else f"{embed.name} uses: {', '.join(sorted(known)) or '(nothing)'}",
-            )
-    return snippet
+    from .check import embed_problems
+
+    for problem in embed_problems(embed, catalog):
+        raise RenderError(problem.message, problem.location, problem.hint)
+    return catalog.snippets[embed.name]
 
 
 def _operation_for(tag: OperationTag, specs: Any) -> Any:
