@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from snippetgen.check import run_check  # noqa: E402
-from snippetgen.languages import get_language  # noqa: E402
-from snippetgen.loader import load_catalog  # noqa: E402
-from snippetgen.render import render  # noqa: E402
+from snippetgen.check import run_check
+from snippetgen.languages import get_language
+from snippetgen.loader import load_catalog
+from snippetgen.render import render
 
-PY = '''import os
+PY = """import os
 import requests
 
 API_KEY = os.environ[{{ apiKeyEnv | lit }}]
@@ -37,8 +37,8 @@ response = requests.post(
 )
 response.raise_for_status()
 print(response.json())
-'''
-JS = '''const apiKey = process.env[{{ apiKeyEnv | lit }}];
+"""
+JS = """const apiKey = process.env[{{ apiKeyEnv | lit }}];
 const response = await fetch({{ baseUrl | lit }} + "/images/generations", {
   method: "POST",
   headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
@@ -46,12 +46,12 @@ const response = await fetch({{ baseUrl | lit }} + "/images/generations", {
 });
 if (!response.ok) throw new Error(`HTTP ${response.status}`);
 console.log(await response.json());
-'''
-CURL = '''curl -sS --fail-with-body {{ (baseUrl ~ "/images/generations") | lit }} \\
+"""
+CURL = """curl -sS --fail-with-body {{ (baseUrl ~ "/images/generations") | lit }} \\
   -H "Authorization: Bearer ${{ apiKeyEnv }}" \\
   -H "Content-Type: application/json" \\
   --data {{ {"model": model, "prompt": prompt, "n": n} | json | lit }}
-'''
+"""
 
 
 def make_catalog(root: Path, size: int) -> None:
@@ -59,8 +59,16 @@ def make_catalog(root: Path, size: int) -> None:
     for i in range(size):
         folder = snippets / f"group-{i // 50}" / f"snippet-{i}"
         folder.mkdir(parents=True)
-        config = {"title": f"Snippet {i}", "payload": {"baseUrl": "https://api.example.test/v1",
-                  "apiKeyEnv": "EXAMPLE_API_KEY", "model": f"model-{i % 7}", "prompt": f"A prompt's #{i}", "n": 1}}
+        config = {
+            "title": f"Snippet {i}",
+            "payload": {
+                "baseUrl": "https://api.example.test/v1",
+                "apiKeyEnv": "EXAMPLE_API_KEY",
+                "model": f"model-{i % 7}",
+                "prompt": f"A prompt's #{i}",
+                "n": 1,
+            },
+        }
         (folder / "config.json").write_text(json.dumps(config, indent=2))
         # Distinct sources per snippet, so no cache can make the catalog look smaller than it is.
         (folder / "py.jinja").write_text(f"# example {i}\n{PY}")
@@ -71,7 +79,9 @@ def make_catalog(root: Path, size: int) -> None:
     for page in range(0, size, 10):
         body = [f"# Page {page}\n"]
         for i in range(page, min(page + 10, size)):
-            body.append(f'\nText.\n\n<snippet data-name="group-{i // 50}.snippet-{i}" data-model="m-{i}"></snippet>\n')
+            body.append(
+                f'\nText.\n\n<snippet data-name="group-{i // 50}.snippet-{i}" data-model="m-{i}"></snippet>\n'
+            )
         (docs / f"page-{page}.md").write_text("".join(body))
 
 

@@ -31,8 +31,13 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-BODY = {"video_description": "A lighthouse on a cliff at dawn", "style_preset": "cinematic",
-        "aspect_ratio": "16:9", "output_format": "png", "seed": 0}
+BODY = {
+    "video_description": "A lighthouse on a cliff at dawn",
+    "style_preset": "cinematic",
+    "aspect_ratio": "16:9",
+    "output_format": "png",
+    "seed": 0,
+}
 PATH = "/api/generate"
 
 
@@ -64,8 +69,9 @@ def post_once(port: int, timeout: float = 1.0) -> int:
 
 def start_time(command: list[str], port: int, cwd: Path) -> tuple[float, subprocess.Popen]:
     began = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = began + 60
     while time.perf_counter() < deadline:
         try:
@@ -99,8 +105,12 @@ def throughput(port: int, duration: float, folder: Path) -> tuple[float, str]:
             f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
         )
-        out = subprocess.run([wrk, "-t1", "-c8", f"-d{duration:g}s", "-s", str(script), f"http://127.0.0.1:{port}{PATH}"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [wrk, "-t1", "-c8", f"-d{duration:g}s", "-s", str(script), f"http://127.0.0.1:{port}{PATH}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         if "Non-2xx" in out:
             raise SystemExit(f"wrk saw non-2xx answers:\n{out}")
         return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "wrk -t1 -c8"
@@ -131,16 +141,31 @@ def install_prism(folder: Path) -> Path:
     prism = folder / "node_modules" / ".bin" / "prism"
     if not prism.exists():
         print(f"installing @stoplight/prism-cli@5 into {folder} ...", flush=True)
-        subprocess.run(["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", "--loglevel=error",
-                        "@stoplight/prism-cli@5"], check=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(folder),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "@stoplight/prism-cli@5",
+            ],
+            check=True,
+        )
     return prism
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--starts", type=int, default=5)
-    parser.add_argument("--prism-dir", type=Path, help="reuse (or install into) this folder instead of a temp one")
+    parser.add_argument(
+        "--prism-dir", type=Path, help="reuse (or install into) this folder instead of a temp one"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mock-bench-") as tmp:
         folder = Path(tmp)
@@ -148,7 +173,14 @@ def main() -> None:
         prism = install_prism(args.prism_dir or folder / "prism")
         results: dict[str, dict[str, float]] = {}
         servers = {
-            "snippetgen mock": lambda port: [sys.executable, "-m", "snippetgen.mock", str(spec.parent), "--port", str(port)],
+            "snippetgen mock": lambda port: [
+                sys.executable,
+                "-m",
+                "snippetgen.mock",
+                str(spec.parent),
+                "--port",
+                str(port),
+            ],
             "prism 5": lambda port: [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec)],
         }
         for name, command in servers.items():
@@ -167,11 +199,16 @@ def main() -> None:
             finally:
                 stop(proc)
             results[name] = {"start": statistics.median(starts), "rps": rps}
-            print(f"{name:16s} start to first 2xx {statistics.median(starts) * 1000:7.0f} ms (median of {args.starts}); "
-                  f"throughput {rps:8.0f} req/s ({how}, validation on)", flush=True)
+            print(
+                f"{name:16s} start to first 2xx {statistics.median(starts) * 1000:7.0f} ms (median of {args.starts}); "
+                f"throughput {rps:8.0f} req/s ({how}, validation on)",
+                flush=True,
+            )
         ours, theirs = results["snippetgen mock"], results["prism 5"]
-        print(f"ratios: start {theirs['start'] / ours['start']:.1f}x faster (target >= 3x); "
-              f"throughput {ours['rps'] / theirs['rps']:.1f}x (target >= 2x)")
+        print(
+            f"ratios: start {theirs['start'] / ours['start']:.1f}x faster (target >= 3x); "
+            f"throughput {ours['rps'] / theirs['rps']:.1f}x (target >= 2x)"
+        )
 
 
 if __name__ == "__main__":

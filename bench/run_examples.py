@@ -33,7 +33,9 @@ def naive() -> tuple[float, dict[str, list[float]], int]:
     examples = [e for e in collect_examples(ws) if not (e.snippet and e.snippet.test.get("skip"))]
     per_lang: dict[str, list[float]] = defaultdict(list)
     failed = 0
-    with MockServer(project.specs_dir, settings=MockSettings(polls_per_phase=1, stream_interval=0.01)) as mock:
+    with MockServer(
+        project.specs_dir, settings=MockSettings(polls_per_phase=1, stream_interval=0.01)
+    ) as mock:
         runner = Runner(ws, mock, node_modules=ROOT / "tests" / "node" / "node_modules", warm_python=False)
         start = time.perf_counter()
         for example in examples:
@@ -48,8 +50,23 @@ def naive() -> tuple[float, dict[str, list[float]], int]:
 
 def plugin(*args: str) -> tuple[float, str]:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args,
-                           "docs", "shared/snippets", "--durations=0"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *args,
+            "docs",
+            "shared/snippets",
+            "--durations=0",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return time.perf_counter() - start, proc.stdout
 
 
@@ -63,11 +80,17 @@ def main() -> None:
         if len(parts) >= 3 and parts[1] == "call" and parts[0].endswith("s") and "::" in parts[2]:
             plugin_langs[parts[2].rsplit("::", 1)[-1]].append(float(parts[0][:-1]))
     count = sum(len(v) for v in naive_langs.values())
-    print(f"examples: {count} ({', '.join(f'{k}: {len(v)}' for k, v in sorted(naive_langs.items()))})"
-          + (f", {failed} failed in the naive run" if failed else ""))
+    print(
+        f"examples: {count} ({', '.join(f'{k}: {len(v)}' for k, v in sorted(naive_langs.items()))})"
+        + (f", {failed} failed in the naive run" if failed else "")
+    )
     print(f"naive (fresh process per example, serial): {naive_total:7.2f} s")
-    print(f"plugin, one process (pool of sandboxes):   {pool_total:7.2f} s  ratio {naive_total / pool_total:.1f}x")
-    print(f"plugin, pytest -n auto (xdist workers):    {plugin_total:7.2f} s  ratio {naive_total / plugin_total:.1f}x")
+    print(
+        f"plugin, one process (pool of sandboxes):   {pool_total:7.2f} s  ratio {naive_total / pool_total:.1f}x"
+    )
+    print(
+        f"plugin, pytest -n auto (xdist workers):    {plugin_total:7.2f} s  ratio {naive_total / plugin_total:.1f}x"
+    )
     print("(plugin times include pytest start-up, collection and the mocks' start)")
     print("\nmean seconds per example (naive / plugin, per worker):")
     for lang in sorted(naive_langs):

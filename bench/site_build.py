@@ -31,12 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
-from mkdocs.commands.build import build as mkdocs_build  # noqa: E402
-from mkdocs.config import load_config  # noqa: E402
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
 
-from snippetgen.pages import iter_pages  # noqa: E402
-from snippetgen.project import Project  # noqa: E402
-from snippetgen.site import Site, transform_page  # noqa: E402
+from snippetgen.pages import iter_pages
+from snippetgen.project import Project
+from snippetgen.site import Site, transform_page
 
 PY = (
     'import os\nimport requests\n\nresponse = requests.post(\n    {{ baseUrl | lit }} + "/images",\n'

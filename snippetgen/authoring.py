@@ -28,8 +28,9 @@ def split_key(key: str) -> tuple[str, str]:
     sep = "/" if "/" in text else "."
     group, _, name = text.partition(sep)
     if not group or not name or "/" in name or "." in name:
-        raise UsageError(f"bad snippet key {key!r}",
-                         hint="write it as group/name or group.name, e.g. kling/text-to-video")
+        raise UsageError(
+            f"bad snippet key {key!r}", hint="write it as group/name or group.name, e.g. kling/text-to-video"
+        )
     for kind, value in (("group", group), ("snippet", name)):
         problem = check_name(kind, value, Location(key))
         if problem is not None:
@@ -38,19 +39,28 @@ def split_key(key: str) -> tuple[str, str]:
     return group, name
 
 
-def _specs(project: Project):  # noqa: ANN202
+def _specs(project: Project):
     from .spec import load_specs
 
     if not project.specs_dir.is_dir():
-        raise UsageError(f"no specs folder at {project.rel(project.specs_dir)}",
-                         hint="put the OpenAPI documents in shared/openapi/ "
-                              "or set `specs` in [tool.snippetgen] of pyproject.toml")
+        raise UsageError(
+            f"no specs folder at {project.rel(project.specs_dir)}",
+            hint="put the OpenAPI documents in shared/openapi/ "
+            "or set `specs` in [tool.snippetgen] of pyproject.toml",
+        )
     specs, _ = load_specs(project.specs_dir, project.root)
     return specs
 
 
-def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = None, force: bool = False,
-                *, specs: Any = None) -> list[Path]:
+def new_snippet(
+    project: Project,
+    key: str,
+    ref: str,
+    langs: list[str] | None = None,
+    force: bool = False,
+    *,
+    specs: Any = None,
+) -> list[Path]:
     """Write ``<snippets>/<group>/<name>/{config.json,<lang>.jinja}`` scaffolded from operation ``ref``.
 
     Upload fixtures named in ``test.fixtures`` are written to its ``fixtures/`` folder. ``specs``
@@ -62,8 +72,10 @@ def new_snippet(project: Project, key: str, ref: str, langs: list[str] | None = 
     group, name = split_key(key)
     folder = project.snippets_dir / group / name
     if folder.exists() and not force:
-        raise UsageError(f"snippet {group}.{name} already exists at {project.rel(folder)}",
-                         hint="pick another name, or pass --force to overwrite its config.json and templates")
+        raise UsageError(
+            f"snippet {group}.{name} already exists at {project.rel(folder)}",
+            hint="pick another name, or pass --force to overwrite its config.json and templates",
+        )
     schema_ref = None
     try:
         SCHEMA_PATH.resolve().relative_to(project.root.resolve())
@@ -101,6 +113,7 @@ def sample_file(name: str) -> bytes:
 
 # --- run -----------------------------------------------------------------------------------------
 
+
 def _find_snippet(ws: Any, problems: list, key: str) -> Any:
     group, name = split_key(key)
     snippet = ws.catalog.get(f"{group}.{name}")
@@ -110,12 +123,17 @@ def _find_snippet(ws: Any, problems: list, key: str) -> Any:
     own = [p for p in problems if folder in p.location.path]
     if own:
         details = "\n".join("    " + line for p in own for line in p.format().splitlines())
-        raise UsageError(f"snippet {group}.{name} cannot be loaded:\n{details}",
-                         hint="fix the problems above; `snippetgen check` lists them all")
+        raise UsageError(
+            f"snippet {group}.{name} cannot be loaded:\n{details}",
+            hint="fix the problems above; `snippetgen check` lists them all",
+        )
     close = ws.catalog.suggest(f"{group}.{name}")
-    raise UsageError(f"unknown snippet {group}.{name}",
-                     hint=f"did you mean {' or '.join(close)}?" if close
-                     else f"create it with `snippetgen new {group}/{name} --operation api:operationId`")
+    raise UsageError(
+        f"unknown snippet {group}.{name}",
+        hint=f"did you mean {' or '.join(close)}?"
+        if close
+        else f"create it with `snippetgen new {group}/{name} --operation api:operationId`",
+    )
 
 
 def _check_sets(snippet: Any, sets: dict[str, Any]) -> None:
@@ -126,19 +144,30 @@ def _check_sets(snippet: Any, sets: dict[str, Any]) -> None:
     for name in sets:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
-            raise UsageError(f"--set {name}: {snippet.key} has no variable {name!r}",
-                             hint=f"did you mean {close[0]}?" if close
-                             else f"its variables are: {', '.join(sorted(known)) or '(none)'}")
+            raise UsageError(
+                f"--set {name}: {snippet.key} has no variable {name!r}",
+                hint=f"did you mean {close[0]}?"
+                if close
+                else f"its variables are: {', '.join(sorted(known)) or '(none)'}",
+            )
     try:
         variables_for(snippet, sets)
     except RenderError as exc:
-        raise UsageError(f"--set: {exc.message}", location=Location(str(snippet.config_path)),
-                         hint="a non-string default needs JSON of the same type, e.g. --set steps=50"
-                         ) from None
+        raise UsageError(
+            f"--set: {exc.message}",
+            location=Location(str(snippet.config_path)),
+            hint="a non-string default needs JSON of the same type, e.g. --set steps=50",
+        ) from None
 
 
-def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[str, Any] | None = None,
-                *, timeout: float | None = None) -> list[Any]:
+def run_snippet(
+    project: Project,
+    key: str,
+    lang: str | None = None,
+    sets: dict[str, Any] | None = None,
+    *,
+    timeout: float | None = None,
+) -> list[Any]:
     """Run ``key``'s defaults (with ``sets`` applied like a page embed's ``data-*``) against the mock.
 
     Returns one :class:`~snippetgen.runner.Outcome` per language; tabs that passed are also compared
@@ -155,20 +184,23 @@ def run_snippet(project: Project, key: str, lang: str | None = None, sets: dict[
     if lang is not None:
         get_language(lang)
         if lang not in snippet.templates:
-            raise UsageError(f"snippet {snippet.key} has no {lang}.jinja",
-                             hint=f"it has: {', '.join(snippet.templates) or 'no templates'}")
+            raise UsageError(
+                f"snippet {snippet.key} has no {lang}.jinja",
+                hint=f"it has: {', '.join(snippet.templates) or 'no templates'}",
+            )
     langs = [lang] if lang else list(snippet.templates)
     if not langs:
-        raise UsageError(f"snippet {snippet.key} has no templates",
-                         location=Location(str(snippet.config_path)))
+        raise UsageError(
+            f"snippet {snippet.key} has no templates", location=Location(str(snippet.config_path))
+        )
     _check_sets(snippet, sets)
     if ws.specs is None:
-        raise UsageError(f"no specs folder at {project.rel(project.specs_dir)}",
-                         hint="the mock is built from the specs")
+        raise UsageError(
+            f"no specs folder at {project.rel(project.specs_dir)}", hint="the mock is built from the specs"
+        )
     settings = MockSettings(polls_per_phase=MOCK_POLLS_PER_PHASE, stream_interval=MOCK_STREAM_INTERVAL)
     mock = MockServer(project.specs_dir, settings=settings).start()
-    runner = Runner(ws, mock, node_modules=project.node_modules,
-                    **({"timeout": timeout} if timeout else {}))
+    runner = Runner(ws, mock, node_modules=project.node_modules, **({"timeout": timeout} if timeout else {}))
     try:
         usage = f"{snippet.config_path}::{snippet.key}"
         where = Location(str(snippet.config_path), 1)
@@ -216,8 +248,10 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
         ex = o.example
         label = get_language(ex.lang).label
         seconds = f" in {o.process.seconds:.1f} s" if o.process is not None else ""
-        out.append(f"== {ex.snippet.key if ex.snippet else ex.usage} [{ex.lang}] {label}: "
-                   f"{'PASS' if o.passed else 'FAIL'}{seconds}")
+        out.append(
+            f"== {ex.snippet.key if ex.snippet else ex.usage} [{ex.lang}] {label}: "
+            f"{'PASS' if o.passed else 'FAIL'}{seconds}"
+        )
         if ex.snippet is not None and ex.lang in ex.snippet.templates:
             out.append(f"   template: {ex.snippet.templates[ex.lang].path}")
         for failure in o.failures:

@@ -79,7 +79,9 @@ def run_check(root: Path | str = ".", project: Project | None = None) -> list[Pr
     project = project or Project.load(root)
     ws, problems = load_workspace(project)
     problems += check_workspace(ws)
-    return sorted(set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code, p.message))
+    return sorted(
+        set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code, p.message)
+    )
 
 
 def check_workspace(ws: Workspace) -> list[Problem]:
@@ -98,8 +100,13 @@ def check_workspace(ws: Workspace) -> list[Problem]:
             try:
                 compile_template(template.source, str(template.path))
             except jinja2.TemplateSyntaxError as exc:
-                problems.append(Problem(Location(str(template.path), exc.lineno), f"template syntax error: {exc.message}",
-                                        "template-syntax"))
+                problems.append(
+                    Problem(
+                        Location(str(template.path), exc.lineno),
+                        f"template syntax error: {exc.message}",
+                        "template-syntax",
+                    )
+                )
                 broken = True
                 continue
             problems += _check_variables(snippet, lang, embeds)
@@ -133,10 +140,13 @@ def check_workspace(ws: Workspace) -> list[Problem]:
             line = template_line(template.source, code, issue.line)
             usage = f" (as embedded at {where})" if where else " (with its defaults)"
             problems.append(
-                Problem(Location(str(template.path), line),
-                        f"rendered {get_language(lang).label} does not parse: {issue.message}{usage}",
-                        "syntax-error", found=_line(code, issue.line),
-                        hint="use the `lit` filter for values ({{ prompt | lit }}) so quotes and newlines stay valid")
+                Problem(
+                    Location(str(template.path), line),
+                    f"rendered {get_language(lang).label} does not parse: {issue.message}{usage}",
+                    "syntax-error",
+                    found=_line(code, issue.line),
+                    hint="use the `lit` filter for values ({{ prompt | lit }}) so quotes and newlines stay valid",
+                )
             )
 
     for snippet in catalog.snippets.values():
@@ -167,8 +177,14 @@ def _check_docs_links(ws: Workspace) -> list[Problem]:
         try:
             docs_href(snippet.docs, "", pages)
         except ValueError as exc:
-            problems.append(Problem(Location(str(snippet.config_path), snippet.line_of("/docs")), str(exc),
-                                    "docs-link", expected=f"an https URL or a page under {prefix}"))
+            problems.append(
+                Problem(
+                    Location(str(snippet.config_path), snippet.line_of("/docs")),
+                    str(exc),
+                    "docs-link",
+                    expected=f"an https URL or a page under {prefix}",
+                )
+            )
     return problems
 
 
@@ -180,13 +196,26 @@ def embed_problems(embed: Embed, catalog: Catalog) -> list[Problem]:
     """What is wrong with one ``<snippet>`` tag: no name, an unknown snippet, or an attribute that
     sets a variable the snippet never uses. Shared by ``check`` and the site build."""
     if not embed.name:
-        return [Problem(embed.location, "<snippet> without data-name", "unknown-snippet",
-                        expected='<snippet data-name="group.name">')]
+        return [
+            Problem(
+                embed.location,
+                "<snippet> without data-name",
+                "unknown-snippet",
+                expected='<snippet data-name="group.name">',
+            )
+        ]
     if embed.name not in catalog.snippets:
         close = catalog.suggest(embed.name)
-        return [Problem(embed.location, f"unknown snippet {embed.name!r}", "unknown-snippet",
-                        hint=f"did you mean {' or '.join(map(repr, close))}?" if close
-                        else "snippets live in shared/snippets/<group>/<name>/ and are named group.name")]
+        return [
+            Problem(
+                embed.location,
+                f"unknown snippet {embed.name!r}",
+                "unknown-snippet",
+                hint=f"did you mean {' or '.join(map(repr, close))}?"
+                if close
+                else "snippets live in shared/snippets/<group>/<name>/ and are named group.name",
+            )
+        ]
     problems = []
     known = snippet_variables(catalog.snippets[embed.name])
     for key in embed.overrides:
@@ -194,9 +223,15 @@ def embed_problems(embed: Embed, catalog: Catalog) -> list[Problem]:
             continue
         if key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)
-            problems.append(Problem(embed.location, f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
-                                    "unknown-variable", expected=f"one of: {', '.join(sorted(known)) or '(none)'}",
-                                    hint=f"did you mean data-{kebab_case(close[0])}?" if close else None))
+            problems.append(
+                Problem(
+                    embed.location,
+                    f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
+                    "unknown-variable",
+                    expected=f"one of: {', '.join(sorted(known)) or '(none)'}",
+                    hint=f"did you mean data-{kebab_case(close[0])}?" if close else None,
+                )
+            )
     return problems
 
 
@@ -210,9 +245,12 @@ def _check_variables(snippet: Snippet, lang: str, embeds: list[Embed]) -> list[P
             continue
         where = f"; not set by the embed at {unset[0].location}" if unset else ""
         problems.append(
-            Problem(Location(str(template.path), first_use(template.source, name)),
-                    f"undefined variable {name!r}: no default in config.json payload{where}", "undefined-variable",
-                    hint=f'add "{name}": ... to payload in {snippet.config_path}')
+            Problem(
+                Location(str(template.path), first_use(template.source, name)),
+                f"undefined variable {name!r}: no default in config.json payload{where}",
+                "undefined-variable",
+                hint=f'add "{name}": ... to payload in {snippet.config_path}',
+            )
         )
     return problems
 
@@ -250,10 +288,13 @@ def _check_operations(ws: Workspace) -> list[Problem]:
             if ws.specs.resolve(ref) is None:
                 close = ws.specs.suggest(ref)
                 problems.append(
-                    Problem(Location(str(snippet.config_path), snippet.line_of(f"/operations/{index}")),
-                            f"unknown operation {ref!r}", "unknown-operation",
-                            expected="api:operationId or api:METHOD /path of an operation in the specs",
-                            hint=f"did you mean {' or '.join(map(repr, close))}?" if close else None)
+                    Problem(
+                        Location(str(snippet.config_path), snippet.line_of(f"/operations/{index}")),
+                        f"unknown operation {ref!r}",
+                        "unknown-operation",
+                        expected="api:operationId or api:METHOD /path of an operation in the specs",
+                        hint=f"did you mean {' or '.join(map(repr, close))}?" if close else None,
+                    )
                 )
     return problems
 
@@ -281,12 +322,21 @@ def _check_spec_values(ws: Workspace, snippet: Snippet, embeds: list[Embed]) -> 
         if match is None:
             continue
         for message in check_value(match[0], default):
-            problems.append(Problem(Location(str(snippet.config_path), snippet.line_of(f"/payload/{var}")),
-                                    f"default of {var!r} does not fit {match[1]}: {message}", "bad-value"))
+            problems.append(
+                Problem(
+                    Location(str(snippet.config_path), snippet.line_of(f"/payload/{var}")),
+                    f"default of {var!r} does not fit {match[1]}: {message}",
+                    "bad-value",
+                )
+            )
         for embed in embeds:
             if var in embed.overrides:
                 for message in check_value(match[0], embed.overrides[var], from_attribute=True):
-                    problems.append(Problem(embed.location,
-                                            f"data-{kebab_case(var)} does not fit {match[1]}: {message}",
-                                            "bad-override"))
+                    problems.append(
+                        Problem(
+                            embed.location,
+                            f"data-{kebab_case(var)} does not fit {match[1]}: {message}",
+                            "bad-override",
+                        )
+                    )
     return problems

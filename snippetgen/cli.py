@@ -13,7 +13,7 @@ from .errors import SnippetgenError
 from .model import Problem
 
 
-def _project(root: str):  # noqa: ANN202
+def _project(root: str):
     from .project import Project
 
     return Project.load(root)
@@ -22,7 +22,9 @@ def _project(root: str):  # noqa: ANN202
 def report(problems: list[Problem], fmt: str, *, what: str = "problem") -> int:
     """Print problems in the chosen format; return the exit code (0 clean, 1 findings)."""
     if fmt == "json":
-        click.echo(json.dumps({"problems": [p.as_dict() for p in problems], "count": len(problems)}, indent=2))
+        click.echo(
+            json.dumps({"problems": [p.as_dict() for p in problems], "count": len(problems)}, indent=2)
+        )
     elif fmt == "github":
         for p in problems:
             msg = p.format().split("\n", 1)
@@ -60,8 +62,12 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option(
+    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
+)
 @click.option("--watch", is_flag=True, help="Re-check whenever a snippet, spec or page changes.")
 def check(root: str, fmt: str, watch: bool) -> None:
     """Check every snippet, spec and page embed; report every problem in one run."""
@@ -106,7 +112,9 @@ def render_cmd(key: str, lang: str, sets: tuple[str, ...], root: str) -> None:
 @click.argument("src", type=click.Path(exists=True, file_okay=False))
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite snippets that already exist in DEST.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
+)
 def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
     """Convert a Handlebars snippet tree (<group>/<name>/{config.json,<lang>.hbs}) into Jinja templates."""
     from .hbs_import import import_tree
@@ -118,24 +126,40 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int, help="First port; one port per API (0 = any).")
+@click.option(
+    "--port", default=8080, show_default=True, type=int, help="First port; one port per API (0 = any)."
+)
 @click.option("--key", "keys", multiple=True, help="Accepted API key (repeatable); default: the test key.")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False), help="Append every request as a JSON line.")
+@click.option(
+    "--log", "log_path", type=click.Path(dir_okay=False), help="Append every request as a JSON line."
+)
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
 def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root: str) -> None:
     """Serve every API spec as a stateful mock on loopback."""
     from .mock import serve
 
     project = _project(root)
-    serve(project.specs_dir, host=host, port=port, keys=list(keys) or None, settings=None,
-          log_path=Path(log_path) if log_path else None, echo=click.echo)
+    serve(
+        project.specs_dir,
+        host=host,
+        port=port,
+        keys=list(keys) or None,
+        settings=None,
+        log_path=Path(log_path) if log_path else None,
+        echo=click.echo,
+    )
 
 
 @cli.command()
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
-@click.option("--min", "minimum", type=click.FloatRange(0, 100), default=None,
-              help="Lowest acceptable % of operation x language cells with a snippet (default: "
-                   "[tool.snippetgen] coverage_min, else 100).")
+@click.option(
+    "--min",
+    "minimum",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Lowest acceptable % of operation x language cells with a snippet (default: "
+    "[tool.snippetgen] coverage_min, else 100).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def coverage(root: str, minimum: float | None, fmt: str) -> None:
     """Operation x language table: has a snippet, embedded in a page, executed in the last test run."""
@@ -145,13 +169,25 @@ def coverage(root: str, minimum: float | None, fmt: str) -> None:
     project = _project(root)
     ws, _ = load_workspace(project)
     if ws.specs is None:
-        raise SnippetgenError(f"no specs folder at {project.rel(project.specs_dir)}", hint="coverage is measured "
-                              "against the operations of the OpenAPI specs")
+        raise SnippetgenError(
+            f"no specs folder at {project.rel(project.specs_dir)}",
+            hint="coverage is measured against the operations of the OpenAPI specs",
+        )
     cov = compute(ws, read_record(project.record_path.parent / "runs"))
     floor = project.coverage_min if minimum is None else minimum
     if fmt == "json":
-        click.echo(json.dumps({op: {lang: {"snippets": c.snippets, "embedded": c.embedded, "executed": c.executed}
-                                    for lang, c in row.items()} for op, row in cov.rows.items()}, indent=1))
+        click.echo(
+            json.dumps(
+                {
+                    op: {
+                        lang: {"snippets": c.snippets, "embedded": c.embedded, "executed": c.executed}
+                        for lang, c in row.items()
+                    }
+                    for op, row in cov.rows.items()
+                },
+                indent=1,
+            )
+        )
     else:
         click.echo(format_table(cov))
     if cov.percent("snippet") < floor:
@@ -160,13 +196,17 @@ def coverage(root: str, minimum: float | None, fmt: str) -> None:
             click.echo(f"missing: {op} has no {lang} snippet", err=True)
         if len(missing) > 20:
             click.echo(f"... and {len(missing) - 20} more", err=True)
-        click.echo(f"snippet coverage {cov.percent('snippet'):.1f}% is below the minimum {floor:g}%", err=True)
+        click.echo(
+            f"snippet coverage {cov.percent('snippet'):.1f}% is below the minimum {floor:g}%", err=True
+        )
         sys.exit(1)
 
 
 @cli.command()
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
-@click.option("--site-dir", type=click.Path(file_okay=False), default=None, help="Output folder (default: site/).")
+@click.option(
+    "--site-dir", type=click.Path(file_okay=False), default=None, help="Output folder (default: site/)."
+)
 def build(root: str, site_dir: str | None) -> None:
     """Check everything, then build the site strictly into site/."""
     from .site_build import build as build_site
@@ -216,11 +256,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback only on request
+    except Exception as exc:
         if os.environ.get("SNIPPETGEN_DEBUG"):
             raise
         click.echo(f"snippetgen: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("    hint:     run again with SNIPPETGEN_DEBUG=1 to see the traceback, and report it", err=True)
+        click.echo(
+            "    hint:     run again with SNIPPETGEN_DEBUG=1 to see the traceback, and report it", err=True
+        )
         sys.exit(2)
 
 

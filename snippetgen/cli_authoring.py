@@ -18,7 +18,7 @@ class AuthoringError(click.ClickException):
     exit_code = 2
 
 
-def _project(root: str):  # noqa: ANN202
+def _project(root: str):
     from .project import Project
 
     return Project.load(root)
@@ -29,22 +29,36 @@ def _sets(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE, e.g. --set model=flux/schnell",
-                                     param_hint="--set")
+            raise click.BadParameter(
+                f"{pair!r}: expected NAME=VALUE, e.g. --set model=flux/schnell", param_hint="--set"
+            )
         values[name.strip()] = value
     return values
 
 
 @click.command("new")
 @click.argument("key", metavar="GROUP/NAME")
-@click.option("--operation", "-o", "ref", required=True, metavar="API:OPERATION",
-              help='Operation to call: api:operationId or "api:METHOD /path" (e.g. aiart:generateImage).')
-@click.option("--lang", "langs", default="py,js,curl", show_default=True,
-              help="Comma-separated languages to write templates for.")
-@click.option("--force", is_flag=True,
-              help="Replace the snippet's config.json and templates if it already exists.")
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Project folder.")
+@click.option(
+    "--operation",
+    "-o",
+    "ref",
+    required=True,
+    metavar="API:OPERATION",
+    help='Operation to call: api:operationId or "api:METHOD /path" (e.g. aiart:generateImage).',
+)
+@click.option(
+    "--lang",
+    "langs",
+    default="py,js,curl",
+    show_default=True,
+    help="Comma-separated languages to write templates for.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the snippet's config.json and templates if it already exists."
+)
+@click.option(
+    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
+)
 def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
     """Scaffold a snippet (config.json and one template per language) from an OpenAPI operation."""
     from .authoring import new_snippet, split_key
@@ -63,13 +77,20 @@ def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
 
 @click.command("run")
 @click.argument("key", metavar="GROUP.NAME")
-@click.option("--lang", "-l", default=None,
-              help="Run only this language (py, js, curl); default: all of them.")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="Override a variable like a page embed's data-* attribute (repeatable); "
-                   "config.json test.set still wins.")
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Project folder.")
+@click.option(
+    "--lang", "-l", default=None, help="Run only this language (py, js, curl); default: all of them."
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a variable like a page embed's data-* attribute (repeatable); "
+    "config.json test.set still wins.",
+)
+@click.option(
+    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
+)
 def run_cmd(key: str, lang: str | None, sets: tuple[str, ...], root: str) -> None:
     """Run one snippet against the mock and show its output, verdict and request log."""
     from .authoring import format_run, run_snippet

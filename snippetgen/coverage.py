@@ -30,8 +30,11 @@ class Coverage:
         cells = [c for row in self.rows.values() for c in row.values()]
         if not cells:
             return 100.0
-        hit = {"snippet": lambda c: bool(c.snippets), "embedded": lambda c: c.embedded,
-               "executed": lambda c: c.executed}[what]
+        hit = {
+            "snippet": lambda c: bool(c.snippets),
+            "embedded": lambda c: c.embedded,
+            "executed": lambda c: c.executed,
+        }[what]
         return 100.0 * sum(1 for c in cells if hit(c)) / len(cells)
 
     def missing(self) -> list[tuple[str, str]]:
@@ -84,12 +87,18 @@ def format_table(cov: Coverage) -> str:
         flags = []
         for lang in cov.langs:
             c = cov.rows[op][lang]
-            flags.append(("S" if c.snippets else "-") + ("E" if c.embedded else "-") + ("X" if c.executed else "-")
-                         + "  ")
+            flags.append(
+                ("S" if c.snippets else "-")
+                + ("E" if c.embedded else "-")
+                + ("X" if c.executed else "-")
+                + "  "
+            )
         lines.append(f"{op:<{width}}  " + "  ".join(flags))
     lines.append("")
     lines.append("S = has a snippet, E = embedded in a page, X = executed and passed in the last test run")
-    lines.append(f"snippets {cov.percent('snippet'):.1f}%   embedded {cov.percent('embedded'):.1f}%   "
-                 f"executed {cov.percent('executed'):.1f}%"
-                 + ("" if cov.record_found else "   (no test run recorded yet: run pytest first)"))
+    lines.append(
+        f"snippets {cov.percent('snippet'):.1f}%   embedded {cov.percent('embedded'):.1f}%   "
+        f"executed {cov.percent('executed'):.1f}%"
+        + ("" if cov.record_found else "   (no test run recorded yet: run pytest first)")
+    )
     return "\n".join(lines)

@@ -1,10 +1,10 @@
 """The exception tree. Every error a user can see carries a location when one is known.
 
-    SnippetgenError            base; ``exit_code`` 2 (usage or internal), ``location`` optional
-    ├── UsageError             bad command-line input
-    ├── CatalogError           a snippet folder or config that cannot be loaded at all
-    ├── RenderError            a template failed to render (undefined variable, bad filter input)
-    └── SpecError              an OpenAPI document that cannot be loaded
+SnippetgenError            base; ``exit_code`` 2 (usage or internal), ``location`` optional
+├── UsageError             bad command-line input
+├── CatalogError           a snippet folder or config that cannot be loaded at all
+├── RenderError            a template failed to render (undefined variable, bad filter input)
+└── SpecError              an OpenAPI document that cannot be loaded
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from .model import Location, Problem
 
 # ---------------------------------------------------------------- values, as Handlebars prints them
 
+
 def _js_number(value: int | float) -> str:
     if isinstance(value, int) and abs(value) < 2**53:
         return str(value)
@@ -91,21 +92,54 @@ HBS_FILTERS: dict[str, Callable[[Any], Any]] = {
 
 # ---------------------------------------------------------------- lexer (rules of handlebars.l, in order)
 
-_MU = [(t, re.compile(r)) for t, r in [
-    ("OPEN_SEXPR", r"\("), ("CLOSE_SEXPR", r"\)"), ("RAW", r"\{\{\{\{"), ("RAW", r"\}\}\}\}"),
-    ("PARTIAL", r"\{\{(~)?>"), ("PARTIAL", r"\{\{(~)?#>"), ("OPEN_BLOCK", r"\{\{(~)?#\*?"),
-    ("OPEN_ENDBLOCK", r"\{\{(~)?/"), ("INVERSE", r"\{\{(~)?\^\s*(~)?\}\}"),
-    ("INVERSE", r"\{\{(~)?\s*else\s*(~)?\}\}"), ("OPEN_INVERSE", r"\{\{(~)?\^"),
-    ("OPEN_INVERSE_CHAIN", r"\{\{(~)?\s*else\b"), ("OPEN_UNESCAPED", r"\{\{(~)?\{"), ("OPEN", r"\{\{(~)?&"),
-    ("COM", r"\{\{(~)?!--"), ("COMMENT", r"\{\{(~)?![\s\S]*?\}\}"), ("OPEN", r"\{\{(~)?\*?"),
-    ("EQUALS", r"="), ("ID", r"\.\."), ("ID", r"\.(?=[=~}\s/.)|])"), ("SEP", r"[/.]"), ("WS", r"\s+"),
-    ("CLOSE_UNESCAPED", r"\}(~)?\}\}"), ("CLOSE", r"(~)?\}\}"), ("STRING", r'"(\\"|[^"])*"'),
-    ("STRING", r"'(\\'|[^'])*'"), ("DATA", r"@"), ("LITERAL", r"(true|false|undefined|null)(?=[~}\s)])"),
-    ("LITERAL", r"-?[0-9]+(?:\.[0-9]+)?(?=[~}\s)])"), ("BLOCK_PARAMS", r"as\s+\||\|"),
-    ("ID", r"[^\s!\"#%-,./;->@\[-^`{-~]+(?=[=~}\s/.)|])"), ("ID", r"\[(\\\]|[^\]])*\]"), ("INVALID", r"."),
-]]
-_OPENERS = {"PARTIAL", "OPEN_BLOCK", "OPEN_ENDBLOCK", "OPEN_INVERSE", "OPEN_INVERSE_CHAIN",
-            "OPEN_UNESCAPED", "OPEN", "RAW"}
+_MU = [
+    (t, re.compile(r))
+    for t, r in [
+        ("OPEN_SEXPR", r"\("),
+        ("CLOSE_SEXPR", r"\)"),
+        ("RAW", r"\{\{\{\{"),
+        ("RAW", r"\}\}\}\}"),
+        ("PARTIAL", r"\{\{(~)?>"),
+        ("PARTIAL", r"\{\{(~)?#>"),
+        ("OPEN_BLOCK", r"\{\{(~)?#\*?"),
+        ("OPEN_ENDBLOCK", r"\{\{(~)?/"),
+        ("INVERSE", r"\{\{(~)?\^\s*(~)?\}\}"),
+        ("INVERSE", r"\{\{(~)?\s*else\s*(~)?\}\}"),
+        ("OPEN_INVERSE", r"\{\{(~)?\^"),
+        ("OPEN_INVERSE_CHAIN", r"\{\{(~)?\s*else\b"),
+        ("OPEN_UNESCAPED", r"\{\{(~)?\{"),
+        ("OPEN", r"\{\{(~)?&"),
+        ("COM", r"\{\{(~)?!--"),
+        ("COMMENT", r"\{\{(~)?![\s\S]*?\}\}"),
+        ("OPEN", r"\{\{(~)?\*?"),
+        ("EQUALS", r"="),
+        ("ID", r"\.\."),
+        ("ID", r"\.(?=[=~}\s/.)|])"),
+        ("SEP", r"[/.]"),
+        ("WS", r"\s+"),
+        ("CLOSE_UNESCAPED", r"\}(~)?\}\}"),
+        ("CLOSE", r"(~)?\}\}"),
+        ("STRING", r'"(\\"|[^"])*"'),
+        ("STRING", r"'(\\'|[^'])*'"),
+        ("DATA", r"@"),
+        ("LITERAL", r"(true|false|undefined|null)(?=[~}\s)])"),
+        ("LITERAL", r"-?[0-9]+(?:\.[0-9]+)?(?=[~}\s)])"),
+        ("BLOCK_PARAMS", r"as\s+\||\|"),
+        ("ID", r"[^\s!\"#%-,./;->@\[-^`{-~]+(?=[=~}\s/.)|])"),
+        ("ID", r"\[(\\\]|[^\]])*\]"),
+        ("INVALID", r"."),
+    ]
+]
+_OPENERS = {
+    "PARTIAL",
+    "OPEN_BLOCK",
+    "OPEN_ENDBLOCK",
+    "OPEN_INVERSE",
+    "OPEN_INVERSE_CHAIN",
+    "OPEN_UNESCAPED",
+    "OPEN",
+    "RAW",
+}
 
 
 def _lex(src: str) -> list[tuple[str, str, int]]:
@@ -129,10 +163,7 @@ def _lex(src: str) -> list[tuple[str, str, int]]:
                 out.append(("CONTENT", text, pos))
             pos = len(src) if end < 0 else end
         else:
-            for kind, rx in _MU:
-                m = rx.match(src, pos)
-                if m:
-                    break
+            kind, m = _first_token(src, pos)
             if kind == "COM":
                 m = re.compile(r"[\s\S]*?--(~)?\}\}").match(src, pos)
                 if not m:
@@ -145,6 +176,16 @@ def _lex(src: str) -> list[tuple[str, str, int]]:
             pos = m.end()
     return out
 
+
+def _first_token(src: str, pos: int) -> tuple[str, re.Match[str]]:
+    """The first mustache-state rule that matches at ``pos`` (the last rule matches anything)."""
+    for kind, rx in _MU:
+        m = rx.match(src, pos)
+        if m:
+            return kind, m
+    raise AssertionError("the last mustache rule matches any character")
+
+
 # ---------------------------------------------------------------- parser and whitespace control
 
 
@@ -154,7 +195,7 @@ class Content:
 
     @property
     def value(self) -> str:
-        return self.original[self.a:self.b]
+        return self.original[self.a : self.b]
 
 
 class Node:
@@ -209,13 +250,20 @@ def _parse(src: str) -> tuple[list, list[HbsError]]:
             inner.append(tokens[i])
             i += 1
         if i == len(tokens) or kind == "RAW":
-            raise HbsError("raw block {{{{" if kind == "RAW" else "unclosed {{", off, "hbs-syntax"
-                           if kind != "RAW" else "hbs-unsupported")
+            raise HbsError(
+                "raw block {{{{" if kind == "RAW" else "unclosed {{",
+                off,
+                "hbs-syntax" if kind != "RAW" else "hbs-unsupported",
+            )
         close = tokens[i][1]
         i += 1
         if (tokens[i - 1][0] == "CLOSE_UNESCAPED") != (kind == "OPEN_UNESCAPED"):
-            raise HbsError(f"{text}...{close} do not pair", off, "hbs-syntax",
-                           "Handlebars reads '}}}' as the end of a triple-stash: put a space before the last '}'")
+            raise HbsError(
+                f"{text}...{close} do not pair",
+                off,
+                "hbs-syntax",
+                "Handlebars reads '}}}' as the end of a triple-stash: put a space before the last '}'",
+            )
         strip = _strip(text, close)
         if bad := [t for t in inner if t[0] == "INVALID"]:
             raise HbsError(f"invalid character {bad[0][1]!r} in {{{{", bad[0][2], "hbs-syntax")
@@ -226,8 +274,11 @@ def _parse(src: str) -> tuple[list, list[HbsError]]:
             node, body = stack.pop()
             name = exprs[0][2] if exprs and exprs[0][0] == "path" else None
             if name != node.helper:
-                raise HbsError(f"{'/'.join(name or ['?'])} doesn't match {'/'.join(node.helper or [])}", off,
-                               "hbs-syntax")
+                raise HbsError(
+                    f"{'/'.join(name or ['?'])} doesn't match {'/'.join(node.helper or [])}",
+                    off,
+                    "hbs-syntax",
+                )
             node.close_strip = strip
             continue
         if kind in ("OPEN", "OPEN_UNESCAPED") or (kind == "PARTIAL" and "#" not in text):
@@ -237,8 +288,13 @@ def _parse(src: str) -> tuple[list, list[HbsError]]:
             body.append(Node("mustache", line(off), path=what, open_strip=strip))
             continue
         if kind == "OPEN_INVERSE_CHAIN":
-            errors.append(HbsError("'{{else " + " ".join(e[1] for e in exprs) + "}}' chains", off,
-                                   hint="nest an {{#if}} inside {{else}}"))
+            errors.append(
+                HbsError(
+                    "'{{else " + " ".join(e[1] for e in exprs) + "}}' chains",
+                    off,
+                    hint="nest an {{#if}} inside {{else}}",
+                )
+            )
             continue
         helper = exprs[0][2] if exprs and exprs[0][0] == "path" and not exprs[0][3] else None
         node = Node("block", line(off), helper=helper, open_strip=strip, program=[], offset=off)
@@ -253,8 +309,11 @@ def _parse(src: str) -> tuple[list, list[HbsError]]:
         stack.append((node, body))
         body = node.program
     if stack:
-        raise HbsError(f"{{{{#{'/'.join(stack[-1][0].helper or ['?'])}}}}} is never closed",
-                       stack[-1][0].offset, "hbs-syntax")
+        raise HbsError(
+            f"{{{{#{'/'.join(stack[-1][0].helper or ['?'])}}}}} is never closed",
+            stack[-1][0].offset,
+            "hbs-syntax",
+        )
     return root, errors
 
 
@@ -302,14 +361,23 @@ def _describe(kind: str, text: str, exprs: list) -> str:
         what = f"#{head} form (it takes exactly one variable)"
     else:
         kinds = {e[0] for e in exprs[1:]}
-        what = ("subexpression" if "open_sexpr" in kinds else "hash argument" if "hash" in kinds
-                else "helper call" if len(exprs) > 1 else "literal or empty expression")
+        what = (
+            "subexpression"
+            if "open_sexpr" in kinds
+            else "hash argument"
+            if "hash" in kinds
+            else "helper call"
+            if len(exprs) > 1
+            else "literal or empty expression"
+        )
     return f"unsupported {what}: {tag}"
 
 
 def _ws_rx(multiple: bool, right: bool) -> re.Pattern:
     ws = "\\s" if multiple else "[ \\t]"
-    return re.compile(f"^{ws}+" if right and multiple else "^[ \\t]*\\r?\\n?" if right else f"{ws}+$(?![\\s\\S])")
+    return re.compile(
+        f"^{ws}+" if right and multiple else "^[ \\t]*\\r?\\n?" if right else f"{ws}+$(?![\\s\\S])"
+    )
 
 
 def _omit_right(body: list, i: int | None = None, multiple: bool = False) -> None:
@@ -382,8 +450,12 @@ def _whitespace_block(block: Node) -> dict:
     if block.inverse is not None:
         _whitespace(block.inverse)
     program, inverse = block.program, block.inverse
-    strip = {"open": block.open_strip[0], "close": block.close_strip[1], "open_sa": _next_ws(program),
-             "close_sa": _prev_ws(inverse if inverse is not None else program)}
+    strip = {
+        "open": block.open_strip[0],
+        "close": block.close_strip[1],
+        "open_sa": _next_ws(program),
+        "close_sa": _prev_ws(inverse if inverse is not None else program),
+    }
     if block.open_strip[1]:
         _omit_right(program, None, True)
     if inverse is not None:
@@ -400,11 +472,31 @@ def _whitespace_block(block: Node) -> dict:
         _omit_left(program, None, True)
     return strip
 
+
 # ---------------------------------------------------------------- emitter
 
 _HELPERS = {"helperMissing", "blockHelperMissing", "each", "if", "unless", "with", "log", "lookup"}
-_RESERVED = {"true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is", "if", "else",
-             "loop", "self", "caller", "varargs", "kwargs", *DEFAULT_NAMESPACE}
+_RESERVED = {
+    "true",
+    "false",
+    "none",
+    "True",
+    "False",
+    "None",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "if",
+    "else",
+    "loop",
+    "self",
+    "caller",
+    "varargs",
+    "kwargs",
+    *DEFAULT_NAMESPACE,
+}
 _LOOP = {"index": ("loop.index0", "num"), "first": ("loop.first", "bool"), "last": ("loop.last", "bool")}
 _MISSING = object()
 
@@ -426,8 +518,9 @@ def _escape(text: str, before_tag: bool) -> list[tuple[bool, str]]:
     return parts
 
 
-def _jinja_output(parts: list[tuple[bool, str]], left: Tag | None, lflag: str, right: Tag | None,
-                  rflag: str) -> str:
+def _jinja_output(
+    parts: list[tuple[bool, str]], left: Tag | None, lflag: str, right: Tag | None, rflag: str
+) -> str:
     """What Jinja's lexer (trim_blocks, lstrip_blocks) keeps of ``parts`` between two tags."""
     if not parts or parts[0][0]:
         parts = [(False, "")] + parts
@@ -458,7 +551,7 @@ def _gap(contents: list[Content], left: Tag | None, right: Tag | None) -> list:
     """Choose the emitted text and the neighbours' flags so Jinja prints the Handlebars text exactly."""
     value = "".join(c.value for c in contents)
     pre = contents[0].original[: contents[0].a] if contents else ""
-    post = contents[-1].original[contents[-1].b:] if contents else ""
+    post = contents[-1].original[contents[-1].b :] if contents else ""
     pres = [(pre, 0), ("\n", 1), ("", 2)] if pre.endswith("\n") and pre != "\n" else [(pre, 0), ("", 2)]
     posts = [(post, 0), ("", 2)]
 
@@ -475,7 +568,9 @@ def _gap(contents: list[Content], left: Tag | None, right: Tag | None) -> list:
             for lf, lc in flags(left, 1):
                 for rf, rc in flags(right, 0):
                     cost = pc + sc + lc + rc
-                    if (best is None or cost < best[0]) and _jinja_output(list(parts), left, lf, right, rf) == value:
+                    if (best is None or cost < best[0]) and _jinja_output(
+                        list(parts), left, lf, right, rf
+                    ) == value:
                         best = (cost, parts, lf, rf)
     _, parts, lf, rf = best  # E = value with "+" flags always works
     if left is not None:
@@ -506,22 +601,42 @@ class _Emitter:
             self.errors.append((line, f"unsupported {what}: {text}", None))
             return "none", None
         if not this and len(parts) == 1 and parts[0] in _HELPERS:
-            self.errors.append((line, f"{{{{{text}}}}} calls the Handlebars helper {text!r}", "rename the variable"))
+            self.errors.append(
+                (line, f"{{{{{text}}}}} calls the Handlebars helper {text!r}", "rename the variable")
+            )
         kind: str | None = None
         if depth:
             expr = self.item if depth == 1 else f"{self.item}{depth}"
         else:
             expr, segs = segs[0], segs[1:]
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", expr) or expr in _RESERVED or expr.startswith("__"):
-                self.errors.append((line, f"variable name {expr!r} is not usable in Jinja",
-                                    "rename it: letters, digits and _, not a Jinja keyword"))
+            if (
+                not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", expr)
+                or expr in _RESERVED
+                or expr.startswith("__")
+            ):
+                self.errors.append(
+                    (
+                        line,
+                        f"variable name {expr!r} is not usable in Jinja",
+                        "rename it: letters, digits and _, not a Jinja keyword",
+                    )
+                )
             value = _MISSING if self.payload is None else self.payload.get(expr, _MISSING)
             if self.payload is not None and not segs:
-                kind = ("str" if value is _MISSING or isinstance(value, str) else "list" if isinstance(value, list)
-                        else None if isinstance(value, dict) else "scalar")
+                kind = (
+                    "str"
+                    if value is _MISSING or isinstance(value, str)
+                    else "list"
+                    if isinstance(value, list)
+                    else None
+                    if isinstance(value, dict)
+                    else "scalar"
+                )
         for seg in segs:
             if seg == "length" or seg.startswith("__"):
-                self.errors.append((line, f"unsupported property {seg!r} in {text}", "write it in Jinja by hand"))
+                self.errors.append(
+                    (line, f"unsupported property {seg!r} in {text}", "write it in Jinja by hand")
+                )
             plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", seg) and seg not in _RESERVED
             plain = plain and not any(hasattr(t, seg) for t in (dict, list, str))
             expr += f".{seg}" if plain else f"[{json.dumps(seg)}]"
@@ -556,9 +671,14 @@ class _Emitter:
                 self.items.append(Tag("block", f"if {neg}{cond}", node.open_strip))
                 pieces.append(self.walk(node.program, depth) | self.inverse(node, depth, "endif"))
             if len(pieces) == 2 and all(pieces):
-                self.errors.append((node.line, "Handlebars adds two numbers or booleans printed side by side at "
-                                    "the start of a block ({{a}}{{b}} with 1 and 2 gives 3)",
-                                    "put text between them, or give the variables string defaults"))
+                self.errors.append(
+                    (
+                        node.line,
+                        "Handlebars adds two numbers or booleans printed side by side at "
+                        "the start of a block ({{a}}{{b}} with 1 and 2 gives 3)",
+                        "put text between them, or give the variables string defaults",
+                    )
+                )
         return bool(pieces) and all(pieces)
 
     def inverse(self, node: Node, depth: int, end: str) -> bool:
@@ -583,8 +703,9 @@ class _Emitter:
         return "".join(x.render() if isinstance(x, Tag) else x for x in out if x is not None)
 
 
-def convert_template(source: str, path: str, *, payload: Mapping[str, Any] | None = None
-                     ) -> tuple[str | None, list[Problem]]:
+def convert_template(
+    source: str, path: str, *, payload: Mapping[str, Any] | None = None
+) -> tuple[str | None, list[Problem]]:
     """Handlebars source -> Jinja source printing the same bytes, or None and the problems.
 
     ``payload`` (the snippet's defaults) lets top-level strings print as plain ``{{ name }}``:
@@ -592,24 +713,36 @@ def convert_template(source: str, path: str, *, payload: Mapping[str, Any] | Non
     """
     if "\r" in source:
         line = source.count("\n", 0, source.index("\r")) + 1
-        return None, [Problem(Location(path, line), "carriage return in template: Jinja turns \\r\\n into \\n",
-                              "hbs-line-endings", hint="convert the file to \\n line endings first")]
+        return None, [
+            Problem(
+                Location(path, line),
+                "carriage return in template: Jinja turns \\r\\n into \\n",
+                "hbs-line-endings",
+                hint="convert the file to \\n line endings first",
+            )
+        ]
     try:
         body, errors = _parse(source)
     except HbsError as exc:
         errors, body = [exc], None
-    problems = [Problem(Location(path, source.count("\n", 0, e.offset) + 1), e.message, e.code, hint=e.hint)
-                for e in errors]
+    problems = [
+        Problem(Location(path, source.count("\n", 0, e.offset) + 1), e.message, e.code, hint=e.hint)
+        for e in errors
+    ]
     if body is None:
         return None, problems
     _whitespace(body, root=True)
     names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source))
-    item = next(p for p in ("item", "it", "elem", "each_item", "item_") if not any(
-        re.fullmatch(re.escape(p) + r"\d*", n) for n in names))
+    item = next(
+        p
+        for p in ("item", "it", "elem", "each_item", "item_")
+        if not any(re.fullmatch(re.escape(p) + r"\d*", n) for n in names)
+    )
     emitter = _Emitter(payload, item)
     emitter.walk(body, 0)
-    problems += [Problem(Location(path, line), msg, "hbs-unsupported", hint=hint)
-                 for line, msg, hint in emitter.errors]
+    problems += [
+        Problem(Location(path, line), msg, "hbs-unsupported", hint=hint) for line, msg, hint in emitter.errors
+    ]
     if problems:
         return None, sorted(set(problems), key=lambda p: (p.location.line, p.message))
     return emitter.source(), []
@@ -626,15 +759,27 @@ def import_tree(src: Path, dest: Path, *, force: bool = False) -> tuple[list[Pat
     files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix in (".hbs", ".json"))
     for f in files:
         if len(f.relative_to(src).parts) != 3:
-            problems.append(Problem(Location(str(f)), "file is not at <group>/<name>/<file>", "hbs-layout",
-                                    hint="the original engine only read shared/snippets/<group>/<name>/*"))
+            problems.append(
+                Problem(
+                    Location(str(f)),
+                    "file is not at <group>/<name>/<file>",
+                    "hbs-layout",
+                    hint="the original engine only read shared/snippets/<group>/<name>/*",
+                )
+            )
     for folder in sorted({f.parent for f in files if len(f.relative_to(src).parts) == 3}):
         rel = folder.relative_to(src)
         for part in rel.parts:
             if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", part):
-                problems.append(Problem(Location(str(folder)), f"folder name {part!r} is not kebab-case",
-                                        "hbs-folder-name", hint=f"rename it to {_kebab(part)!r} (not done for you; "
-                                        "the original engine turned '_' into '-' only in template keys)"))
+                problems.append(
+                    Problem(
+                        Location(str(folder)),
+                        f"folder name {part!r} is not kebab-case",
+                        "hbs-folder-name",
+                        hint=f"rename it to {_kebab(part)!r} (not done for you; "
+                        "the original engine turned '_' into '-' only in template keys)",
+                    )
+                )
         config_path, snippet_problems = folder / "config.json", []
         try:
             config_text = config_path.read_text(encoding="utf-8")
@@ -643,11 +788,19 @@ def import_tree(src: Path, dest: Path, *, force: bool = False) -> tuple[list[Pat
                 raise ValueError("config.json is not a JSON object")
         except (OSError, ValueError) as exc:
             line = getattr(exc, "lineno", 0)
-            problems.append(Problem(Location(str(config_path), line), f"cannot read config: {exc}", "hbs-config"))
+            problems.append(
+                Problem(Location(str(config_path), line), f"cannot read config: {exc}", "hbs-config")
+            )
             continue
         for extra in sorted(p for p in folder.iterdir() if p.name != "config.json" and p.suffix != ".hbs"):
-            snippet_problems.append(Problem(Location(str(extra)), "not a config.json or <lang>.hbs file",
-                                            "hbs-layout", hint="copy or delete it by hand"))
+            snippet_problems.append(
+                Problem(
+                    Location(str(extra)),
+                    "not a config.json or <lang>.hbs file",
+                    "hbs-layout",
+                    hint="copy or delete it by hand",
+                )
+            )
         out: dict[str, str] = {}
         for tpl in sorted(folder.glob("*.hbs")):
             try:
@@ -661,8 +814,14 @@ def import_tree(src: Path, dest: Path, *, force: bool = False) -> tuple[list[Pat
                 out[tpl.stem + ".jinja"] = jinja
         target = dest / rel
         if target.exists() and any(target.iterdir()) and not force:
-            snippet_problems.append(Problem(Location(str(target)), "destination snippet already exists",
-                                            "hbs-exists", hint="pass --force to overwrite it"))
+            snippet_problems.append(
+                Problem(
+                    Location(str(target)),
+                    "destination snippet already exists",
+                    "hbs-exists",
+                    hint="pass --force to overwrite it",
+                )
+            )
         problems += snippet_problems
         if any(p.code != "hbs-layout" for p in snippet_problems):
             continue

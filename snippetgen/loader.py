@@ -73,11 +73,15 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _folder_problem(kind: str, folder: Path, root: Path, rel) -> Problem | None:  # noqa: ANN001
+def _folder_problem(kind: str, folder: Path, root: Path, rel) -> Problem | None:
     """A group or snippet folder must stay inside the catalog and have a kebab-case name."""
     if not _inside(folder, root):
-        return Problem(Location(rel(folder)), "folder resolves outside the snippets root", "outside-root",
-                       hint="snippets must be real folders inside the catalog, not symlinks to elsewhere")
+        return Problem(
+            Location(rel(folder)),
+            "folder resolves outside the snippets root",
+            "outside-root",
+            hint="snippets must be real folders inside the catalog, not symlinks to elsewhere",
+        )
     return check_name(kind, folder.name, Location(rel(folder)))
 
 
@@ -106,8 +110,12 @@ def load_catalog(snippets_dir: Path, display_root: Path | None = None) -> tuple[
         for snippet_dir in sorted(p for p in group_dir.iterdir() if not p.name.startswith(".")):
             if not snippet_dir.is_dir():
                 problems.append(
-                    Problem(Location(rel(snippet_dir)), "unexpected file in a group folder", "stray-file",
-                            expected=f"folders {group_dir.name}/<name>/ holding config.json and <lang>.jinja")
+                    Problem(
+                        Location(rel(snippet_dir)),
+                        "unexpected file in a group folder",
+                        "stray-file",
+                        expected=f"folders {group_dir.name}/<name>/ holding config.json and <lang>.jinja",
+                    )
                 )
                 continue
             if bad := _folder_problem("snippet", snippet_dir, snippets_dir, rel):
@@ -120,7 +128,7 @@ def load_catalog(snippets_dir: Path, display_root: Path | None = None) -> tuple[
     return catalog, problems
 
 
-def load_snippet(directory: Path, key: str, rel) -> tuple[Snippet | None, list[Problem]]:  # noqa: ANN001
+def load_snippet(directory: Path, key: str, rel) -> tuple[Snippet | None, list[Problem]]:
     problems: list[Problem] = []
     config_path = directory / "config.json"
     cfg_loc = rel(config_path)
@@ -132,12 +140,18 @@ def load_snippet(directory: Path, key: str, rel) -> tuple[Snippet | None, list[P
         config: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         problems.append(
-            Problem(Location(cfg_loc, exc.lineno, exc.colno), f"invalid JSON: {exc.msg}", "config-json",
-                    hint="config.json is plain JSON: no comments, no trailing commas")
+            Problem(
+                Location(cfg_loc, exc.lineno, exc.colno),
+                f"invalid JSON: {exc.msg}",
+                "config-json",
+                hint="config.json is plain JSON: no comments, no trailing commas",
+            )
         )
         return None, problems
     lines = pointer_lines(text)
-    for error in sorted(config_validator().iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(
+        config_validator().iter_errors(config), key=lambda e: list(map(str, e.absolute_path))
+    ):
         pointer = "".join(f"/{p}" for p in error.absolute_path)
         problems.append(_schema_problem(error, pointer, cfg_loc, lines))
     if not isinstance(config, dict):
@@ -150,28 +164,59 @@ def load_snippet(directory: Path, key: str, rel) -> tuple[Snippet | None, list[P
             continue
         if file.is_dir():
             if file.name not in IGNORED_DIRS:
-                problems.append(Problem(Location(rel(file)), "unexpected folder in a snippet", "stray-file",
-                                        expected="config.json, <lang>.jinja and an optional fixtures/ folder"))
+                problems.append(
+                    Problem(
+                        Location(rel(file)),
+                        "unexpected folder in a snippet",
+                        "stray-file",
+                        expected="config.json, <lang>.jinja and an optional fixtures/ folder",
+                    )
+                )
             continue
         if not _inside(file, directory):
-            problems.append(Problem(Location(rel(file)), "file resolves outside the snippets root", "outside-root"))
+            problems.append(
+                Problem(Location(rel(file)), "file resolves outside the snippets root", "outside-root")
+            )
             continue
         if file.suffix == ".hbs":
-            problems.append(Problem(Location(rel(file)), "Handlebars template in a Jinja catalog", "stray-file",
-                                    hint="convert it with `snippetgen import-hbs`"))
+            problems.append(
+                Problem(
+                    Location(rel(file)),
+                    "Handlebars template in a Jinja catalog",
+                    "stray-file",
+                    hint="convert it with `snippetgen import-hbs`",
+                )
+            )
             continue
         if file.suffix != ".jinja":
-            problems.append(Problem(Location(rel(file)), "unexpected file in a snippet", "stray-file",
-                                    expected="config.json, <lang>.jinja and an optional fixtures/ folder"))
+            problems.append(
+                Problem(
+                    Location(rel(file)),
+                    "unexpected file in a snippet",
+                    "stray-file",
+                    expected="config.json, <lang>.jinja and an optional fixtures/ folder",
+                )
+            )
             continue
         lang = file.stem
         if lang not in known:
-            aliases = {alias: lg.id for lg in all_languages() for alias in (lg.label.lower(), lg.lexer, lg.id)}
-            close = [aliases[lang.lower()]] if lang.lower() in aliases else difflib.get_close_matches(lang, known, n=1)
+            aliases = {
+                alias: lg.id for lg in all_languages() for alias in (lg.label.lower(), lg.lexer, lg.id)
+            }
+            close = (
+                [aliases[lang.lower()]]
+                if lang.lower() in aliases
+                else difflib.get_close_matches(lang, known, n=1)
+            )
             problems.append(
-                Problem(Location(rel(file)), f"unknown language {lang!r}", "unknown-language",
-                        expected=f"one of: {', '.join(known)}", found=lang,
-                        hint=f"did you mean {close[0]}.jinja?" if close else None)
+                Problem(
+                    Location(rel(file)),
+                    f"unknown language {lang!r}",
+                    "unknown-language",
+                    expected=f"one of: {', '.join(known)}",
+                    found=lang,
+                    hint=f"did you mean {close[0]}.jinja?" if close else None,
+                )
             )
             continue
         templates[lang] = Template(lang, Path(rel(file)), file.read_text(encoding="utf-8", errors="replace"))
@@ -181,16 +226,25 @@ def load_snippet(directory: Path, key: str, rel) -> tuple[Snippet | None, list[P
         for lang in order:
             if lang not in templates:
                 problems.append(
-                    Problem(Location(cfg_loc, *lines.get("/languages", (1, 1))),
-                            f"languages lists {lang!r} but there is no {lang}.jinja", "missing-template")
+                    Problem(
+                        Location(cfg_loc, *lines.get("/languages", (1, 1))),
+                        f"languages lists {lang!r} but there is no {lang}.jinja",
+                        "missing-template",
+                    )
                 )
         ordered = {lang: templates[lang] for lang in order if lang in templates}
         ordered.update({k: v for k, v in templates.items() if k not in ordered})
     else:
         ordered = {lang: templates[lang] for lang in known if lang in templates}
     if not ordered:
-        problems.append(Problem(Location(rel(directory)), f"snippet {key!r} has no templates", "missing-template",
-                                expected=f"at least one of: {', '.join(f'{k}.jinja' for k in known)}"))
+        problems.append(
+            Problem(
+                Location(rel(directory)),
+                f"snippet {key!r} has no templates",
+                "missing-template",
+                expected=f"at least one of: {', '.join(f'{k}.jinja' for k in known)}",
+            )
+        )
     snippet = Snippet(
         key=key,
         directory=directory,
@@ -212,16 +266,30 @@ def _schema_problem(error: jsonschema.ValidationError, pointer: str, path: str, 
                 line, col = lines[f"{pointer}/{key}"]
                 break
         allowed = ", ".join(error.schema.get("properties", {}))
-        return Problem(Location(path, line, col), f"unknown key {', '.join(map(repr, extra))} at {where}",
-                       "config-schema", expected=f"one of: {allowed}", found=", ".join(extra))
+        return Problem(
+            Location(path, line, col),
+            f"unknown key {', '.join(map(repr, extra))} at {where}",
+            "config-schema",
+            expected=f"one of: {allowed}",
+            found=", ".join(extra),
+        )
     if error.validator == "required":
         return Problem(Location(path, line, col), f"{where}: {error.message}", "config-schema")
     if error.validator == "propertyNames":
-        return Problem(Location(path, line, col), f"{where}: invalid variable name {error.instance!r}",
-                       "config-schema", expected="a name like 'model' or 'baseUrl' ('name' is reserved)",
-                       found=repr(error.instance))
+        return Problem(
+            Location(path, line, col),
+            f"{where}: invalid variable name {error.instance!r}",
+            "config-schema",
+            expected="a name like 'model' or 'baseUrl' ('name' is reserved)",
+            found=repr(error.instance),
+        )
     expected = None
     if error.validator in ("type", "enum", "pattern", "const", "minLength", "minItems", "uniqueItems"):
         expected = f"{error.validator} {json.dumps(error.validator_value)}"
-    return Problem(Location(path, line, col), f"{where}: {error.message}", "config-schema", expected=expected,
-                   found=json.dumps(error.instance)[:120])
+    return Problem(
+        Location(path, line, col),
+        f"{where}: {error.message}",
+        "config-schema",
+        expected=expected,
+        found=json.dumps(error.instance)[:120],
+    )

@@ -87,10 +87,10 @@ class SnippetExtension(Extension):
         }
         super().__init__(**kwargs)
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Python-Markdown's API
+    def extendMarkdown(self, md: Markdown) -> None:
         # After normalize_whitespace (30); before fenced code (25) and raw HTML (20) are stashed.
         md.preprocessors.register(SnippetPreprocessor(md, self), "snippetgen", 29)
 
 
-def makeExtension(**kwargs: object) -> SnippetExtension:  # noqa: N802 - Python-Markdown's convention
+def makeExtension(**kwargs: object) -> SnippetExtension:
     return SnippetExtension(**kwargs)

@@ -274,7 +274,7 @@ def _front_matter_lines(page: Any, markdown: str) -> int:
     """Lines MkDocs removed from the top of the file (YAML front matter), for true page lines."""
     try:
         source = page.file.content_string
-    except Exception:  # noqa: BLE001
+    except Exception:
         return 0
     source = source.replace("\r\n", "\n")
     if markdown and source.endswith(markdown) and len(source) > len(markdown):

@@ -40,8 +40,10 @@ def code_spans(text: str) -> list[tuple[int, int]]:
 
 
 def parse_attributes(raw: str) -> dict[str, str]:
-    return {m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
-            for m in ATTR_RE.finditer(raw)}
+    return {
+        m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+        for m in ATTR_RE.finditer(raw)
+    }
 
 
 def find_embeds(text: str, path: str) -> list[Embed]:
@@ -56,8 +58,14 @@ def find_embeds(text: str, path: str) -> list[Embed]:
         attrs = parse_attributes(match.group("attrs"))
         overrides = {camel_case(k): v for k, v in attrs.items() if k.startswith("data-") and k != "data-name"}
         embeds.append(
-            Embed(Location(path, line, match.start() - line_starts[line - 1] + 1), attrs.get("data-name", ""),
-                  overrides, match.start(), match.end(), match.group(0))
+            Embed(
+                Location(path, line, match.start() - line_starts[line - 1] + 1),
+                attrs.get("data-name", ""),
+                overrides,
+                match.start(),
+                match.end(),
+                match.group(0),
+            )
         )
     return embeds
 
@@ -72,8 +80,16 @@ def find_code_blocks(text: str, path: str) -> list[CodeBlock]:
     for tok in _md.parse(text):
         if tok.type == "fence" and tok.map:
             lo, hi = tok.map
-            blocks.append(CodeBlock(Location(path, lo + 1), tok.info.strip(), tok.content, lo + 2,
-                                    offsets[lo], offsets[min(hi, len(lines))]))
+            blocks.append(
+                CodeBlock(
+                    Location(path, lo + 1),
+                    tok.info.strip(),
+                    tok.content,
+                    lo + 2,
+                    offsets[lo],
+                    offsets[min(hi, len(lines))],
+                )
+            )
     return blocks
 
 

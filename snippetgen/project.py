@@ -8,8 +8,13 @@ from pathlib import Path
 
 from .errors import UsageError
 
-DEFAULTS = {"snippets": "shared/snippets", "specs": "shared/openapi", "docs": "docs", "coverage_min": 100.0,
-            "node_modules": "node_modules"}
+DEFAULTS = {
+    "snippets": "shared/snippets",
+    "specs": "shared/openapi",
+    "docs": "docs",
+    "coverage_min": 100.0,
+    "node_modules": "node_modules",
+}
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,25 @@ RUNNER_KEY = "snippetgen_session"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("snippetgen", "run documentation examples against the mock")
-    group.addoption("--snippetgen", action="store_true", default=None,
-                    help="collect and run every rendered example of this project")
+    group.addoption(
+        "--snippetgen",
+        action="store_true",
+        default=None,
+        help="collect and run every rendered example of this project",
+    )
     group.addoption("--snippetgen-timeout", type=float, default=None, help="seconds per example (default 30)")
     group.addoption("--snippetgen-keep", action="store_true", help="keep each example's working folder")
-    group.addoption("--snippetgen-jobs", type=int, default=None,
-                    help="examples run at once in this process (default: 3 per CPU; 3 under xdist)")
+    group.addoption(
+        "--snippetgen-jobs",
+        type=int,
+        default=None,
+        help="examples run at once in this process (default: 3 per CPU; 3 under xdist)",
+    )
     parser.addini("snippetgen", type="bool", default=False, help="enable the snippetgen example runner")
     parser.addini("snippetgen_root", default="", help="project folder (default: the rootdir)")
-    parser.addini("snippetgen_node_modules", default="", help="node_modules the JavaScript examples import from")
+    parser.addini(
+        "snippetgen_node_modules", default="", help="node_modules the JavaScript examples import from"
+    )
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -53,7 +63,9 @@ class ExampleSession:
         root = config.getini("snippetgen_root") or str(config.rootpath)
         self.project = Project.load(Path(config.rootpath, root))
         node_modules = config.getini("snippetgen_node_modules")
-        self.node_modules = Path(self.project.root, node_modules) if node_modules else self.project.node_modules
+        self.node_modules = (
+            Path(self.project.root, node_modules) if node_modules else self.project.node_modules
+        )
         self._examples: dict[str, list[Any]] | None = None
         self._ws: Any = None
         self._pool: ThreadPoolExecutor | None = None
@@ -106,9 +118,13 @@ class ExampleSession:
         settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
         mock = MockServer(self.project.specs_dir, settings=settings).start()
         timeout = self.config.getoption("--snippetgen-timeout")
-        runner = Runner(self._ws, mock, node_modules=self.node_modules,
-                        keep=bool(self.config.getoption("--snippetgen-keep")),
-                        **({"timeout": timeout} if timeout else {}))
+        runner = Runner(
+            self._ws,
+            mock,
+            node_modules=self.node_modules,
+            keep=bool(self.config.getoption("--snippetgen-keep")),
+            **({"timeout": timeout} if timeout else {}),
+        )
         self._slots_made.append(runner)
         return runner
 
@@ -149,7 +165,9 @@ class ExampleSession:
             # config.workerinput exists only on pytest-xdist workers (an environment variable would be
             # inherited by a nested pytest run and misname its record).
             worker = getattr(self.config, "workerinput", {}).get("workerid", "main")
-            write_record(self.project.record_path.parent / "runs" / f"{worker}.json", list(self.outcomes.values()))
+            write_record(
+                self.project.record_path.parent / "runs" / f"{worker}.json", list(self.outcomes.values())
+            )
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if not hasattr(self.config, "workerinput"):
@@ -166,11 +184,12 @@ class ExampleFile(pytest.File):
         super().__init__(**kwargs)
         self.rel = rel
 
-    def collect(self):  # noqa: ANN201
+    def collect(self):
         session: ExampleSession = self.config.pluginmanager.get_plugin(RUNNER_KEY)
         for example in session.examples_by_file()[self.rel]:
-            item = ExampleItem.from_parent(self, name=example.id.split("::", 1)[1], example=example,
-                                           nodeid=example.id)
+            item = ExampleItem.from_parent(
+                self, name=example.id.split("::", 1)[1], example=example, nodeid=example.id
+            )
             item.add_marker(pytest.mark.xdist_group(example.usage))
             yield item
 
@@ -195,22 +214,37 @@ class ExampleItem(pytest.Item):
             pytest.skip(f"{self.example.snippet.config_path}: test.skip: {skip}")
         if hasattr(self.config, "workerinput"):
             # Under xdist only this usage's tabs are known to run here (xdist_group keeps them together).
-            session.submit([i.example for i in self.session.items
-                            if isinstance(i, ExampleItem) and i.example.usage == self.example.usage])
+            session.submit(
+                [
+                    i.example
+                    for i in self.session.items
+                    if isinstance(i, ExampleItem) and i.example.usage == self.example.usage
+                ]
+            )
         else:
-            session.submit([i.example for i in self.session.items if isinstance(i, ExampleItem)
-                            and not (i.example.snippet and i.example.snippet.test.get("skip"))])
+            session.submit(
+                [
+                    i.example
+                    for i in self.session.items
+                    if isinstance(i, ExampleItem)
+                    and not (i.example.snippet and i.example.snippet.test.get("skip"))
+                ]
+            )
         outcome = session.outcome(self.example)
         snippet = self.example.snippet
         if snippet is not None and outcome.passed:
             # Compare with the first tab of the same usage (the one the others must agree with).
-            first = next((lang for lang in snippet.templates
-                          if f"{self.example.usage}::{lang}" in session._futures), None)
+            first = next(
+                (lang for lang in snippet.templates if f"{self.example.usage}::{lang}" in session._futures),
+                None,
+            )
             if first is not None and first != self.example.lang:
                 other = session._futures[f"{self.example.usage}::{first}"].result()
                 if other.passed:
                     labels = {lang: get_language(lang).label for lang in (first, self.example.lang)}
-                    outcome.failures += drift({first: other.requests, self.example.lang: outcome.requests}, labels)
+                    outcome.failures += drift(
+                        {first: other.requests, self.example.lang: outcome.requests}, labels
+                    )
         if not outcome.passed:
             raise ExampleFailed(report(outcome))
 

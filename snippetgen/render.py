@@ -29,7 +29,7 @@ RESERVED = frozenset({"name"})
 LANG_VAR = "__lang__"
 
 
-def _strict(func):  # noqa: ANN001, ANN202
+def _strict(func):
     """Filters must fail on an undefined value the way ``{{ x }}`` does, not print its repr."""
 
     @functools.wraps(func)
@@ -121,7 +121,9 @@ def coerce_override(default: Any, raw: str) -> Any:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
-        raise ValueError(f"expected JSON {type_name(default)} (the default is {json.dumps(default)})") from None
+        raise ValueError(
+            f"expected JSON {type_name(default)} (the default is {json.dumps(default)})"
+        ) from None
     if type_name(value) != type_name(default):
         raise ValueError(f"expected {type_name(default)} (the default is {json.dumps(default)})")
     return value
@@ -185,7 +187,9 @@ def render(snippet: Snippet, lang: str, overrides: dict[str, Any] | None = None)
     try:
         code = compile_template(template.source, str(template.path)).render({**values, LANG_VAR: lang})
     except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(exc.message or "template syntax error", Location(str(template.path), exc.lineno)) from None
+        raise RenderError(
+            exc.message or "template syntax error", Location(str(template.path), exc.lineno)
+        ) from None
     except jinja2.UndefinedError as exc:
         name = undefined_name(exc)
         line = first_use(template.source, name) if name else 0
@@ -197,7 +201,9 @@ def render(snippet: Snippet, lang: str, overrides: dict[str, Any] | None = None)
             else None,
         ) from None
     except (TypeError, ValueError) as exc:
-        raise RenderError(str(exc), Location(str(template.path), _error_line(exc, str(template.path)))) from None
+        raise RenderError(
+            str(exc), Location(str(template.path), _error_line(exc, str(template.path)))
+        ) from None
     return Rendered(snippet, lang, code, values)
 
 

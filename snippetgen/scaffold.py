@@ -16,10 +16,9 @@ job id only comes from its create call. The code itself is written by :mod:`.sca
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +31,18 @@ LANGS = ("py", "js", "curl")
 SUCCESS_STATES = re.compile(r"^(complete|completed|succeeded|success|successful|done|finished|ready)$", re.I)
 FAILURE_STATES = re.compile(r"fail|error|cancel|reject|expire", re.I)
 MEDIA_EXT = {
-    "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/*": "png",
-    "audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/wav": "wav", "audio/x-wav": "wav", "audio/*": "mp3",
-    "video/mp4": "mp4", "video/*": "mp4", "model/gltf-binary": "glb",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/*": "png",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/*": "mp3",
+    "video/mp4": "mp4",
+    "video/*": "mp4",
+    "model/gltf-binary": "glb",
 }
 RESERVED_VARS = {"name", "baseUrl", "apiKeyEnv", "pollInterval", "pollTimeout"}
 PLACEHOLDER_TEXT = "A red fox running through fresh snow at sunrise"
@@ -106,8 +114,16 @@ class Plan:
 
 # --- entry point ---------------------------------------------------------------------------------
 
-def scaffold(specs: SpecSet, ref: str, key: str, langs: list[str], *, schema_ref: str | None = None,
-             pages: Collection[str] | None = None) -> dict[str, str]:
+
+def scaffold(
+    specs: SpecSet,
+    ref: str,
+    key: str,
+    langs: list[str],
+    *,
+    schema_ref: str | None = None,
+    pages: Collection[str] | None = None,
+) -> dict[str, str]:
     """Files of a new snippet ``key`` (``group.name``) calling ``ref``, relative to its folder.
 
     ``pages`` (docs-relative paths of the site's pages) keeps the ``docs`` link only when its page
@@ -131,8 +147,11 @@ def resolve(specs: SpecSet, ref: str) -> Operation:
         return op
     close = specs.suggest(ref)
     apis = ", ".join(sorted(specs.apis)) or "(none: no specs were found)"
-    hint = (f"did you mean {' or '.join(map(repr, close))}?" if close
-            else f"write api:operationId or 'api:METHOD /path'; the APIs are: {apis}")
+    hint = (
+        f"did you mean {' or '.join(map(repr, close))}?"
+        if close
+        else f"write api:operationId or 'api:METHOD /path'; the APIs are: {apis}"
+    )
     raise UsageError(f"unknown operation {ref!r}", hint=hint)
 
 
@@ -144,17 +163,20 @@ def _check_langs(langs: list[str]) -> list[str]:
             continue
         get_language(lang)  # UsageError listing the known ones
         if lang not in LANGS:
-            raise UsageError(f"snippetgen new cannot write {lang!r} code yet",
-                             hint=f"use some of: {', '.join(LANGS)}")
+            raise UsageError(
+                f"snippetgen new cannot write {lang!r} code yet", hint=f"use some of: {', '.join(LANGS)}"
+            )
         if lang not in out:
             out.append(lang)
     if not out:
-        raise UsageError("no language given",
-                         hint=f"--lang takes a comma-separated list of: {', '.join(LANGS)}")
+        raise UsageError(
+            "no language given", hint=f"--lang takes a comma-separated list of: {', '.join(LANGS)}"
+        )
     return out
 
 
 # --- the operations: create and poll -------------------------------------------------------------
+
 
 def _x(op: Operation) -> dict:
     x = op.raw.get("x-mock")
@@ -163,13 +185,20 @@ def _x(op: Operation) -> dict:
 
 def _success_responses(op: Operation) -> list[tuple[str, dict]]:
     responses = op.raw.get("responses") or {}
-    return [(str(code), r) for code, r in sorted(responses.items(), key=lambda kv: str(kv[0]))
-            if str(code).startswith("2") and isinstance(r, dict)]
+    return [
+        (str(code), r)
+        for code, r in sorted(responses.items(), key=lambda kv: str(kv[0]))
+        if str(code).startswith("2") and isinstance(r, dict)
+    ]
 
 
 def _links(op: Operation) -> list[dict]:
-    return [link for _, r in _success_responses(op) for link in (r.get("links") or {}).values()
-            if isinstance(link, dict)]
+    return [
+        link
+        for _, r in _success_responses(op)
+        for link in (r.get("links") or {}).values()
+        if isinstance(link, dict)
+    ]
 
 
 def _find(specs: SpecSet, api: str, op_id: str) -> Operation | None:
@@ -206,6 +235,7 @@ def _poll_of(specs: SpecSet, op: Operation) -> Operation | None:
 
 
 # --- the plan ------------------------------------------------------------------------------------
+
 
 def make_plan(specs: SpecSet, op: Operation, poll_op: Operation | None) -> Plan:
     api = specs.apis[op.api]
@@ -307,8 +337,14 @@ def _part_type(name: str, schema: dict, encoding: dict) -> str:
             return preferred
     for candidate in allowed:
         if candidate in MEDIA_EXT:
-            return candidate.replace("/*", "/png" if candidate.startswith("image") else "/mpeg" if
-                                     candidate.startswith("audio") else "/mp4")
+            return candidate.replace(
+                "/*",
+                "/png"
+                if candidate.startswith("image")
+                else "/mpeg"
+                if candidate.startswith("audio")
+                else "/mp4",
+            )
     word = name.lower()
     if "audio" in word or "voice" in word:
         return "audio/mpeg"
@@ -360,8 +396,15 @@ def _make_poll(create: Operation, poll: Operation, taken: set[str]) -> Poll:
             param_in = p.get("in", "query")
     local = _snake(param) if param != "id" else "job_id"
     extra = [f for f in _request_fields(poll, taken) if f.name != param and f.where in ("query", "path")]
-    extra = [f for f in extra if any(p.get("name") == f.name and p.get("required")
-                                     for p in poll.raw.get("parameters") or [] if isinstance(p, dict))]
+    extra = [
+        f
+        for f in extra
+        if any(
+            p.get("name") == f.name and p.get("required")
+            for p in poll.raw.get("parameters") or []
+            if isinstance(p, dict)
+        )
+    ]
     status_field, states = _status_states(poll)
     done = [s for s in states if SUCCESS_STATES.match(s)]
     failed = [s for s in states if FAILURE_STATES.search(s) and s not in done]
@@ -370,8 +413,9 @@ def _make_poll(create: Operation, poll: Operation, taken: set[str]) -> Poll:
         done = [last] if last else []
         if not done:
             status_field = None
-    return Poll(poll, pointer, _id_type(create, pointer), param, param_in, local, status_field, done, failed,
-                extra)
+    return Poll(
+        poll, pointer, _id_type(create, pointer), param, param_in, local, status_field, done, failed, extra
+    )
 
 
 def _status_states(poll: Operation) -> tuple[str | None, list[str]]:
@@ -426,6 +470,7 @@ def _pointer(text: str) -> list[str | int]:
 
 
 # --- values --------------------------------------------------------------------------------------
+
 
 def value_for(name: str, schema: dict, depth: int = 0) -> Any:
     """A default for a field with no example in the request: the schema's, else a placeholder."""
@@ -493,6 +538,7 @@ def _tidy(value: Any) -> Any:
 
 # --- names ---------------------------------------------------------------------------------------
 
+
 def _words(name: str) -> list[str]:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
     return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
@@ -531,6 +577,7 @@ def api_key_env(api: str) -> str:
 
 # --- config.json ---------------------------------------------------------------------------------
 
+
 def _first_sentence(text: str) -> str:
     text = " ".join(text.split())
     match = re.match(r"(.+?[.!?])(\s|$)", text)
@@ -548,7 +595,8 @@ def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any
     if plan.poll is not None:
         poll = plan.poll.op
         description += (" " if description else "") + (
-            f"The example starts the job, then polls {poll.method} {poll.path} until it is done.")
+            f"The example starts the job, then polls {poll.method} {poll.path} until it is done."
+        )
     if description:
         config["description"] = description
     config["docs"] = f"{group}/{name}.md"
@@ -577,7 +625,9 @@ def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any
     return config
 
 
-def config_text(plan: Plan, key: str, schema_ref: str | None = None, pages: Collection[str] | None = None) -> str:
+def config_text(
+    plan: Plan, key: str, schema_ref: str | None = None, pages: Collection[str] | None = None
+) -> str:
     data = config(plan, key, schema_ref)
     if pages is not None and data.get("docs") not in pages:
         del data["docs"]

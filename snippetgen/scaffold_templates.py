@@ -59,13 +59,18 @@ def _path_local(plan: Plan, poll: Poll | None, name: str, style: str) -> str:
 
 # --- Python ----------------------------------------------------------------------------------------
 
+
 def _py_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
 def _py_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
-    parts = "".join(_static(t).replace("{", "{{").replace("}", "}}") if kind == "text"
-                    else "{" + _path_local(plan, poll, t, "py") + "}" for kind, t in _segments(path))
+    parts = "".join(
+        _static(t).replace("{", "{{").replace("}", "}}")
+        if kind == "text"
+        else "{" + _path_local(plan, poll, t, "py") + "}"
+        for kind, t in _segments(path)
+    )
     return f'f"{{BASE_URL}}{parts}"'
 
 
@@ -87,9 +92,18 @@ def _py_dict(items: list[tuple[str, str]], indent: str) -> list[str]:
     return ["{", *[f"{indent}    {e}," for e in entries], f"{indent}}}"]
 
 
-def _py_call(plan: Plan, fields: list[Field], method: str, url: str, *, body: str | None,
-             stream: bool = False, header_extra: str = "", target: str = "response",
-             query_extra: tuple[str, str] | None = None) -> list[str]:
+def _py_call(
+    plan: Plan,
+    fields: list[Field],
+    method: str,
+    url: str,
+    *,
+    body: str | None,
+    stream: bool = False,
+    header_extra: str = "",
+    target: str = "response",
+    query_extra: tuple[str, str] | None = None,
+) -> list[str]:
     args: list[list[str]] = [[url]]
     query = [(f.name, _value(f, text=not isinstance(f.value, list))) for f in fields if f.where == "query"]
     if query_extra is not None:
@@ -103,8 +117,10 @@ def _py_call(plan: Plan, fields: list[Field], method: str, url: str, *, body: st
         args.append(["json=", *_py_dict([(f.name, _value(f)) for f in fields if f.where == "body"], "    ")])
     elif body == "multipart":
         files = [f for f in fields if f.where == "file"]
-        entries = [(f.name, f"({_py_str(f.filename)}, {_snake(f.name)}_file, {_py_str(f.content_type)})")
-                   for f in files]
+        entries = [
+            (f.name, f"({_py_str(f.filename)}, {_snake(f.name)}_file, {_py_str(f.content_type)})")
+            for f in files
+        ]
         args.append(["files=", *_py_dict(entries, "    ")])
         data = [(f.name, _value(f, text=True)) for f in fields if f.where == "body"]
         if data:
@@ -130,8 +146,10 @@ def _py_call(plan: Plan, fields: list[Field], method: str, url: str, *, body: st
 
 
 def _py_fail(what: str, target: str = "response") -> list[str]:
-    return [f"if not {target}.ok:",
-            f'    sys.exit(f"{what} failed ({{{target}.status_code}}): {{{target}.text}}")']
+    return [
+        f"if not {target}.ok:",
+        f'    sys.exit(f"{what} failed ({{{target}.status_code}}): {{{target}.text}}")',
+    ]
 
 
 def python(plan: Plan) -> list[str]:
@@ -143,33 +161,46 @@ def python(plan: Plan) -> list[str]:
         imports.add("json")
     if poll is not None:
         imports.add("time")
-    out = [*(f"import {name}" for name in sorted(imports)), "", "import requests", "",
-           "BASE_URL = {{ baseUrl | lit }}"]
+    out = [
+        *(f"import {name}" for name in sorted(imports)),
+        "",
+        "import requests",
+        "",
+        "BASE_URL = {{ baseUrl | lit }}",
+    ]
     if plan.auth is not None:
         out.append("API_KEY = os.environ[{{ apiKeyEnv | lit }}]")
     if poll is not None:
-        out += ["POLL_INTERVAL = {{ pollInterval | lit }}  # seconds between two polls",
-                "POLL_TIMEOUT = {{ pollTimeout | lit }}  # give up after this many seconds"]
+        out += [
+            "POLL_INTERVAL = {{ pollInterval | lit }}  # seconds between two polls",
+            "POLL_TIMEOUT = {{ pollTimeout | lit }}  # give up after this many seconds",
+        ]
     for f in r.of("path"):
         out.append(f"{_snake(f.name)} = {_path_value(f)}")
     out.append("")
-    out += _py_call(plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body,
-                    stream=r.response == "sse")
+    out += _py_call(
+        plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body, stream=r.response == "sse"
+    )
     out += _py_fail("Request")
     if poll is not None:
         return out + _py_poll(plan, poll)
     if r.response == "sse":
-        out += ["for line in response.iter_lines(decode_unicode=True):",
-                '    if line.startswith("data:"):',
-                '        print(line[len("data:"):].strip())']
+        out += [
+            "for line in response.iter_lines(decode_unicode=True):",
+            '    if line.startswith("data:"):',
+            '        print(line[len("data:"):].strip())',
+        ]
     elif r.response == "json":
         out.append("print(json.dumps(response.json(), indent=2))")
     elif r.response == "text":
         out.append("print(response.text)")
     elif r.response == "binary":
         name = _py_str(r.output_file or "output.bin")
-        out += [f"with open({name}, \"wb\") as output:", "    output.write(response.content)",
-                f'print("Saved", {name})']
+        out += [
+            f'with open({name}, "wb") as output:',
+            "    output.write(response.content)",
+            f'print("Saved", {name})',
+        ]
     else:
         out.append('print("Done:", response.status_code)')
     return out
@@ -180,25 +211,43 @@ def _py_access(root: str, pointer: list[str | int]) -> str:
 
 
 def _py_poll(plan: Plan, poll: Poll) -> list[str]:
-    out = [f"{poll.local} = {_py_access('response.json()', poll.id_pointer)}",
-           f'print(f"Started job {{{poll.local}}}")', "",
-           "deadline = time.monotonic() + POLL_TIMEOUT", "while True:"]
-    header_extra = f'{_py_str(_static(poll.param))}: {poll.local}' if poll.param_in == "header" else ""
-    call = _py_call(plan, [f for f in poll.extra if f.var], "GET", _py_url(plan, poll.op.path, poll),
-                    body=None, header_extra=header_extra,
-                    query_extra=(poll.param, poll.local) if poll.param_in == "query" else None)
+    out = [
+        f"{poll.local} = {_py_access('response.json()', poll.id_pointer)}",
+        f'print(f"Started job {{{poll.local}}}")',
+        "",
+        "deadline = time.monotonic() + POLL_TIMEOUT",
+        "while True:",
+    ]
+    header_extra = f"{_py_str(_static(poll.param))}: {poll.local}" if poll.param_in == "header" else ""
+    call = _py_call(
+        plan,
+        [f for f in poll.extra if f.var],
+        "GET",
+        _py_url(plan, poll.op.path, poll),
+        body=None,
+        header_extra=header_extra,
+        query_extra=(poll.param, poll.local) if poll.param_in == "query" else None,
+    )
     out += ["    " + line for line in call]
     out += ["    " + line for line in _py_fail("Polling")]
     out.append("    job = response.json()")
     if poll.status_field:
-        out += [f"    status = job.get({_py_str(poll.status_field)})", '    print(f"Status: {status}")',
-                f"    if status {_py_in(poll.done)}:", "        break"]
+        out += [
+            f"    status = job.get({_py_str(poll.status_field)})",
+            '    print(f"Status: {status}")',
+            f"    if status {_py_in(poll.done)}:",
+            "        break",
+        ]
         if poll.failed:
-            out += [f"    if status {_py_in(poll.failed)}:",
-                    '        sys.exit(f"The job failed: {json.dumps(job)}")']
-        out += ["    if time.monotonic() > deadline:",
-                '        sys.exit(f"Gave up after {POLL_TIMEOUT} seconds; the job is still {status}")',
-                "    time.sleep(POLL_INTERVAL)"]
+            out += [
+                f"    if status {_py_in(poll.failed)}:",
+                '        sys.exit(f"The job failed: {json.dumps(job)}")',
+            ]
+        out += [
+            "    if time.monotonic() > deadline:",
+            '        sys.exit(f"Gave up after {POLL_TIMEOUT} seconds; the job is still {status}")',
+            "    time.sleep(POLL_INTERVAL)",
+        ]
     else:
         out.append("    break")
     out += ["", "print(json.dumps(job, indent=2))"]
@@ -221,8 +270,12 @@ def _js_key(name: str) -> str:
 
 
 def _js_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
-    parts = "".join(_static(t).replace("`", "\\`").replace("${", "\\${") if kind == "text"
-                    else "${" + _path_local(plan, poll, t, "js") + "}" for kind, t in _segments(path))
+    parts = "".join(
+        _static(t).replace("`", "\\`").replace("${", "\\${")
+        if kind == "text"
+        else "${" + _path_local(plan, poll, t, "js") + "}"
+        for kind, t in _segments(path)
+    )
     return f"`${{baseUrl}}{parts}`"
 
 
@@ -239,9 +292,18 @@ def _js_headers(plan: Plan, json_body: bool, extra: str = "") -> list[str]:
     return items
 
 
-def _js_request(plan: Plan, fields: list[Field], method: str, url: str, *, body: str | None,
-                target: str = "response", url_var: str = "url", header_extra: str = "",
-                query_extra: list[str] = ()) -> list[str]:
+def _js_request(
+    plan: Plan,
+    fields: list[Field],
+    method: str,
+    url: str,
+    *,
+    body: str | None,
+    target: str = "response",
+    url_var: str = "url",
+    header_extra: str = "",
+    query_extra: list[str] = (),
+) -> list[str]:
     out: list[str] = []
     query = [f for f in fields if f.where == "query"]
     if query or query_extra:
@@ -250,8 +312,10 @@ def _js_request(plan: Plan, fields: list[Field], method: str, url: str, *, body:
             out.append(line)
         for f in query:
             if isinstance(f.value, list):
-                out.append(f"for (const value of {_value(f)}) {url_var}.searchParams.append("
-                           f"{json.dumps(_static(f.name))}, value);")
+                out.append(
+                    f"for (const value of {_value(f)}) {url_var}.searchParams.append("
+                    f"{json.dumps(_static(f.name))}, value);"
+                )
             else:
                 name = json.dumps(_static(f.name))
                 out.append(f"{url_var}.searchParams.set({name}, {_value(f, text=True)});")
@@ -260,9 +324,11 @@ def _js_request(plan: Plan, fields: list[Field], method: str, url: str, *, body:
         out.append("const form = new FormData();")
         for f in fields:
             if f.where == "file":
-                out.append(f"form.append({json.dumps(_static(f.name))}, new Blob([await readFile("
-                           f"{json.dumps(f.filename)})], {{ type: {json.dumps(f.content_type)} }}), "
-                           f"{json.dumps(f.filename)});")
+                out.append(
+                    f"form.append({json.dumps(_static(f.name))}, new Blob([await readFile("
+                    f"{json.dumps(f.filename)})], {{ type: {json.dumps(f.content_type)} }}), "
+                    f"{json.dumps(f.filename)});"
+                )
             elif f.where == "body":
                 out.append(f"form.append({json.dumps(_static(f.name))}, {_value(f, text=True)});")
     options = []
@@ -272,8 +338,11 @@ def _js_request(plan: Plan, fields: list[Field], method: str, url: str, *, body:
     if headers:
         options += ["headers: {", *[f"  {h}," for h in headers], "},"]
     if body == "json":
-        options += ["body: JSON.stringify({",
-                    *[f"  {_js_key(f.name)}: {_value(f)}," for f in fields if f.where == "body"], "}),"]
+        options += [
+            "body: JSON.stringify({",
+            *[f"  {_js_key(f.name)}: {_value(f)}," for f in fields if f.where == "body"],
+            "}),",
+        ]
     elif body == "multipart":
         options.append("body: form,")
     if options:
@@ -284,22 +353,30 @@ def _js_request(plan: Plan, fields: list[Field], method: str, url: str, *, body:
 
 
 def _js_fail(what: str, target: str = "response", indent: str = "") -> list[str]:
-    return [f"{indent}if (!{target}.ok) {{",
-            f"{indent}  console.error(`{what} failed (${{{target}.status}}): ${{await {target}.text()}}`);",
-            f"{indent}  process.exit(1);", f"{indent}}}"]
+    return [
+        f"{indent}if (!{target}.ok) {{",
+        f"{indent}  console.error(`{what} failed (${{{target}.status}}): ${{await {target}.text()}}`);",
+        f"{indent}  process.exit(1);",
+        f"{indent}}}",
+    ]
 
 
 def javascript(plan: Plan) -> list[str]:
     r, poll = plan.request, plan.poll
-    fs = [name for name, used in (("readFile", r.body == "multipart"), ("writeFile", r.response == "binary"))
-          if used]
+    fs = [
+        name
+        for name, used in (("readFile", r.body == "multipart"), ("writeFile", r.response == "binary"))
+        if used
+    ]
     out = [f'import {{ {", ".join(fs)} }} from "node:fs/promises";', ""] if fs else []
     out.append("const baseUrl = {{ baseUrl | lit }};")
     if plan.auth is not None:
         out.append("const apiKey = process.env[{{ apiKeyEnv | lit }}];")
     if poll is not None:
-        out += ["const pollInterval = {{ pollInterval | lit }}; // seconds between two polls",
-                "const pollTimeout = {{ pollTimeout | lit }}; // give up after this many seconds"]
+        out += [
+            "const pollInterval = {{ pollInterval | lit }}; // seconds between two polls",
+            "const pollTimeout = {{ pollTimeout | lit }}; // give up after this many seconds",
+        ]
     for f in r.of("path"):
         out.append(f"const {camel(f.name)} = {_path_value(f)};")
     out.append("")
@@ -308,22 +385,28 @@ def javascript(plan: Plan) -> list[str]:
     if poll is not None:
         return out + _js_poll(plan, poll)
     if r.response == "sse":
-        out += ["const decoder = new TextDecoder();", 'let buffer = "";',
-                "for await (const chunk of response.body) {",
-                "  buffer += decoder.decode(chunk, { stream: true });",
-                '  const lines = buffer.split("\\n");',
-                "  buffer = lines.pop();",
-                "  for (const line of lines) {",
-                '    if (line.startsWith("data:")) console.log(line.slice("data:".length).trim());',
-                "  }", "}"]
+        out += [
+            "const decoder = new TextDecoder();",
+            'let buffer = "";',
+            "for await (const chunk of response.body) {",
+            "  buffer += decoder.decode(chunk, { stream: true });",
+            '  const lines = buffer.split("\\n");',
+            "  buffer = lines.pop();",
+            "  for (const line of lines) {",
+            '    if (line.startsWith("data:")) console.log(line.slice("data:".length).trim());',
+            "  }",
+            "}",
+        ]
     elif r.response == "json":
         out.append("console.log(JSON.stringify(await response.json(), null, 2));")
     elif r.response == "text":
         out.append("console.log(await response.text());")
     elif r.response == "binary":
         name = json.dumps(r.output_file or "output.bin")
-        out += [f"await writeFile({name}, Buffer.from(await response.arrayBuffer()));",
-                f'console.log("Saved", {name});']
+        out += [
+            f"await writeFile({name}, Buffer.from(await response.arrayBuffer()));",
+            f'console.log("Saved", {name});',
+        ]
     else:
         out.append('console.log("Done:", response.status);')
     return out
@@ -331,19 +414,39 @@ def javascript(plan: Plan) -> list[str]:
 
 def _js_poll(plan: Plan, poll: Poll) -> list[str]:
     local = camel(poll.local)
-    access = "created" + "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if _IDENT.match(p) else
-                                 f"[{json.dumps(_static(p))}]") for p in poll.id_pointer)
-    out = ["const created = await response.json();", f"const {local} = {access};",
-           f"console.log(`Started job ${{{local}}}`);", ""]
-    query_extra = ([f"pollUrl.searchParams.set({json.dumps(_static(poll.param))}, {local});"]
-                   if poll.param_in == "query" else [])
+    access = "created" + "".join(
+        f"[{p}]" if isinstance(p, int) else (f".{p}" if _IDENT.match(p) else f"[{json.dumps(_static(p))}]")
+        for p in poll.id_pointer
+    )
+    out = [
+        "const created = await response.json();",
+        f"const {local} = {access};",
+        f"console.log(`Started job ${{{local}}}`);",
+        "",
+    ]
+    query_extra = (
+        [f"pollUrl.searchParams.set({json.dumps(_static(poll.param))}, {local});"]
+        if poll.param_in == "query"
+        else []
+    )
     header_extra = f"{_js_key(poll.param)}: {local}" if poll.param_in == "header" else ""
-    request = _js_request(plan, [f for f in poll.extra if f.var], "GET", _js_url(plan, poll.op.path, poll),
-                          body=None, target="poll", url_var="pollUrl", header_extra=header_extra,
-                          query_extra=query_extra)
-    setup = [line for line in request if not line.startswith("const poll =") and not line.startswith("  ")
-             and line != "});"]
-    fetch = request[len(setup):]
+    request = _js_request(
+        plan,
+        [f for f in poll.extra if f.var],
+        "GET",
+        _js_url(plan, poll.op.path, poll),
+        body=None,
+        target="poll",
+        url_var="pollUrl",
+        header_extra=header_extra,
+        query_extra=query_extra,
+    )
+    setup = [
+        line
+        for line in request
+        if not line.startswith("const poll =") and not line.startswith("  ") and line != "});"
+    ]
+    fetch = request[len(setup) :]
     out += setup
     out += ["const deadline = Date.now() + pollTimeout * 1000;", "let job;", "while (true) {"]
     out += ["  " + line for line in fetch]
@@ -352,17 +455,21 @@ def _js_poll(plan: Plan, poll: Poll) -> list[str]:
     if poll.status_field:
         field = poll.status_field
         status = f"job.{field}" if _IDENT.match(field) else f"job[{json.dumps(_static(field))}]"
-        out += [f"  console.log(`Status: ${{{status}}}`);",
-                f"  if ({_js_in(poll.done, status)}) break;"]
+        out += [f"  console.log(`Status: ${{{status}}}`);", f"  if ({_js_in(poll.done, status)}) break;"]
         if poll.failed:
-            out += [f"  if ({_js_in(poll.failed, status)}) {{",
-                    "    console.error(`The job failed: ${JSON.stringify(job)}`);",
-                    "    process.exit(1);", "  }"]
-        out += ["  if (Date.now() > deadline) {",
-                "    console.error(`Gave up after ${pollTimeout} seconds; "
-                f"the job is still ${{{status}}}`);",
-                "    process.exit(1);", "  }",
-                "  await new Promise((resolve) => setTimeout(resolve, pollInterval * 1000));"]
+            out += [
+                f"  if ({_js_in(poll.failed, status)}) {{",
+                "    console.error(`The job failed: ${JSON.stringify(job)}`);",
+                "    process.exit(1);",
+                "  }",
+            ]
+        out += [
+            "  if (Date.now() > deadline) {",
+            f"    console.error(`Gave up after ${{pollTimeout}} seconds; the job is still ${{{status}}}`);",
+            "    process.exit(1);",
+            "  }",
+            "  await new Promise((resolve) => setTimeout(resolve, pollInterval * 1000));",
+        ]
     else:
         out.append("  break;")
     out += ["}", "console.log(JSON.stringify(job, null, 2));"]
@@ -377,11 +484,16 @@ def _js_in(values: list[str], expr: str) -> str:
 
 # --- cURL ------------------------------------------------------------------------------------------
 
+
 def _sh_url(plan: Plan, path: str, poll: Poll | None, inline_base: bool) -> str:
     if inline_base:
         return "{{ baseUrl | lit }}" + shlex.quote(_static(path))
-    parts = "".join(re.sub(r'([\\"$`])', r"\\\1", _static(t)) if kind == "text"
-                    else "${" + _path_local(plan, poll, t, "sh") + "}" for kind, t in _segments(path))
+    parts = "".join(
+        re.sub(r'([\\"$`])', r"\\\1", _static(t))
+        if kind == "text"
+        else "${" + _path_local(plan, poll, t, "sh") + "}"
+        for kind, t in _segments(path)
+    )
     return f'"${{BASE_URL}}{parts}"'
 
 
@@ -398,17 +510,27 @@ def _sh_headers(plan: Plan, json_body: bool) -> list[str]:
 
 def _sh_query(f: Field) -> str:
     """``name=value`` for a URL inside double quotes (``urlencode`` leaves no quote, $ or backtick)."""
-    name = re.sub(r"[^A-Za-z0-9_.~-]", lambda m: "%%%02X" % ord(m.group(0)), _static(f.name))
+    name = re.sub(r"[^A-Za-z0-9_.~-]", lambda m: f"%{ord(m.group(0)):02X}", _static(f.name))
     if isinstance(f.value, list):
-        return (f"{{% for value in {f.var} %}}{{{{ '&' if not loop.first }}}}{name}="
-                "{{ value | urlencode }}{% endfor %}")
+        return (
+            f"{{% for value in {f.var} %}}{{{{ '&' if not loop.first }}}}{name}="
+            "{{ value | urlencode }}{% endfor %}"
+        )
     filters = "json | urlencode" if not isinstance(f.value, str) else "urlencode"
     return f"{name}={{{{ {f.var} | {filters} }}}}"
 
 
-def _sh_command(plan: Plan, fields: list[Field], method: str, url: str, *, body: str | None,
-                flags: str = "-sS --fail-with-body", output: str | None = None,
-                extra: list[str] = ()) -> tuple[list[str], bool]:
+def _sh_command(
+    plan: Plan,
+    fields: list[Field],
+    method: str,
+    url: str,
+    *,
+    body: str | None,
+    flags: str = "-sS --fail-with-body",
+    output: str | None = None,
+    extra: list[str] = (),
+) -> tuple[list[str], bool]:
     """The curl command's lines (continued with backslashes) and whether it ends in a here-document."""
     head = f"curl {flags}"
     query = [f for f in fields if f.where == "query"]
@@ -423,8 +545,9 @@ def _sh_command(plan: Plan, fields: list[Field], method: str, url: str, *, body:
     for f in query:
         name = shlex.quote(_static(f.name))
         if isinstance(f.value, list):
-            args.append(f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} "
-                        "{% endfor +%}")
+            args.append(
+                f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} {{% endfor +%}}"
+            )
         else:
             args.append(f"--data-urlencode {name}={_value(f, text=True)}")
     if body == "multipart":
@@ -453,7 +576,7 @@ def _sed(key: str, index: bool, integer: bool) -> str:
     name = re.sub(r"([][.*^$/\\])", r"\\\1", key).replace("'", "'\\''")
     value = r"\([0-9][0-9]*\)" if integer else r'"\([^"]*\)"'
     bracket = r"\[ *" if index else ""
-    return "sed -n 's/.*\"" + name + "\": *" + bracket + value + ".*/\\1/p'"
+    return "sed -n 's/.*\"" + name + '": *' + bracket + value + ".*/\\1/p'"
 
 
 def curl(plan: Plan) -> list[str]:
@@ -464,16 +587,25 @@ def curl(plan: Plan) -> list[str]:
     if needs_base:
         out.append("BASE_URL={{ baseUrl | lit }}")
     if poll is not None:
-        out += ["POLL_INTERVAL={{ pollInterval | lit }}  # seconds between two polls",
-                "POLL_TIMEOUT={{ pollTimeout | lit }}  # give up after this many seconds"]
+        out += [
+            "POLL_INTERVAL={{ pollInterval | lit }}  # seconds between two polls",
+            "POLL_TIMEOUT={{ pollTimeout | lit }}  # give up after this many seconds",
+        ]
     for f in r.of("path"):
         out.append(f"{_snake(f.name)}={_path_value(f)}")
     if out:
         out.append("")
     flags = "-sS -N --fail-with-body" if r.response == "sse" else "-sS --fail-with-body"
     url = _sh_url(plan, r.op.path, None, not needs_base)
-    command, heredoc = _sh_command(plan, r.fields, r.op.method, url, body=r.body, flags=flags,
-                                   output=r.output_file if r.response == "binary" and poll is None else None)
+    command, heredoc = _sh_command(
+        plan,
+        r.fields,
+        r.op.method,
+        url,
+        body=r.body,
+        flags=flags,
+        output=r.output_file if r.response == "binary" and poll is None else None,
+    )
     if poll is None:
         return out + command
     command[0] = "response=$(" + command[0]
@@ -488,11 +620,17 @@ def curl(plan: Plan) -> list[str]:
 def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
     key = next((p for p in reversed(poll.id_pointer) if isinstance(p, str)), poll.param)
     index = bool(poll.id_pointer) and isinstance(poll.id_pointer[-1], int)
-    out = [f"""{poll.local}=$(printf '%s' "$response" | {_sed(key, index, poll.id_type == "integer")})""",
-           f'if [ -z "${poll.local}" ]; then',
-           f'  echo "No {_static(key)} in the answer: $response" >&2', "  exit 1", "fi",
-           f'echo "Started job ${poll.local}"', "",
-           "deadline=$((SECONDS + POLL_TIMEOUT))", "while true; do"]
+    out = [
+        f"""{poll.local}=$(printf '%s' "$response" | {_sed(key, index, poll.id_type == "integer")})""",
+        f'if [ -z "${poll.local}" ]; then',
+        f'  echo "No {_static(key)} in the answer: $response" >&2',
+        "  exit 1",
+        "fi",
+        f'echo "Started job ${poll.local}"',
+        "",
+        "deadline=$((SECONDS + POLL_TIMEOUT))",
+        "while true; do",
+    ]
     extra = []
     if poll.param_in == "query":
         extra.append(f'--data-urlencode "{_static(poll.param)}=${poll.local}"')
@@ -504,17 +642,26 @@ def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
     command[-1] += ') || { echo "Polling failed: $job" >&2; exit 1; }'
     out += ["  " + line for line in command]
     if poll.status_field:
-        out += [f"""  status=$(printf '%s' "$job" | {_sed(poll.status_field, False, False)})""",
-                '  echo "Status: $status"', '  case "$status" in',
-                f"    {'|'.join(shlex.quote(_static(v)) for v in poll.done)}) break ;;"]
+        out += [
+            f"""  status=$(printf '%s' "$job" | {_sed(poll.status_field, False, False)})""",
+            '  echo "Status: $status"',
+            '  case "$status" in',
+            f"    {'|'.join(shlex.quote(_static(v)) for v in poll.done)}) break ;;",
+        ]
         if poll.failed:
-            out.append(f"    {'|'.join(shlex.quote(_static(v)) for v in poll.failed)}) "
-                       'echo "The job failed: $job" >&2; exit 1 ;;')
-        out += ["  esac", "  if (( SECONDS > deadline )); then",
-                '    echo "Gave up after $POLL_TIMEOUT seconds; the job is still $status" >&2', "    exit 1",
-                "  fi", '  sleep "$POLL_INTERVAL"']
+            out.append(
+                f"    {'|'.join(shlex.quote(_static(v)) for v in poll.failed)}) "
+                'echo "The job failed: $job" >&2; exit 1 ;;'
+            )
+        out += [
+            "  esac",
+            "  if (( SECONDS > deadline )); then",
+            '    echo "Gave up after $POLL_TIMEOUT seconds; the job is still $status" >&2',
+            "    exit 1",
+            "  fi",
+            '  sleep "$POLL_INTERVAL"',
+        ]
     else:
         out.append("  break")
     out += ["done", 'echo "$job"']
     return out
-

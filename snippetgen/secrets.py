@@ -16,8 +16,13 @@ PATTERNS = [
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
     ("bearer token", re.compile(r"Bearer\s+(?!\$|\{|<|\"|')[A-Za-z0-9._~+/-]{24,}=*")),
     ("long hex token", re.compile(r"(?<![A-Za-z0-9])[0-9a-fA-F]{32,}(?![A-Za-z0-9])")),
-    ("long base64 token", re.compile(r"(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]*[0-9])(?=[A-Za-z0-9+/]*[a-z])"
-                                      r"(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/])")),
+    (
+        "long base64 token",
+        re.compile(
+            r"(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]*[0-9])(?=[A-Za-z0-9+/]*[a-z])"
+            r"(?=[A-Za-z0-9+/]*[A-Z])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/])"
+        ),
+    ),
 ]
 
 
@@ -42,9 +47,15 @@ def scan(text: str, path: str) -> list[Problem]:
             continue
         urls = [m.span() for m in _URL.finditer(line)]
         for label, pattern in PATTERNS:
-            match = next((m for m in pattern.finditer(line)
-                          if label not in _URL_SAFE or not (any(a <= m.start() < b for a, b in urls)
-                                                              or _PATH.fullmatch(m.group(0)))), None)
+            match = next(
+                (
+                    m
+                    for m in pattern.finditer(line)
+                    if label not in _URL_SAFE
+                    or not (any(a <= m.start() < b for a, b in urls) or _PATH.fullmatch(m.group(0)))
+                ),
+                None,
+            )
             if match:
                 problems.append(
                     Problem(

@@ -96,7 +96,7 @@ def load_site_specs(project: Project) -> tuple[Any, list[Problem]]:
     for path in spec_files(project.specs_dir):
         display = project.rel(path)
         try:
-            document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             mark = getattr(exc, "problem_mark", None)
             problems.append(

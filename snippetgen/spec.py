@@ -24,6 +24,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # --- JSON pointers ---------------------------------------------------------------------------
 
+
 def escape(token: str) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
@@ -46,6 +47,7 @@ def pointer_get(document: Any, pointer: str) -> Any:
 
 
 # --- YAML with line numbers ------------------------------------------------------------------
+
 
 def load_yaml_with_lines(text: str) -> tuple[Any, dict[str, int]]:
     """Parse YAML into JSON-like data plus ``{json_pointer: 1-based line}``.
@@ -76,8 +78,10 @@ def load_yaml_with_lines(text: str) -> tuple[Any, dict[str, int]]:
                 out[key] = build(value_node, child, key_node.start_mark.line + 1, depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
-            return [build(item, f"{pointer}/{i}", item.start_mark.line + 1, depth + 1)
-                    for i, item in enumerate(node.value)]
+            return [
+                build(item, f"{pointer}/{i}", item.start_mark.line + 1, depth + 1)
+                for i, item in enumerate(node.value)
+            ]
         return _jsonable(constructor.construct_object(node, deep=True))
 
     if root is None:
@@ -94,6 +98,7 @@ def _jsonable(value: Any) -> Any:
 
 
 # --- model -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -155,7 +160,9 @@ class Operation:
 
 
 def _properties(schema: dict, depth: int = 0) -> dict[str, dict]:
-    out: dict[str, dict] = dict(schema.get("properties") or {}) if isinstance(schema.get("properties"), dict) else {}
+    out: dict[str, dict] = (
+        dict(schema.get("properties") or {}) if isinstance(schema.get("properties"), dict) else {}
+    )
     if depth > 10:
         return out
     for key in ("allOf", "oneOf", "anyOf"):
@@ -239,6 +246,7 @@ class SpecSet:
 
 # --- $ref handling ---------------------------------------------------------------------------
 
+
 def deref(node: Any, document: dict, _stack: tuple[str, ...] = ()) -> Any:
     """A copy of ``node`` with local ``$ref``s replaced by their targets.
 
@@ -266,6 +274,7 @@ def deref(node: Any, document: dict, _stack: tuple[str, ...] = ()) -> Any:
 
 
 # --- loading ---------------------------------------------------------------------------------
+
 
 def _display(path: Path, display_root: Path | None) -> str:
     base = (display_root or Path.cwd()).resolve()
@@ -332,18 +341,32 @@ def build_operations(api: Api) -> tuple[list[Operation], list[Problem]]:
             raw = {**op, "parameters": own + [p for p in shared if (p.get("name"), p.get("in")) not in keys]}
             op_id = op.get("operationId")
             if not isinstance(op_id, str) or not op_id:
-                problems.append(Problem(api.location(pointer), f"{method.upper()} {path} has no operationId",
-                                        "spec-lint", hint="add a unique camelCase operationId"))
+                problems.append(
+                    Problem(
+                        api.location(pointer),
+                        f"{method.upper()} {path} has no operationId",
+                        "spec-lint",
+                        hint="add a unique camelCase operationId",
+                    )
+                )
                 op_id = f"{method.upper()} {path}"
             security = op.get("security", global_security) or []
             secured = any(isinstance(req, dict) and req for req in security)
             content = (op.get("requestBody") or {}).get("content") or {}
-            ops.append(Operation(
-                api=api.name, operation_id=op_id, method=method.upper(), path=path,
-                summary=str(op.get("summary") or ""), description=str(op.get("description") or ""),
-                location=api.location(pointer), secured=secured,
-                request_content_type=next(iter(content), None), raw=raw,
-            ))
+            ops.append(
+                Operation(
+                    api=api.name,
+                    operation_id=op_id,
+                    method=method.upper(),
+                    path=path,
+                    summary=str(op.get("summary") or ""),
+                    description=str(op.get("description") or ""),
+                    location=api.location(pointer),
+                    secured=secured,
+                    request_content_type=next(iter(content), None),
+                    raw=raw,
+                )
+            )
     return ops, problems
 
 
@@ -366,6 +389,7 @@ def load_specs(root: Path, display_root: Path | None = None) -> tuple[SpecSet, l
 
 
 # --- values against schemas ------------------------------------------------------------------
+
 
 def _allows_string(schema: dict) -> bool:
     kind = schema.get("type")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from jsonschema.exceptions import best_match
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .spec import Api
 
 # --- $ref ------------------------------------------------------------------------------------
+
 
 def iter_refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     """Every ``$ref`` in a document as ``(pointer of the $ref key, target)``."""
@@ -43,17 +45,28 @@ def check_refs(api: Api) -> list[Problem]:
     for pointer, target in iter_refs(api.document):
         loc = api.location(pointer)
         if not target.startswith("#"):
-            problems.append(Problem(loc, f"$ref '{target}' points outside this file; only local "
-                                         "references ('#/components/...') are allowed", "spec-ref",
-                                    hint="copy the definition into components/ of this file"))
+            problems.append(
+                Problem(
+                    loc,
+                    f"$ref '{target}' points outside this file; only local "
+                    "references ('#/components/...') are allowed",
+                    "spec-ref",
+                    hint="copy the definition into components/ of this file",
+                )
+            )
             continue
         try:
             pointer_get(api.document, target)
         except KeyError as exc:
             parent = target.rsplit("/", 1)[0] or "#"
-            problems.append(Problem(loc, f"$ref '{target}' does not resolve: no '{unescape(str(exc.args[0]))}'"
-                                         f" under '{parent}'", "spec-ref",
-                                    hint=_ref_hint(api.document, target)))
+            problems.append(
+                Problem(
+                    loc,
+                    f"$ref '{target}' does not resolve: no '{unescape(str(exc.args[0]))}' under '{parent}'",
+                    "spec-ref",
+                    hint=_ref_hint(api.document, target),
+                )
+            )
     return problems
 
 
@@ -81,8 +94,15 @@ def validate_document(api: Api) -> list[Problem]:
         validator_class = OpenAPIV30SpecValidator
     else:
         found = f"openapi: {version}" if version else "no 'openapi' field"
-        return [Problem(api.location("/openapi"), "not an OpenAPI 3.0 or 3.1 document", "spec-invalid",
-                        expected="openapi: 3.1.0 (or 3.0.x)", found=found)]
+        return [
+            Problem(
+                api.location("/openapi"),
+                "not an OpenAPI 3.0 or 3.1 document",
+                "spec-invalid",
+                expected="openapi: 3.1.0 (or 3.0.x)",
+                found=found,
+            )
+        ]
     problems = []
     try:
         for error in validator_class(api.document).iter_errors():
@@ -91,8 +111,13 @@ def validate_document(api: Api) -> list[Problem]:
             problems.append(_validation_problem(api, error))
     except Exception as exc:  # the validator gave up half-way; report (unless already explained), never crash
         if not problems:
-            problems.append(Problem(api.location(""), f"the OpenAPI validator stopped: "
-                                                      f"{type(exc).__name__}: {_short(str(exc))}", "spec-invalid"))
+            problems.append(
+                Problem(
+                    api.location(""),
+                    f"the OpenAPI validator stopped: {type(exc).__name__}: {_short(str(exc))}",
+                    "spec-invalid",
+                )
+            )
     return problems
 
 
@@ -108,8 +133,11 @@ def _validation_problem(api: Api, error: Any) -> Problem:
         instance = pointer_get(api.document, pointer)
     except KeyError:
         instance = detail.instance
-    return Problem(api.location(pointer), f"invalid OpenAPI at {pointer or '/'}: {_describe(detail, instance)}",
-                   "spec-invalid")
+    return Problem(
+        api.location(pointer),
+        f"invalid OpenAPI at {pointer or '/'}: {_describe(detail, instance)}",
+        "spec-invalid",
+    )
 
 
 def _anchor(api: Api, pointer: str, instance: Any) -> str:
@@ -151,8 +179,13 @@ def lint(api: Api) -> list[Problem]:
         try:
             problems += check(api)
         except (AttributeError, TypeError, KeyError, ValueError) as exc:  # malformed spec, already reported
-            problems.append(Problem(api.location(""), f"{check.__name__} stopped on a malformed spec: "
-                                                      f"{_short(str(exc))}", "spec-lint"))
+            problems.append(
+                Problem(
+                    api.location(""),
+                    f"{check.__name__} stopped on a malformed spec: {_short(str(exc))}",
+                    "spec-lint",
+                )
+            )
     return problems
 
 
@@ -162,24 +195,42 @@ def lint_operations(api: Api) -> list[Problem]:
     for op in api.operations:
         if op.operation_id in seen:
             first = seen[op.operation_id]
-            problems.append(Problem(op.location, f"duplicate operationId '{op.operation_id}' "
-                                                 f"(also {first.method} {first.path} at line {first.location.line})",
-                                    "spec-lint", hint="operationIds must be unique within a spec"))
+            problems.append(
+                Problem(
+                    op.location,
+                    f"duplicate operationId '{op.operation_id}' "
+                    f"(also {first.method} {first.path} at line {first.location.line})",
+                    "spec-lint",
+                    hint="operationIds must be unique within a spec",
+                )
+            )
         else:
             seen[op.operation_id] = op
         codes = [str(code).upper() for code in (op.raw.get("responses") or {})]
         if not any(code.startswith("2") for code in codes):
-            problems.append(Problem(op.location, f"{op.method} {op.path} declares no 2xx response", "spec-lint"))
+            problems.append(
+                Problem(op.location, f"{op.method} {op.path} declares no 2xx response", "spec-lint")
+            )
         if not any(code[:1] in ("4", "5") or code == "DEFAULT" for code in codes):
-            problems.append(Problem(op.location, f"{op.method} {op.path} declares no 4xx/5xx response",
-                                    "spec-lint", hint="document the errors the API answers"))
+            problems.append(
+                Problem(
+                    op.location,
+                    f"{op.method} {op.path} declares no 4xx/5xx response",
+                    "spec-lint",
+                    hint="document the errors the API answers",
+                )
+            )
         if op.secured and "401" not in codes:
-            problems.append(Problem(op.location, f"{op.method} {op.path} is secured but declares no 401 response",
-                                    "spec-lint"))
+            problems.append(
+                Problem(
+                    op.location, f"{op.method} {op.path} is secured but declares no 401 response", "spec-lint"
+                )
+            )
     return problems
 
 
 # --- examples ------------------------------------------------------------------------------
+
 
 def _holders(node: Any, pointer: str = "") -> Iterator[tuple[str, dict]]:
     """Media type, parameter and header objects: dicts with a ``schema`` and examples."""
@@ -208,7 +259,9 @@ def lint_examples(api: Api) -> list[Problem]:
         examples: list[tuple[str, Any]] = []
         if "example" in holder:
             examples.append((f"{pointer}/example", holder["example"]))
-        for name, entry in (holder.get("examples") or {}).items() if isinstance(holder.get("examples"), dict) else ():
+        for name, entry in (
+            (holder.get("examples") or {}).items() if isinstance(holder.get("examples"), dict) else ()
+        ):
             entry = deref(entry, doc)
             if isinstance(entry, dict) and "value" in entry:
                 examples.append((f"{pointer}/examples/{escape(name)}/value", entry["value"]))
@@ -216,18 +269,25 @@ def lint_examples(api: Api) -> list[Problem]:
             try:
                 error = best_match(validator.iter_errors(value))
             except Exception as exc:  # an unresolvable schema; the $ref check reports the cause
-                problems.append(Problem(api.location(where), f"cannot check example: {_short(str(exc))}",
-                                        "spec-example"))
+                problems.append(
+                    Problem(api.location(where), f"cannot check example: {_short(str(exc))}", "spec-example")
+                )
                 continue
             if error is not None:
                 at = "/".join(escape(str(p)) for p in error.absolute_path)
-                problems.append(Problem(api.location(f"{where}/{at}" if at else where),
-                                        f"example does not match its schema{' at /' + at if at else ''}: "
-                                        f"{_short(error.message)}", "spec-example"))
+                problems.append(
+                    Problem(
+                        api.location(f"{where}/{at}" if at else where),
+                        f"example does not match its schema{' at /' + at if at else ''}: "
+                        f"{_short(error.message)}",
+                        "spec-example",
+                    )
+                )
     return problems
 
 
 # --- x-mock ----------------------------------------------------------------------------------
+
 
 def _vocabulary(api: Api, value: Any, level: str, pointer: str) -> list[Problem]:
     """Validate against the mock's own x-mock schema, so the lint and the mock never disagree."""
@@ -236,14 +296,29 @@ def _vocabulary(api: Api, value: Any, level: str, pointer: str) -> list[Problem]
     problems = []
     for error in VALIDATORS[level].iter_errors(value):
         where = pointer + "".join(f"/{escape(str(p))}" for p in error.instance_path)
-        unexpected = re.findall(r"'([^']+)'", error.message.split("(", 1)[-1]) if "unexpected" in error.message else []
+        unexpected = (
+            re.findall(r"'([^']+)'", error.message.split("(", 1)[-1]) if "unexpected" in error.message else []
+        )
         if unexpected:
             for key in unexpected:
-                problems.append(Problem(api.location(f"{where}/{escape(key)}"), f"unknown x-mock key '{key}'",
-                                        "spec-extension", found=key, hint="see docs/reference/mock-extensions.md"))
+                problems.append(
+                    Problem(
+                        api.location(f"{where}/{escape(key)}"),
+                        f"unknown x-mock key '{key}'",
+                        "spec-extension",
+                        found=key,
+                        hint="see docs/reference/mock-extensions.md",
+                    )
+                )
             continue
-        problems.append(Problem(api.location(where), f"invalid x-mock: {error.message}", "spec-extension",
-                                hint="see docs/reference/mock-extensions.md"))
+        problems.append(
+            Problem(
+                api.location(where),
+                f"invalid x-mock: {error.message}",
+                "spec-extension",
+                hint="see docs/reference/mock-extensions.md",
+            )
+        )
     return problems
 
 
@@ -265,8 +340,13 @@ def lint_extensions(api: Api) -> list[Problem]:
             problems += _check_operation_mock(api, op, mock, base, by_id)
     for pointer in _find_key(doc, "x-mock"):
         if pointer not in allowed_places:
-            problems.append(Problem(api.location(pointer), "x-mock is only read at the document root and on "
-                                                           "operations", "spec-extension"))
+            problems.append(
+                Problem(
+                    api.location(pointer),
+                    "x-mock is only read at the document root and on operations",
+                    "spec-extension",
+                )
+            )
     return problems
 
 
@@ -297,41 +377,65 @@ def _check_operation_mock(api: Api, op: Any, mock: dict, base: str, by_id: dict)
     if isinstance(poll, dict):
         for i, name in enumerate(poll.get("of") or []):
             if name not in by_id:
-                add(f"job-poll/of/{i}", f"x-mock job-poll.of names unknown operation '{name}'",
-                    expected=", ".join(sorted(by_id)), found=str(name))
+                add(
+                    f"job-poll/of/{i}",
+                    f"x-mock job-poll.of names unknown operation '{name}'",
+                    expected=", ".join(sorted(by_id)),
+                    found=str(name),
+                )
         where, _, param = str(poll.get("id", "")).partition(":")
         params = {(p.get("in"), p.get("name")) for p in op.raw.get("parameters") or [] if isinstance(p, dict)}
         if where not in ("query", "path") or (where, param) not in params:
-            add("job-poll/id", f"x-mock job-poll.id '{poll.get('id')}' does not name a query or path "
-                               "parameter of this operation", expected="query:<name> or path:<name>")
+            add(
+                "job-poll/id",
+                f"x-mock job-poll.id '{poll.get('id')}' does not name a query or path "
+                "parameter of this operation",
+                expected="query:<name> or path:<name>",
+            )
         responses = op.raw.get("responses") or {}
         for i, phase in enumerate(poll.get("phases") or []):
             if not isinstance(phase, dict):
                 continue
             status = str(phase.get("status"))
-            names = [n for media in ((responses.get(status) or {}).get("content") or {}).values()
-                     for n in (media.get("examples") or {})]
+            names = [
+                n
+                for media in ((responses.get(status) or {}).get("content") or {}).values()
+                for n in (media.get("examples") or {})
+            ]
             if status not in responses:
-                add(f"job-poll/phases/{i}/status", f"x-mock phase status {status} is not a response of this operation")
+                add(
+                    f"job-poll/phases/{i}/status",
+                    f"x-mock phase status {status} is not a response of this operation",
+                )
             elif phase.get("example") not in names:
-                add(f"job-poll/phases/{i}/example", f"x-mock phase example '{phase.get('example')}' is not an "
-                                                    f"example of the {status} response",
-                    expected=", ".join(names) or "named examples under the response's content", found=str(phase.get("example")))
+                add(
+                    f"job-poll/phases/{i}/example",
+                    f"x-mock phase example '{phase.get('example')}' is not an "
+                    f"example of the {status} response",
+                    expected=", ".join(names) or "named examples under the response's content",
+                    found=str(phase.get("example")),
+                )
     for key in ("stream", "cost"):
         section = mock.get(key)
         if not isinstance(section, dict) or "by" not in section:
             continue
         field = section["by"]
         if field not in fields:
-            add(f"{key}/by", f"x-mock {key}.by names '{field}', which is not a request field",
-                expected=", ".join(fields), found=str(field))
+            add(
+                f"{key}/by",
+                f"x-mock {key}.by names '{field}', which is not a request field",
+                expected=", ".join(fields),
+                found=str(field),
+            )
             continue
         enum = fields[field].get("enum")
         mapping = section.get("sequences" if key == "stream" else "values") or {}
         for name in mapping if enum and isinstance(mapping, dict) else ():
             if name not in enum:
-                add(f"{key}/{'sequences' if key == 'stream' else 'values'}/{escape(name)}",
+                add(
+                    f"{key}/{'sequences' if key == 'stream' else 'values'}/{escape(name)}",
                     f"x-mock {key} entry '{name}' is not an allowed value of '{field}'",
-                    expected=", ".join(map(str, enum)), found=str(name))
+                    expected=", ".join(map(str, enum)),
+                    found=str(name),
+                )
     return problems
-

@@ -31,8 +31,8 @@ def dump_files(dump: Path) -> dict[str, str]:
     text = dump.read_text(encoding="utf-8")
     heads = list(_HEADER.finditer(text))
     files = {}
-    for head, nxt in zip(heads, [*heads[1:], None]):
-        body = text[head.end(): nxt.start() if nxt else len(text)]
+    for head, nxt in zip(heads, [*heads[1:], None], strict=True):
+        body = text[head.end() : nxt.start() if nxt else len(text)]
         files[head.group(1)] = body[:-2] if body.endswith("\n\n") else body.rstrip("\n")
     return files
 

@@ -26,8 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "shared" / "openapi"
 LANGS = ["py", "js", "curl"]
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None or shutil.which("curl") is None,
-                                reason="running the examples needs node and curl on PATH")
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("curl") is None,
+    reason="running the examples needs node and curl on PATH",
+)
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def _read(root: Path, key: str, file: str) -> str:
 
 
 # --- the four kinds of operation -----------------------------------------------------------------
+
 
 def test_json_operation(root: Path) -> None:
     project = Project.load(root)
@@ -122,8 +125,13 @@ def test_sse_operation_reads_the_stream_to_the_end(root: Path) -> None:
         assert "Completed" in outcome.process.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("ref, poll", [("aimlapi:createKlingVideo", "aimlapi:getKlingVideo"),
-                                       ("aiart:startImageToVideo", "aiart:getImageToVideoResult")])
+@pytest.mark.parametrize(
+    "ref, poll",
+    [
+        ("aimlapi:createKlingVideo", "aimlapi:getKlingVideo"),
+        ("aiart:startImageToVideo", "aiart:getImageToVideoResult"),
+    ],
+)
 def test_async_job_gets_a_create_then_poll_loop(root: Path, ref: str, poll: str) -> None:
     project = Project.load(root)
     new_snippet(project, "jobs/start", ref, LANGS)
@@ -221,6 +229,7 @@ def test_path_and_query_parameters_and_an_api_key_header(tmp_path: Path) -> None
 
 # --- every operation of the repository's specs -----------------------------------------------------
 
+
 def _apis() -> list[str]:
     return sorted(p.stem for p in SPECS.glob("*.yaml"))
 
@@ -265,6 +274,7 @@ def test_every_operation_scaffolds_checks_and_runs(root: Path, api: str) -> None
 
 # --- new: refusing to overwrite, bad input -------------------------------------------------------
 
+
 def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
     project = Project.load(root)
     new_snippet(project, "aiart/generate-image", "aiart:generateImage")
@@ -284,15 +294,19 @@ def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
     assert sorted(p.name for p in config.parent.iterdir()) == ["config.json", "py.jinja"]
 
 
-@pytest.mark.parametrize("key, ref, langs, message, hint", [
-    ("aiart/Generate_Image", "aiart:generateImage", LANGS, "not kebab-case", "call it 'generate-image'"),
-    ("aiart", "aiart:generateImage", LANGS, "bad snippet key", "group/name"),
-    ("aiart/x", "aiart:generateImag", LANGS, "unknown operation", "aiart:generateImage"),
-    ("aiart/x", "nope:zzz", LANGS, "unknown operation", "the APIs are: aiart, aimlapi, ainow, media"),
-    ("aiart/x", "aiart:generateImage", ["py", "ruby"], "unknown language", None),
-])
-def test_new_explains_bad_input(root: Path, key: str, ref: str, langs: list[str], message: str,
-                                hint: str | None) -> None:
+@pytest.mark.parametrize(
+    "key, ref, langs, message, hint",
+    [
+        ("aiart/Generate_Image", "aiart:generateImage", LANGS, "not kebab-case", "call it 'generate-image'"),
+        ("aiart", "aiart:generateImage", LANGS, "bad snippet key", "group/name"),
+        ("aiart/x", "aiart:generateImag", LANGS, "unknown operation", "aiart:generateImage"),
+        ("aiart/x", "nope:zzz", LANGS, "unknown operation", "the APIs are: aiart, aimlapi, ainow, media"),
+        ("aiart/x", "aiart:generateImage", ["py", "ruby"], "unknown language", None),
+    ],
+)
+def test_new_explains_bad_input(
+    root: Path, key: str, ref: str, langs: list[str], message: str, hint: str | None
+) -> None:
     with pytest.raises(UsageError) as info:
         new_snippet(Project.load(root), key, ref, langs)
     assert message in str(info.value)
@@ -302,8 +316,10 @@ def test_new_explains_bad_input(root: Path, key: str, ref: str, langs: list[str]
 
 
 def test_new_cli_writes_only_the_languages_asked_for(root: Path) -> None:
-    result = CliRunner().invoke(new_cmd, ["media/images", "--operation", "media:generateImages",
-                                          "--lang", "py,curl", "--root", str(root)])
+    result = CliRunner().invoke(
+        new_cmd,
+        ["media/images", "--operation", "media:generateImages", "--lang", "py,curl", "--root", str(root)],
+    )
     assert result.exit_code == 0, result.output
     assert "wrote shared/snippets/media/images/config.json" in result.output
     assert "snippetgen run media.images" in result.output
@@ -313,6 +329,7 @@ def test_new_cli_writes_only_the_languages_asked_for(root: Path) -> None:
 
 
 # --- run via the CLI -----------------------------------------------------------------------------
+
 
 def test_run_cli_passes_fails_and_explains(root: Path) -> None:
     project = Project.load(root)
@@ -325,8 +342,18 @@ def test_run_cli_passes_fails_and_explains(root: Path) -> None:
         assert label in ok.output
     assert "POST /api/v1/videos -> 200 [media:generateVideo]" in ok.output
 
-    tricky = cli.invoke(run_cmd, ["media/video", "--set", "prompt=It's \"quoted\", $HOME `and` \\n\nnewline",
-                                  "--set", "duration=6", "--root", str(root)])
+    tricky = cli.invoke(
+        run_cmd,
+        [
+            "media/video",
+            "--set",
+            'prompt=It\'s "quoted", $HOME `and` \\n\nnewline',
+            "--set",
+            "duration=6",
+            "--root",
+            str(root),
+        ],
+    )
     assert tricky.exit_code == 0, tricky.output
     assert "3 of 3 passed" in tricky.output
 

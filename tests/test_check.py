@@ -12,9 +12,9 @@ import pytest
 
 from snippetgen.check import run_check
 
-PY_OK = 'import os\nprint({{ prompt | lit }})\n'
-JS_OK = 'console.log({{ prompt | lit }});\n'
-CURL_OK = 'curl -sS https://example.test --data {{ prompt | sh }}\n'
+PY_OK = "import os\nprint({{ prompt | lit }})\n"
+JS_OK = "console.log({{ prompt | lit }});\n"
+CURL_OK = "curl -sS https://example.test --data {{ prompt | sh }}\n"
 
 
 def lines(problems):
@@ -22,8 +22,9 @@ def lines(problems):
 
 
 def good(project, key="demo.hello", **payload):
-    return project.snippet(key, {"title": "Hello", "payload": {"prompt": "hi", **payload}},
-                           py=PY_OK, js=JS_OK, curl=CURL_OK)
+    return project.snippet(
+        key, {"title": "Hello", "payload": {"prompt": "hi", **payload}}, py=PY_OK, js=JS_OK, curl=CURL_OK
+    )
 
 
 def test_clean_project_has_no_problems(project):
@@ -33,7 +34,11 @@ def test_clean_project_has_no_problems(project):
 
 
 def test_unknown_config_key_points_at_line_and_pointer(project):
-    project.snippet("demo.hello", '{\n  "title": "x",\n  "payload": {},\n  "colour": "red"\n}\n', py=PY_OK.replace("{{ prompt | lit }}", "1"))
+    project.snippet(
+        "demo.hello",
+        '{\n  "title": "x",\n  "payload": {},\n  "colour": "red"\n}\n',
+        py=PY_OK.replace("{{ prompt | lit }}", "1"),
+    )
     found = lines(run_check(project.root))
     assert found == ["shared/snippets/demo/hello/config.json:4:13: unknown key 'colour' at / [config-schema]"]
 
@@ -48,7 +53,10 @@ def test_invalid_json_config(project):
 def test_missing_title_and_wrong_type(project):
     project.snippet("demo.hello", '{\n  "payload": [1, 2]\n}\n', py="print(1)\n")
     found = lines(run_check(project.root))
-    assert "shared/snippets/demo/hello/config.json:1:1: /: 'title' is a required property [config-schema]" in found
+    assert (
+        "shared/snippets/demo/hello/config.json:1:1: /: 'title' is a required property [config-schema]"
+        in found
+    )
     assert any(line.startswith("shared/snippets/demo/hello/config.json:2:14: /payload:") for line in found)
 
 
@@ -60,26 +68,33 @@ def test_template_syntax_error_has_template_line(project):
 
 
 def test_undefined_variable_is_an_error_at_first_use(project):
-    project.snippet("demo.hello", {"title": "x", "payload": {"prompt": "p"}},
-                    py='print({{ prompt | lit }})\nmodel = {{ model | lit }}\n')
+    project.snippet(
+        "demo.hello",
+        {"title": "x", "payload": {"prompt": "p"}},
+        py="print({{ prompt | lit }})\nmodel = {{ model | lit }}\n",
+    )
     found = lines(run_check(project.root))
-    assert found == ["shared/snippets/demo/hello/py.jinja:2: undefined variable 'model': "
-                     "no default in config.json payload [undefined-variable]"]
+    assert found == [
+        "shared/snippets/demo/hello/py.jinja:2: undefined variable 'model': "
+        "no default in config.json payload [undefined-variable]"
+    ]
 
 
 def test_variable_set_by_every_embed_is_fine_but_one_missing_embed_is_not(project):
-    project.snippet("demo.hello", {"title": "x"}, py='print({{ model | lit }})\n')
+    project.snippet("demo.hello", {"title": "x"}, py="print({{ model | lit }})\n")
     project.page("a.md", '<snippet data-name="demo.hello" data-model="m1"></snippet>\n')
     assert run_check(project.root) == []
     project.page("b.md", 'text\n\n<snippet data-name="demo.hello"></snippet>\n')
     found = lines(run_check(project.root))
-    assert found == ["shared/snippets/demo/hello/py.jinja:1: undefined variable 'model': no default in config.json "
-                     "payload; not set by the embed at docs/b.md:3:1 [undefined-variable]"]
+    assert found == [
+        "shared/snippets/demo/hello/py.jinja:1: undefined variable 'model': no default in config.json "
+        "payload; not set by the embed at docs/b.md:3:1 [undefined-variable]"
+    ]
 
 
 def test_unknown_embed_suggests_a_name(project):
     good(project)
-    project.page("guide/x.md", "# X\n\nsome text\n<snippet data-name=\"demo.helo\"></snippet>\n")
+    project.page("guide/x.md", '# X\n\nsome text\n<snippet data-name="demo.helo"></snippet>\n')
     (problem,) = run_check(project.root)
     assert str(problem.location) == "docs/guide/x.md:4:1"
     assert problem.code == "unknown-snippet"
@@ -88,7 +103,7 @@ def test_unknown_embed_suggests_a_name(project):
 
 def test_embed_inside_a_code_block_is_not_an_embed(project):
     good(project)
-    project.page("x.md", "```html\n<snippet data-name=\"nope.nope\"></snippet>\n```\n")
+    project.page("x.md", '```html\n<snippet data-name="nope.nope"></snippet>\n```\n')
     assert run_check(project.root) == []
 
 
@@ -103,7 +118,7 @@ def test_unused_override_is_reported(project):
 @pytest.mark.parametrize(
     ("lang", "source", "line"),
     [
-        ("py", 'import os\n\ndef main()\n    print({{ prompt | lit }})\n', 3),
+        ("py", "import os\n\ndef main()\n    print({{ prompt | lit }})\n", 3),
         ("js", "const a = 1;\nconsole.log('{{ prompt }}');\n", 2),
         ("js", "import fs from 'node:fs';\n\nconst x = await fs.promises.readFile(\n", 4),
         ("curl", 'curl -sS https://x \\\n  -d "{{ prompt }}\n', 2),
@@ -119,16 +134,21 @@ def test_rendered_syntax_errors_point_at_the_template_line(project, lang, source
 
 def test_syntax_error_only_with_an_embeds_override_names_the_embed(project):
     project.snippet("demo.hello", {"title": "x", "payload": {"prompt": "fine"}}, py="x = '{{ prompt }}'\n")
-    project.page("p.md", "\n<snippet data-name=\"demo.hello\" data-prompt=\"it's\"></snippet>\n")
+    project.page("p.md", '\n<snippet data-name="demo.hello" data-prompt="it\'s"></snippet>\n')
     (problem,) = run_check(project.root)
     assert str(problem.location) == "shared/snippets/demo/hello/py.jinja:1"
     assert "as embedded at docs/p.md:2:1" in problem.message
 
 
 def test_lit_filter_keeps_quotes_and_newlines_valid_in_every_language(project):
-    nasty = "it's \"quoted\"\nsecond line $HOME `id` \\ end"
-    project.snippet("demo.hello", {"title": "x", "payload": {"prompt": nasty}},
-                    py=PY_OK, js=JS_OK, curl="printf '%s' {{ prompt | lit }}\n")
+    nasty = 'it\'s "quoted"\nsecond line $HOME `id` \\ end'
+    project.snippet(
+        "demo.hello",
+        {"title": "x", "payload": {"prompt": nasty}},
+        py=PY_OK,
+        js=JS_OK,
+        curl="printf '%s' {{ prompt | lit }}\n",
+    )
     assert run_check(project.root) == []
     from snippetgen.loader import load_catalog
     from snippetgen.render import render
@@ -139,8 +159,12 @@ def test_lit_filter_keeps_quotes_and_newlines_valid_in_every_language(project):
     assert out.stdout == nasty + "\n"
     out = subprocess.run(["node", "-e", render(snippet, "js").code], capture_output=True, text=True)
     assert out.stdout == nasty + "\n"
-    out = subprocess.run(["bash", "-c", render(snippet, "curl").code], capture_output=True, text=True,
-                         env={**os.environ, "HOME": "/nowhere"})
+    out = subprocess.run(
+        ["bash", "-c", render(snippet, "curl").code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HOME": "/nowhere"},
+    )
     assert out.stdout == nasty
 
 
@@ -187,13 +211,17 @@ def test_unknown_language_template(project):
 def test_secrets_in_templates_are_errors(project, text, line, col):
     project.snippet("demo.hello", {"title": "x"}, py=text)
     (problem,) = run_check(project.root)
-    assert (problem.code, str(problem.location)) == ("secret", f"shared/snippets/demo/hello/py.jinja:{line}:{col}")
+    assert (problem.code, str(problem.location)) == (
+        "secret",
+        f"shared/snippets/demo/hello/py.jinja:{line}:{col}",
+    )
     assert "abcdefghijklmnop" not in problem.format()  # the secret itself is never echoed
 
 
 def test_secret_in_a_page_and_in_a_config(project):
-    project.snippet("demo.hello", {"title": "x", "payload": {"apiKey": "sk-abcdefghijklmnopqrstuvwxyz"}},
-                    py="print(1)\n")
+    project.snippet(
+        "demo.hello", {"title": "x", "payload": {"apiKey": "sk-abcdefghijklmnopqrstuvwxyz"}}, py="print(1)\n"
+    )
     project.page("x.md", "# X\n\nghp_abcdefghijklmnopqrstuvwxyz0123456789\n")
     found = sorted(str(p.location) for p in run_check(project.root))
     assert found == ["docs/x.md:3:1", "shared/snippets/demo/hello/config.json:4:16"]
@@ -220,40 +248,56 @@ def test_cli_exit_codes_and_formats(project):
     cli = [sys.executable, "-m", "snippetgen.cli"]
     ok = subprocess.run([*cli, "check", "--root", str(project.root)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    project.page("x.md", "\n<snippet data-name=\"demo.zzz\"></snippet>\n")
-    bad = subprocess.run([*cli, "check", "--root", str(project.root), "--format", "json"],
-                         capture_output=True, text=True)
+    project.page("x.md", '\n<snippet data-name="demo.zzz"></snippet>\n')
+    bad = subprocess.run(
+        [*cli, "check", "--root", str(project.root), "--format", "json"], capture_output=True, text=True
+    )
     assert bad.returncode == 1
     data = json.loads(bad.stdout)
     assert data["problems"][0]["path"] == "docs/x.md" and data["problems"][0]["line"] == 2
-    gh = subprocess.run([*cli, "check", "--root", str(project.root), "--format", "github"],
-                        capture_output=True, text=True)
+    gh = subprocess.run(
+        [*cli, "check", "--root", str(project.root), "--format", "github"], capture_output=True, text=True
+    )
     assert gh.stdout.startswith("::error file=docs/x.md,line=2,col=1,title=snippetgen unknown-snippet::")
     usage = subprocess.run([*cli, "check", "--format", "xml"], capture_output=True, text=True)
     assert usage.returncode == 2
-    missing = subprocess.run([*cli, "check", "--root", str(project.root / "nope")], capture_output=True, text=True)
+    missing = subprocess.run(
+        [*cli, "check", "--root", str(project.root / "nope")], capture_output=True, text=True
+    )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
 
 
 def test_render_command(project):
     good(project, model="m")
     cli = [sys.executable, "-m", "snippetgen.cli"]
-    out = subprocess.run([*cli, "render", "demo.hello", "--lang", "js", "--set", "prompt=a'b", "--root",
-                          str(project.root)], capture_output=True, text=True)
+    out = subprocess.run(
+        [*cli, "render", "demo.hello", "--lang", "js", "--set", "prompt=a'b", "--root", str(project.root)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0
     assert out.stdout == 'console.log("a\'b");\n'
-    out = subprocess.run([*cli, "render", "demo.hellp", "--root", str(project.root)], capture_output=True, text=True)
+    out = subprocess.run(
+        [*cli, "render", "demo.hellp", "--root", str(project.root)], capture_output=True, text=True
+    )
     assert out.returncode == 2
     assert "unknown snippet 'demo.hellp'" in out.stderr and "did you mean demo.hello?" in out.stderr
-    out = subprocess.run([*cli, "render", "demo.hello", "--lang", "rb", "--root", str(project.root)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [*cli, "render", "demo.hello", "--lang", "rb", "--root", str(project.root)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and "known languages: py, js, curl" in out.stderr
 
 
 def test_core_imports_no_host():
-    code = ("import sys, snippetgen.check, snippetgen.render, snippetgen.loader, snippetgen.pages; "
-            "print(sorted(m for m in ('click', 'mkdocs', 'pytest') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    code = (
+        "import sys, snippetgen.check, snippetgen.render, snippetgen.loader, snippetgen.pages; "
+        "print(sorted(m for m in ('click', 'mkdocs', 'pytest') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent
+    )
     assert out.stdout.strip() == "[]", out.stderr
 
 
@@ -290,13 +334,17 @@ paths:
 
 def spec_project(project, operations, **payload):
     project.spec("tiny", TINY_SPEC)
-    config = {"title": "Echo", "operations": operations, "payload": {"prompt": "hi", "mode": "fast", **payload}}
+    config = {
+        "title": "Echo",
+        "operations": operations,
+        "payload": {"prompt": "hi", "mode": "fast", **payload},
+    }
     project.snippet("demo.echo", config, py="print({{ prompt | lit }}, {{ mode | lit }})\n")
 
 
 def test_bad_enum_override_on_a_page_names_the_allowed_values(project):
     spec_project(project, ["tiny:echo"])
-    project.page("echo.md", "# Echo\n\n<snippet data-name=\"demo.echo\" data-mode=\"turbo\"></snippet>\n")
+    project.page("echo.md", '# Echo\n\n<snippet data-name="demo.echo" data-mode="turbo"></snippet>\n')
     (problem,) = run_check(project.root)
     assert str(problem.location) == "docs/echo.md:3:1"
     assert problem.code == "bad-override"

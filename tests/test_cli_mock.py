@@ -15,9 +15,24 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_mock_command_prints_base_urls_and_accepts_only_given_keys(tmp_path):
     log = tmp_path / "requests.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "snippetgen.cli", "mock", "--port", "0", "--key", "team-key-1", "--log", str(log),
-         "--root", str(ROOT)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "snippetgen.cli",
+            "mock",
+            "--port",
+            "0",
+            "--key",
+            "team-key-1",
+            "--log",
+            str(log),
+            "--root",
+            str(ROOT),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         started = time.monotonic()
         lines = [proc.stdout.readline().split() for _ in range(4)]
@@ -26,7 +41,10 @@ def test_mock_command_prints_base_urls_and_accepts_only_given_keys(tmp_path):
         assert sorted(urls) == ["aiart", "aimlapi", "ainow", "media"]
         assert urls["media"].endswith("/api/v1")
         ping = urls["ainow"] + "/api/ping"
-        assert requests.get(ping, headers={"Authorization": "Bearer team-key-1"}, timeout=5).text.strip() == "pong"
+        assert (
+            requests.get(ping, headers={"Authorization": "Bearer team-key-1"}, timeout=5).text.strip()
+            == "pong"
+        )
         denied = requests.get(ping, headers={"Authorization": "Bearer mock-test-key"}, timeout=5)
         assert denied.status_code == 401 and denied.json()["status"] == "Error"
         assert len(log.read_text().splitlines()) == 2

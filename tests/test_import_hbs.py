@@ -63,16 +63,45 @@ def corpus_cases() -> list[tuple[str, str, dict[str, Any]]]:
     for name, sets in VARIABLES["templates"].items():
         source = (CORPUS / f"{name}.hbs").read_text(encoding="utf-8")
         for i, spec in enumerate(sets):
-            cases.append((f"{name}-{spec if isinstance(spec, str) else i}", source,
-                          VARIABLES["sets"][spec] if isinstance(spec, str) else spec))
+            cases.append(
+                (
+                    f"{name}-{spec if isinstance(spec, str) else i}",
+                    source,
+                    VARIABLES["sets"][spec] if isinstance(spec, str) else spec,
+                )
+            )
     return cases
 
 
-FRAGMENTS = ["\n", "\n", "  ", "\t", "x", " ", "{{v}}", "{{~v}}", "{{v~}}", "{{{v}}}", "{{! c }}", "{{~! c ~}}",
-             "{{!-- c --}}", "{%", "{#", "\\{{v}}", "\\\\{{v}}", "{", "{{n}}"]
-BLOCKS = [("{{#if b}}", "{{else}}", "{{/if}}"), ("{{~#if b~}}", "{{~else~}}", "{{~/if~}}"),
-          ("{{#unless b}}", "{{^}}", "{{/unless}}"), ("{{#each xs}}", "{{else}}", "{{/each}}"),
-          ("{{#if b~}}", "{{else~}}", "{{/if}}"), ("{{~#each xs}}", "{{~else}}", "{{/each~}}")]
+FRAGMENTS = [
+    "\n",
+    "\n",
+    "  ",
+    "\t",
+    "x",
+    " ",
+    "{{v}}",
+    "{{~v}}",
+    "{{v~}}",
+    "{{{v}}}",
+    "{{! c }}",
+    "{{~! c ~}}",
+    "{{!-- c --}}",
+    "{%",
+    "{#",
+    "\\{{v}}",
+    "\\\\{{v}}",
+    "{",
+    "{{n}}",
+]
+BLOCKS = [
+    ("{{#if b}}", "{{else}}", "{{/if}}"),
+    ("{{~#if b~}}", "{{~else~}}", "{{~/if~}}"),
+    ("{{#unless b}}", "{{^}}", "{{/unless}}"),
+    ("{{#each xs}}", "{{else}}", "{{/each}}"),
+    ("{{#if b~}}", "{{else~}}", "{{/if}}"),
+    ("{{~#each xs}}", "{{~else}}", "{{/each~}}"),
+]
 IN_LOOP = ["{{this.k}}", "{{@index}}", "{{#if @first}}F{{/if}}", "{{#if @last}}L{{/if}}", "{{v}}", "{{this}}"]
 
 
@@ -111,10 +140,52 @@ def fuzz_cases(count: int = 250, seed: int = 20240611) -> list[tuple[str, str, d
     return [(f"fuzz{i}-{j}", t, v) for i, t in enumerate(templates) for j, v in enumerate(FUZZ_SETS)]
 
 
-NUMBERS = [0, -0.0, 1, -1, 1.0, 0.1, 0.5, 1.5, -2.75, 1 / 3, 2 / 3, 100.0, 123456789.125, 1e20, 1e21, 1.5e21,
-           123e-20, 1e-6, 1e-7, 1.5e-7, 2**53, 2**53 + 1, 2**64, 9.007199254740993e15, 5e-324, 1.7976931348623157e308,
-           0.000123, 12345678901234567890123.0, 4.35, 0.1 + 0.2]
-VALUES = [None, True, False, "", "x", [], [None], [1, [2, [3, None]], "a", True, {}], {}, {"a": 1}, [[], []], NUMBERS]
+NUMBERS = [
+    0,
+    -0.0,
+    1,
+    -1,
+    1.0,
+    0.1,
+    0.5,
+    1.5,
+    -2.75,
+    1 / 3,
+    2 / 3,
+    100.0,
+    123456789.125,
+    1e20,
+    1e21,
+    1.5e21,
+    123e-20,
+    1e-6,
+    1e-7,
+    1.5e-7,
+    2**53,
+    2**53 + 1,
+    2**64,
+    9.007199254740993e15,
+    5e-324,
+    1.7976931348623157e308,
+    0.000123,
+    12345678901234567890123.0,
+    4.35,
+    0.1 + 0.2,
+]
+VALUES = [
+    None,
+    True,
+    False,
+    "",
+    "x",
+    [],
+    [None],
+    [1, [2, [3, None]], "a", True, {}],
+    {},
+    {"a": 1},
+    [[], []],
+    NUMBERS,
+]
 
 
 def require_handlebars() -> None:
@@ -131,8 +202,16 @@ def handlebars_results() -> dict[str, dict[str, str]]:
     cases = [(n, t, v) for n, t, v in corpus_cases() + fuzz_cases()]
     cases += [(f"value{i}", "{{x}}", {"x": v}) for i, v in enumerate(NUMBERS + VALUES)]
     cases += [(f"adjacent{i}", t, v) for i, (t, v) in enumerate(ADJACENT)]
-    proc = subprocess.run(["node", "-e", RUNNER], input=json.dumps([[t, v] for _, t, v in cases]),
-                          capture_output=True, text=True, encoding="utf-8", cwd=NODE_DIR, timeout=120, check=True)
+    proc = subprocess.run(
+        ["node", "-e", RUNNER],
+        input=json.dumps([[t, v] for _, t, v in cases]),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=NODE_DIR,
+        timeout=120,
+        check=True,
+    )
     return dict(zip([n for n, _, _ in cases], json.loads(proc.stdout), strict=True))
 
 
@@ -157,7 +236,9 @@ def test_random_templates_match_handlebars() -> None:
     for name, source, variables in fuzz_cases():
         jinja, problems = convert_template(source, "fuzz.hbs")
         if jinja is None:
-            assert "error" in results[name] or all("adds two numbers" in p.message for p in problems), problems
+            assert "error" in results[name] or all("adds two numbers" in p.message for p in problems), (
+                problems
+            )
             continue
         assert "ok" in results[name], (source, results[name])
         compared += 1
@@ -193,7 +274,9 @@ def test_undefined_variables_are_errors_not_empty_strings() -> None:
 
 def test_conversion_reads_like_the_source() -> None:
     source = (CORPUS / "code_py.hbs").read_text(encoding="utf-8")
-    jinja, _ = convert_template(source, "code_py.hbs", payload={"baseUrl": "u", "stream": True, "messages": []})
+    jinja, _ = convert_template(
+        source, "code_py.hbs", payload={"baseUrl": "u", "stream": True, "messages": []}
+    )
     assert '"{{ baseUrl }}/chat/completions"' in jinja
     assert "        {% if stream %}\n" in jinja and "{% for item in messages %}" in jinja
     assert '{"role": "{{ item.role | hbs }}"' in jinja
@@ -231,7 +314,9 @@ UNSUPPORTED = {
 
 @pytest.mark.parametrize("construct", UNSUPPORTED)
 def test_unsupported_construct_is_reported_at_its_line(construct: str) -> None:
-    source = "first line {{ok}}\n\n  second {{#if ok}}\n{{/if}}\n" + "pad " + UNSUPPORTED[construct] + "\nafter\n"
+    source = (
+        "first line {{ok}}\n\n  second {{#if ok}}\n{{/if}}\n" + "pad " + UNSUPPORTED[construct] + "\nafter\n"
+    )
     jinja, problems = convert_template(source, "shared/snippets/g/n/py.hbs")
     assert jinja is None
     assert problems and {p.code for p in problems} <= {"hbs-unsupported", "hbs-syntax"}
@@ -239,10 +324,19 @@ def test_unsupported_construct_is_reported_at_its_line(construct: str) -> None:
     assert problems[0].format().startswith("shared/snippets/g/n/py.hbs:5: ")
 
 
-@pytest.mark.parametrize(("source", "line"), [
-    ("a\n{{#if x}}\nb\n", 2), ("{{/if}}", 1), ("a\n\n{{#if a}}{{/each}}", 3), ("{{else}}", 1),
-    ("{a: {{x}}}", 1), ("x\n{{x", 2), ("{{x!}}", 1), ("a\r\nb", 1),
-])
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("a\n{{#if x}}\nb\n", 2),
+        ("{{/if}}", 1),
+        ("a\n\n{{#if a}}{{/each}}", 3),
+        ("{{else}}", 1),
+        ("{a: {{x}}}", 1),
+        ("x\n{{x", 2),
+        ("{{x!}}", 1),
+        ("a\r\nb", 1),
+    ],
+)
 def test_syntax_errors_are_reported_at_their_line(source: str, line: int) -> None:
     jinja, problems = convert_template(source, "t.hbs")
     assert jinja is None and problems[0].location.line == line
@@ -268,8 +362,16 @@ CONFIG = '{\n  "title": "T",\n  "payload": {"baseUrl": "https://x", "n": 2}\n}\n
 
 
 def test_import_tree_writes_jinja_and_copies_config_verbatim(tmp_path: Path) -> None:
-    src = make_tree(tmp_path / "src", {"grp/one": {"config.json": CONFIG, "py.hbs": "{{baseUrl}} {{n}}\n",
-                                                   "js.hbs": "{{#if n}}{{n}}{{/if}}\n"}})
+    src = make_tree(
+        tmp_path / "src",
+        {
+            "grp/one": {
+                "config.json": CONFIG,
+                "py.hbs": "{{baseUrl}} {{n}}\n",
+                "js.hbs": "{{#if n}}{{n}}{{/if}}\n",
+            }
+        },
+    )
     written, problems = import_tree(src, tmp_path / "dest")
     assert problems == []
     dest = tmp_path / "dest" / "grp" / "one"
@@ -280,8 +382,13 @@ def test_import_tree_writes_jinja_and_copies_config_verbatim(tmp_path: Path) -> 
 
 
 def test_folder_names_that_are_not_kebab_case_are_reported_not_renamed(tmp_path: Path) -> None:
-    src = make_tree(tmp_path / "src", {"open_ai/chat_completion": {"config.json": CONFIG, "py.hbs": "x\n"},
-                                       "Voice/tts": {"config.json": CONFIG, "py.hbs": "x\n"}})
+    src = make_tree(
+        tmp_path / "src",
+        {
+            "open_ai/chat_completion": {"config.json": CONFIG, "py.hbs": "x\n"},
+            "Voice/tts": {"config.json": CONFIG, "py.hbs": "x\n"},
+        },
+    )
     written, problems = import_tree(src, tmp_path / "dest")
     names = [p for p in problems if p.code == "hbs-folder-name"]
     assert len(names) == 3
@@ -303,17 +410,30 @@ def test_existing_destination_is_not_overwritten_without_force(tmp_path: Path) -
 
 
 def test_a_snippet_with_an_unsupported_template_is_not_written(tmp_path: Path) -> None:
-    src = make_tree(tmp_path / "src", {"g/bad": {"config.json": CONFIG, "py.hbs": "ok\n", "js.hbs": "a\n{{> p}}\n"},
-                                       "g/good": {"config.json": CONFIG, "py.hbs": "ok\n"}})
+    src = make_tree(
+        tmp_path / "src",
+        {
+            "g/bad": {"config.json": CONFIG, "py.hbs": "ok\n", "js.hbs": "a\n{{> p}}\n"},
+            "g/good": {"config.json": CONFIG, "py.hbs": "ok\n"},
+        },
+    )
     written, problems = import_tree(src, tmp_path / "dest")
-    assert [(Path(p.location.path).name, p.location.line, p.code) for p in problems] == [("js.hbs", 2, "hbs-unsupported")]
+    assert [(Path(p.location.path).name, p.location.line, p.code) for p in problems] == [
+        ("js.hbs", 2, "hbs-unsupported")
+    ]
     assert not (tmp_path / "dest" / "g" / "bad").exists()
     assert (tmp_path / "dest" / "g" / "good" / "py.jinja").exists()
 
 
 def test_layout_and_config_problems(tmp_path: Path) -> None:
-    src = make_tree(tmp_path / "src", {"g/noconf": {"py.hbs": "x"}, "g/badconf": {"config.json": "{\n oops", "py.hbs": "x"},
-                                       "g/deep/er": {"py.hbs": "x"}})
+    src = make_tree(
+        tmp_path / "src",
+        {
+            "g/noconf": {"py.hbs": "x"},
+            "g/badconf": {"config.json": "{\n oops", "py.hbs": "x"},
+            "g/deep/er": {"py.hbs": "x"},
+        },
+    )
     written, problems = import_tree(src, tmp_path / "dest")
     assert written == []
     assert sorted(p.code for p in problems) == ["hbs-config", "hbs-config", "hbs-layout"]
@@ -341,7 +461,8 @@ def test_original_snippets_import_without_problems(original: tuple[Path, Path]) 
     dest = site / "shared" / "snippets"
     assert len(list(src.glob("*/*/config.json"))) == 34
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.jinja")) == sorted(
-        p.relative_to(src).with_suffix(".jinja").as_posix() for p in src.rglob("*.hbs"))
+        p.relative_to(src).with_suffix(".jinja").as_posix() for p in src.rglob("*.hbs")
+    )
     assert len(list(dest.rglob("*.jinja"))) == 68
     for config in src.glob("*/*/config.json"):
         assert (dest / config.relative_to(src)).read_bytes() == config.read_bytes()
@@ -355,10 +476,21 @@ def test_original_snippets_render_as_before(original: tuple[Path, Path]) -> None
         payload = json.loads((hbs.parent / "config.json").read_text(encoding="utf-8")).get("payload", {})
         cases.append((hbs, {**payload, "model": payload.get("model", "")}))
     require_handlebars()
-    proc = subprocess.run(["node", "-e", RUNNER], capture_output=True, text=True, encoding="utf-8", cwd=NODE_DIR,
-                          input=json.dumps([[h.read_text(encoding="utf-8"), v] for h, v in cases]), check=True)
+    proc = subprocess.run(
+        ["node", "-e", RUNNER],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=NODE_DIR,
+        input=json.dumps([[h.read_text(encoding="utf-8"), v] for h, v in cases]),
+        check=True,
+    )
     for (hbs, variables), expected in zip(cases, json.loads(proc.stdout), strict=True):
-        jinja = (site / "shared" / "snippets" / hbs.relative_to(src)).with_suffix(".jinja").read_text(encoding="utf-8")
+        jinja = (
+            (site / "shared" / "snippets" / hbs.relative_to(src))
+            .with_suffix(".jinja")
+            .read_text(encoding="utf-8")
+        )
         assert jinja_render(jinja, variables) == expected["ok"], hbs
 
 
@@ -371,8 +503,12 @@ def test_seed_dump_round_trips_files_exactly() -> None:
     assert files["shared/snippets/3d/triposr/config.json"].endswith("}\n")
 
 
-SYNTAX_JS = {"audio/create-generation-minimax", "open-ai/chat-completion-code", "together-ai/chat-completion-vision",
-             "minimax/create-audio-generation"}
+SYNTAX_JS = {
+    "audio/create-generation-minimax",
+    "open-ai/chat-completion-code",
+    "together-ai/chat-completion-vision",
+    "minimax/create-audio-generation",
+}
 SYNTAX_PY = {"minimax/create-audio-generation", "luma-ai/create-generation"}
 
 
@@ -384,7 +520,7 @@ def test_check_reports_the_original_defects(original: tuple[Path, Path], tmp_pat
 
     def snippet(p: Any) -> str:
         parts = Path(p.location.path).parts
-        return "/".join(parts[parts.index("snippets") + 1:][:2]) if "snippets" in parts else p.location.path
+        return "/".join(parts[parts.index("snippets") + 1 :][:2]) if "snippets" in parts else p.location.path
 
     problems = check.run_check(site)
     undefined = {snippet(p) for p in problems if p.code == "undefined-variable" and "'model'" in p.message}

@@ -41,6 +41,7 @@ def beta(mock, path=""):
 
 # ports and origins ------------------------------------------------------------------------------
 
+
 def test_each_api_gets_its_own_origin_and_base_url(mock):
     assert mock.apis == ["alpha", "beta"]
     assert mock.origins["alpha"] != mock.origins["beta"]
@@ -60,7 +61,10 @@ def test_fixed_ports_follow_sorted_api_names():
         base = int(probe.origins["alpha"].rsplit(":", 1)[1])
     try:
         with MockServer(CORE, port=base) as fixed:
-            assert fixed.origins == {"alpha": f"http://127.0.0.1:{base}", "beta": f"http://127.0.0.1:{base + 1}"}
+            assert fixed.origins == {
+                "alpha": f"http://127.0.0.1:{base}",
+                "beta": f"http://127.0.0.1:{base + 1}",
+            }
     except Exception as exc:  # the port may have been taken in between; that is not what we test
         pytest.skip(f"port {base} busy: {exc}")
 
@@ -73,12 +77,17 @@ def test_answers_as_soon_as_start_returns():
 
 # jobs -------------------------------------------------------------------------------------------
 
+
 def test_job_advances_one_phase_per_poll_and_last_repeats(mock):
-    created = requests.post(alpha(mock, "/generate"), json={"model": "slow", "prompt": "x"}, headers=AUTH).json()
+    created = requests.post(
+        alpha(mock, "/generate"), json={"model": "slow", "prompt": "x"}, headers=AUTH
+    ).json()
     gid = created["generation_id"]
     assert gid != "0000" and created["model"] == "slow"  # fresh id, echoed model
-    states = [requests.get(alpha(mock, "/generate"), params={"generation_id": gid}, headers=AUTH).json()
-              for _ in range(4)]
+    states = [
+        requests.get(alpha(mock, "/generate"), params={"generation_id": gid}, headers=AUTH).json()
+        for _ in range(4)
+    ]
     assert [s["status"] for s in states] == ["queued", "generating", "completed", "completed"]
     assert all(s["id"] == gid for s in states)
     video = states[-1]["video"]["url"]
@@ -89,16 +98,22 @@ def test_job_advances_one_phase_per_poll_and_last_repeats(mock):
 def test_polls_per_phase_setting():
     with MockServer(CORE, settings=MockSettings(polls_per_phase=2)) as server:
         base = server.base_urls["alpha"]
-        gid = requests.post(base + "/generate", json={"model": "fast", "prompt": "x"}, headers=AUTH).json()["generation_id"]
-        seen = [requests.get(base + "/generate", params={"generation_id": gid}, headers=AUTH).json()["status"]
-                for _ in range(5)]
+        gid = requests.post(base + "/generate", json={"model": "fast", "prompt": "x"}, headers=AUTH).json()[
+            "generation_id"
+        ]
+        seen = [
+            requests.get(base + "/generate", params={"generation_id": gid}, headers=AUTH).json()["status"]
+            for _ in range(5)
+        ]
         assert seen == ["queued", "queued", "generating", "generating", "completed"]
 
 
 def test_time_based_phases():
     with MockServer(CORE, settings=MockSettings(phase_seconds=1.0)) as server:
         base = server.base_urls["alpha"]
-        gid = requests.post(base + "/generate", json={"model": "fast", "prompt": "x"}, headers=AUTH).json()["generation_id"]
+        gid = requests.post(base + "/generate", json={"model": "fast", "prompt": "x"}, headers=AUTH).json()[
+            "generation_id"
+        ]
         first = requests.get(base + "/generate", params={"generation_id": gid}, headers=AUTH).json()["status"]
         time.sleep(2.2)
         later = requests.get(base + "/generate", params={"generation_id": gid}, headers=AUTH).json()["status"]
@@ -122,7 +137,9 @@ def test_fifty_concurrent_clients_never_cross_jobs():
             headers = {"Authorization": f"Bearer k{i}"}
             with httpx.Client(headers=headers, timeout=10) as http:
                 barrier.wait()
-                gid = http.post(base + "/generate", json={"model": "fast", "prompt": f"p{i}"}).json()["generation_id"]
+                gid = http.post(base + "/generate", json={"model": "fast", "prompt": f"p{i}"}).json()[
+                    "generation_id"
+                ]
                 out = [gid]
                 for _ in range(3):
                     body = http.get(base + "/generate", params={"generation_id": gid}).json()
@@ -138,6 +155,7 @@ def test_fifty_concurrent_clients_never_cross_jobs():
 
 
 # streams ----------------------------------------------------------------------------------------
+
 
 def sse_events(text: str) -> list[dict]:
     assert text.endswith("\n\n")
@@ -160,7 +178,9 @@ def test_stream_interval_and_disconnect_frees_it():
     with MockServer(CORE, settings=MockSettings(stream_interval=1.0)) as server:
         began = time.perf_counter()
         with httpx.Client(timeout=5) as http:
-            with http.stream("POST", server.base_urls["alpha"] + "/stream", json={"model": "slow"}, headers=AUTH) as r:
+            with http.stream(
+                "POST", server.base_urls["alpha"] + "/stream", json={"model": "slow"}, headers=AUTH
+            ) as r:
                 first = next(r.iter_lines())
                 assert first.startswith("data: ")
                 seen = time.monotonic() + 3
@@ -176,6 +196,7 @@ def test_stream_interval_and_disconnect_frees_it():
 
 # validation and errors -------------------------------------------------------------------------
 
+
 def test_validation_lists_every_violation_as_problem_json(mock):
     r = requests.post(alpha(mock, "/generate"), json={"model": "huge", "steps": 0, "extra": 1}, headers=AUTH)
     assert r.status_code == 422
@@ -188,14 +209,22 @@ def test_validation_lists_every_violation_as_problem_json(mock):
 
 
 def test_params_are_coerced_and_validated(mock):
-    ok = requests.get(alpha(mock, "/items/5"), params={"limit": "10", "tags": ["a", "b"]},
-                      headers={**AUTH, "X-Trace": "t-1"})
+    ok = requests.get(
+        alpha(mock, "/items/5"),
+        params={"limit": "10", "tags": ["a", "b"]},
+        headers={**AUTH, "X-Trace": "t-1"},
+    )
     assert ok.status_code == 200, ok.text
-    bad = requests.get(alpha(mock, "/items/0"), params={"limit": "many", "tags": ["c"]},
-                       headers={**AUTH, "X-Trace": "nope"})
+    bad = requests.get(
+        alpha(mock, "/items/0"), params={"limit": "many", "tags": ["c"]}, headers={**AUTH, "X-Trace": "nope"}
+    )
     assert bad.status_code == 422
     assert sorted(e["location"] for e in bad.json()["errors"]) == [
-        "header/x-trace", "path/item_id", "query/limit", "query/tags/0"]
+        "header/x-trace",
+        "path/item_id",
+        "query/limit",
+        "query/tags/0",
+    ]
 
 
 def test_literal_path_wins_over_template(mock):
@@ -225,12 +254,16 @@ def test_custom_keys():
 
 
 def test_wrong_content_type_is_415(mock):
-    r = requests.post(alpha(mock, "/generate"), data="model=fast", headers={**AUTH, "Content-Type": "text/plain"})
+    r = requests.post(
+        alpha(mock, "/generate"), data="model=fast", headers={**AUTH, "Content-Type": "text/plain"}
+    )
     assert r.status_code == 415 and "application/json" in r.json()["detail"]
 
 
 def test_invalid_json_is_400_without_trace(mock):
-    r = requests.post(alpha(mock, "/generate"), data=b'{"model": ', headers={**AUTH, "Content-Type": "application/json"})
+    r = requests.post(
+        alpha(mock, "/generate"), data=b'{"model": ', headers={**AUTH, "Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
     assert "not valid JSON" in r.json()["detail"] and "Traceback" not in r.text
 
@@ -256,12 +289,16 @@ def test_api_error_shape_for_every_error(mock):
     assert set(body) == {"error", "code"} and body["code"] == 400
     assert "body/prompt" in body["error"] and "body/seed" in body["error"]
     assert requests.get(beta(mock, "/missing")).json()["code"] == 404
-    assert requests.post(beta(mock, "/generate"), json={"prompt": "p", "seed": None}).status_code == 200  # nullable
+    assert (
+        requests.post(beta(mock, "/generate"), json={"prompt": "p", "seed": None}).status_code == 200
+    )  # nullable
 
 
 def test_token_balance_runs_out_with_418(mock):
     url = alpha(mock, "/generate")
-    statuses = [requests.post(url, json={"model": "fast", "prompt": "x"}, headers=AUTH).status_code for _ in range(3)]
+    statuses = [
+        requests.post(url, json={"model": "fast", "prompt": "x"}, headers=AUTH).status_code for _ in range(3)
+    ]
     assert statuses == [201, 201, 418]  # balance 25, cost 10
     r = requests.post(url, json={"model": "slow", "prompt": "x"}, headers=AUTH)
     assert r.status_code == 418 and "balance is 5" in r.json()["detail"]
@@ -290,16 +327,25 @@ def test_declared_rate_limit_headers_on_every_answer(mock):
 
 # bodies: multipart, forms, binary --------------------------------------------------------------
 
+
 def test_multipart_upload_coerces_fields_and_checks_the_file(mock):
     url = beta(mock, "/upload")
     png = (Path(__file__).parents[1] / "snippetgen" / "media" / "sample.png").read_bytes()
-    ok = requests.post(url, files={"image": ("a.png", png, "image/png")}, data={"prompt": "p", "strength": "0.5", "seed": "3"})
+    ok = requests.post(
+        url,
+        files={"image": ("a.png", png, "image/png")},
+        data={"prompt": "p", "strength": "0.5", "seed": "3"},
+    )
     assert ok.status_code == 200, ok.text
     entry = mock.requests()[-1]
     assert entry["operation"] == "beta:uploadImage"
-    assert entry["body"] == {"fields": {"prompt": "p", "strength": 0.5, "seed": 3},
-                             "files": [{"field": "image", "filename": "a.png", "content_type": "image/png", "size": len(png)}]}
-    bad = requests.post(url, files={"image": ("a.gif", b"G" * 2000, "image/gif")}, data={"strength": "2", "seed": "x"})
+    assert entry["body"] == {
+        "fields": {"prompt": "p", "strength": 0.5, "seed": 3},
+        "files": [{"field": "image", "filename": "a.png", "content_type": "image/png", "size": len(png)}],
+    }
+    bad = requests.post(
+        url, files={"image": ("a.gif", b"G" * 2000, "image/gif")}, data={"strength": "2", "seed": "x"}
+    )
     assert bad.status_code == 400
     message = bad.json()["error"]
     for piece in ("image/gif", "2000 bytes", "body/prompt", "body/strength", "body/seed"):
@@ -309,7 +355,9 @@ def test_multipart_upload_coerces_fields_and_checks_the_file(mock):
 
 
 def test_malformed_multipart_is_400(mock):
-    r = requests.post(beta(mock, "/upload"), data=b"--xx\r\nbroken", headers={"Content-Type": "multipart/form-data"})
+    r = requests.post(
+        beta(mock, "/upload"), data=b"--xx\r\nbroken", headers={"Content-Type": "multipart/form-data"}
+    )
     assert r.status_code == 400 and "multipart" in r.json()["error"]
 
 
@@ -353,6 +401,7 @@ def test_media_urls_in_bodies_point_at_the_mock(mock):
 
 # request log ------------------------------------------------------------------------------------
 
+
 def test_request_log_in_process_over_http_and_to_a_file(tmp_path):
     log = tmp_path / "mock.jsonl"
     with MockServer(CORE, log_path=log) as server:
@@ -360,10 +409,16 @@ def test_request_log_in_process_over_http_and_to_a_file(tmp_path):
         requests.get(server.base_urls["beta"] + "/x")
         entries = server.requests()
         assert [(e["api"], e["method"], e["status"], e["operation"]) for e in entries] == [
-            ("alpha", "POST", 422, "alpha:createJob"), ("beta", "GET", 404, None)]
+            ("alpha", "POST", 422, "alpha:createJob"),
+            ("beta", "GET", 404, None),
+        ]
         assert entries[0]["body"] == {"model": "fast"}
-        assert entries[0]["errors"] == [{"location": "body/prompt", "message": '"prompt" is a required property'}]
-        over_http = requests.get(server.origins["beta"] + "/__mock__/requests", params={"api": "alpha"}).json()
+        assert entries[0]["errors"] == [
+            {"location": "body/prompt", "message": '"prompt" is a required property'}
+        ]
+        over_http = requests.get(
+            server.origins["beta"] + "/__mock__/requests", params={"api": "alpha"}
+        ).json()
         assert over_http == json.loads(json.dumps(entries[:1]))
         assert requests.delete(server.origins["alpha"] + "/__mock__/requests").status_code == 204
         assert server.requests() == []

@@ -35,10 +35,23 @@ def mock():
 def test_schemathesis_finds_nothing(mock, api):
     mock.reset()
     command = [
-        ST, "run", str(SPECS / f"{api}.yaml"), "--url", mock.base_urls[api],
-        "--header", f"Authorization: Bearer {DEFAULT_KEY}",
-        "--checks", "all", "--phases", "examples,coverage,fuzzing", "--max-examples", "8",
-        "--generation-deterministic", "--request-timeout", "10", "--no-color",
+        ST,
+        "run",
+        str(SPECS / f"{api}.yaml"),
+        "--url",
+        mock.base_urls[api],
+        "--header",
+        f"Authorization: Bearer {DEFAULT_KEY}",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "8",
+        "--generation-deterministic",
+        "--request-timeout",
+        "10",
+        "--no-color",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

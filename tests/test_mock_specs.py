@@ -20,7 +20,8 @@ AUTH = {"Authorization": f"Bearer {DEFAULT_KEY}"}
 REAL = {"aiart", "ainow", "media", "aimlapi"}
 
 pytestmark = pytest.mark.skipif(
-    not all((SPECS / f"{name}.yaml").exists() for name in REAL), reason="shared/openapi specs not written yet")
+    not all((SPECS / f"{name}.yaml").exists() for name in REAL), reason="shared/openapi specs not written yet"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +43,29 @@ def test_serves_every_spec_with_its_base_path(mock):
 
 # aiart: JSON, multipart, 202/200 polling with relative URLs, retry on 429 ------------------------
 
+
 def test_aiart_generate_returns_a_real_png(mock):
     base = mock.base_urls["aiart"]
-    r = requests.post(base + "/api/generate", json={"video_description": "a red fox", "style_preset": "anime"})
+    r = requests.post(
+        base + "/api/generate", json={"video_description": "a red fox", "style_preset": "anime"}
+    )
     assert r.status_code == 200 and r.json()["success"] is True
     image = requests.get(r.json()["image_url"])
     assert image.content[:8] == b"\x89PNG\r\n\x1a\n"
     bad = requests.post(base + "/api/generate", json={"prompt": "wrong field"})
-    assert bad.status_code == 400 and set(bad.json()) == {"error"} and "video_description" in bad.json()["error"]
+    assert (
+        bad.status_code == 400 and set(bad.json()) == {"error"} and "video_description" in bad.json()["error"]
+    )
 
 
 def test_aiart_img2img_multipart_as_python_requests_sends_it(mock):
     base = mock.base_urls["aiart"]
     jpg = (MEDIA / "sample.jpg").read_bytes()
-    r = requests.post(base + "/api/img2img", files={"image": ("image.jpg", jpg, "image/jpeg")},
-                      data={"prompt": "watercolor", "strength": "0.8", "seed": "0"})
+    r = requests.post(
+        base + "/api/img2img",
+        files={"image": ("image.jpg", jpg, "image/jpeg")},
+        data={"prompt": "watercolor", "strength": "0.8", "seed": "0"},
+    )
     assert r.status_code == 200, r.text
     assert isinstance(r.json()["seed"], int)
     missing = requests.post(base + "/api/img2img", data={"prompt": "no image"})
@@ -98,10 +107,13 @@ def test_aiart_retry_with_backoff_really_recovers():
 
 # ainow: SSE stream, tokens, 418 ----------------------------------------------------------------
 
+
 def test_ainow_stream_ends_with_completed_and_a_downloadable_file(mock):
     base = mock.base_urls["ainow"]
     for model, magic in (("suno", lambda b: b[:3] == b"ID3"), ("pika", lambda b: b[4:8] == b"ftyp")):
-        r = requests.post(base + "/api/generate", json={"model": model, "prompt": "p", "style": "4"}, headers=AUTH)
+        r = requests.post(
+            base + "/api/generate", json={"model": model, "prompt": "p", "style": "4"}, headers=AUTH
+        )
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
         assert events[-1]["status"] == "Completed"
@@ -117,8 +129,10 @@ def test_ainow_ping_needs_the_key(mock):
 
 def test_ainow_tokens_run_out_with_418(mock):
     base = mock.base_urls["ainow"]
-    codes = [requests.post(base + "/api/generate", json={"model": "run", "prompt": "p"}, headers=AUTH).status_code
-             for _ in range(4)]
+    codes = [
+        requests.post(base + "/api/generate", json={"model": "run", "prompt": "p"}, headers=AUTH).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 418]  # balance 100, run costs 30
     r = requests.post(base + "/api/generate", json={"model": "run", "prompt": "p"}, headers=AUTH)
     assert r.json()["status"] == "Error" and "insufficient" in r.json()["message"]
@@ -126,11 +140,16 @@ def test_ainow_tokens_run_out_with_418(mock):
     with MockServer(SPECS, keys=["a", "b"], settings=MockSettings(stream_interval=0)) as server:
         url = server.base_urls["ainow"] + "/api/generate"
         for key in ("a", "b"):
-            assert requests.post(url, json={"model": "run", "prompt": "p"},
-                                 headers={"Authorization": f"Bearer {key}"}).status_code == 200
+            assert (
+                requests.post(
+                    url, json={"model": "run", "prompt": "p"}, headers={"Authorization": f"Bearer {key}"}
+                ).status_code
+                == 200
+            )
 
 
 # media: rate-limit headers, remaining points, 3D model ------------------------------------------
+
 
 def test_media_images_carry_rate_limit_headers_and_real_files(mock):
     base = mock.base_urls["media"]
@@ -147,12 +166,18 @@ def test_media_remaining_points_decrease(tmp_path):
     """With `accounts` (cost 1 per call, reported at /data/remaining_points) the points go down per call.
     The accounts are merged into a copy of media.yaml in case the spec does not declare them yet."""
     doc = yaml.safe_load((SPECS / "media.yaml").read_text())
-    doc.setdefault("x-mock", {}).setdefault("accounts", {"balance": 100, "cost": 1, "report": "/data/remaining_points"})
+    doc.setdefault("x-mock", {}).setdefault(
+        "accounts", {"balance": 100, "cost": 1, "report": "/data/remaining_points"}
+    )
     (tmp_path / "media.yaml").write_text(yaml.safe_dump(doc))
     with MockServer(tmp_path) as server:
         base = server.base_urls["media"]
-        points = [requests.post(base + "/images", json={"prompt": "p"}, headers=AUTH).json()["data"]["remaining_points"]
-                  for _ in range(3)]
+        points = [
+            requests.post(base + "/images", json={"prompt": "p"}, headers=AUTH).json()["data"][
+                "remaining_points"
+            ]
+            for _ in range(3)
+        ]
     assert points[0] > points[1] > points[2]
 
 
@@ -166,18 +191,24 @@ def test_media_3d_model_is_a_glb(mock):
 
 # aimlapi: official OpenAI client, video jobs, binary speech --------------------------------------
 
+
 def test_openai_client_chat_embeddings_images(mock):
     openai = pytest.importorskip("openai")
     client = openai.OpenAI(api_key=DEFAULT_KEY, base_url=mock.base_urls["aimlapi"] + "/v1", max_retries=0)
     chat = client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "sky?"}])
+        model="gpt-4o",
+        messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "sky?"}],
+    )
     assert isinstance(chat.choices[0].message.content, str) and chat.choices[0].message.content
     emb = client.embeddings.create(model="text-embedding-3-small", input="Your text string goes here")
     assert emb.data and isinstance(emb.data[0].embedding[0], float)
     img = client.images.generate(model="flux/schnell", prompt="A jellyfish in the ocean")
     images = img.data or img.model_extra["images"]  # the gateway answers `images[]`, not OpenAI's `data[]`
     url = images[0].url if hasattr(images[0], "url") else images[0]["url"]
-    assert requests.get(url).content[:4] in (b"\x89PNG", b"RIFF") or requests.get(url).content[:3] == b"\xff\xd8\xff"
+    assert (
+        requests.get(url).content[:4] in (b"\x89PNG", b"RIFF")
+        or requests.get(url).content[:3] == b"\xff\xd8\xff"
+    )
     bad = openai.OpenAI(api_key="wrong", base_url=mock.base_urls["aimlapi"] + "/v1", max_retries=0)
     with pytest.raises(openai.AuthenticationError):
         bad.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
@@ -185,8 +216,16 @@ def test_openai_client_chat_embeddings_images(mock):
 
 def test_aimlapi_video_job_completes(mock):
     base = mock.base_urls["aimlapi"] + "/v2/generate/video/kling/generation"
-    created = requests.post(base, json={"model": "kling-video/v1/standard/text-to-video", "prompt": "DJ",
-                                        "ratio": "16:9", "duration": "5"}, headers=AUTH)
+    created = requests.post(
+        base,
+        json={
+            "model": "kling-video/v1/standard/text-to-video",
+            "prompt": "DJ",
+            "ratio": "16:9",
+            "duration": "5",
+        },
+        headers=AUTH,
+    )
     assert created.status_code == 201, created.text
     gid = created.json()["generation_id"]
     statuses = [requests.get(base, params={"generation_id": gid}, headers=AUTH).json() for _ in range(3)]
@@ -196,8 +235,11 @@ def test_aimlapi_video_job_completes(mock):
 
 
 def test_aimlapi_tts_answers_real_audio(mock):
-    r = requests.post(mock.base_urls["aimlapi"] + "/v1/tts", json={"model": "#g1_aura-asteria-en", "text": "Hi!"},
-                      headers=AUTH)
+    r = requests.post(
+        mock.base_urls["aimlapi"] + "/v1/tts",
+        json={"model": "#g1_aura-asteria-en", "text": "Hi!"},
+        headers=AUTH,
+    )
     assert r.status_code == 200, r.text
     assert r.content[:4] == b"RIFF"
 
@@ -207,17 +249,30 @@ def test_aimlapi_tts_answers_real_audio(mock):
 BAD = {
     "yaml": ("paths:\n  /x:\n    get: {responses: {200: {description: ok}}\n", "invalid YAML"),
     "notopenapi": ("- just\n- a list\n", "not an OpenAPI document"),
-    "xmock": ("paths:\n  /x:\n    get:\n      responses: {'200': {description: ok}}\n"
-              "      x-mock:\n        job-creat: {id: /id}\n", "invalid x-mock"),
-    "poll": ("paths:\n  /x:\n    get:\n      operationId: poll\n      responses: {'200': {description: ok}}\n"
-             "      x-mock:\n        job-poll: {of: [nothing], id: 'query:id', phases: [{status: 200}]}\n",
-             "unknown operationId 'nothing'"),
-    "ref": ("paths:\n  /x:\n    get:\n      responses: {'200': {$ref: '#/components/responses/Missing'}}\n",
-            "points at nothing"),
-    "schema": ("paths:\n  /x:\n    post:\n      requestBody: {content: {application/json: {schema: {type: wrong}}}}\n"
-               "      responses: {'200': {description: ok}}\n", "invalid schema"),
-    "media": ("paths:\n  /x:\n    get:\n      responses:\n        '200':\n          description: ok\n"
-              "          content: {undefined: {schema: {type: string}}}\n", "invalid media type"),
+    "xmock": (
+        "paths:\n  /x:\n    get:\n      responses: {'200': {description: ok}}\n"
+        "      x-mock:\n        job-creat: {id: /id}\n",
+        "invalid x-mock",
+    ),
+    "poll": (
+        "paths:\n  /x:\n    get:\n      operationId: poll\n      responses: {'200': {description: ok}}\n"
+        "      x-mock:\n        job-poll: {of: [nothing], id: 'query:id', phases: [{status: 200}]}\n",
+        "unknown operationId 'nothing'",
+    ),
+    "ref": (
+        "paths:\n  /x:\n    get:\n      responses: {'200': {$ref: '#/components/responses/Missing'}}\n",
+        "points at nothing",
+    ),
+    "schema": (
+        "paths:\n  /x:\n    post:\n      requestBody: {content: {application/json: {schema: {type: wrong}}}}\n"
+        "      responses: {'200': {description: ok}}\n",
+        "invalid schema",
+    ),
+    "media": (
+        "paths:\n  /x:\n    get:\n      responses:\n        '200':\n          description: ok\n"
+        "          content: {undefined: {schema: {type: string}}}\n",
+        "invalid media type",
+    ),
 }
 
 

@@ -75,9 +75,17 @@ def tiny(pytester):
         folder = pytester.path / "shared" / "snippets" / "tiny" / "echo"
         folder.mkdir(parents=True, exist_ok=True)
         body = {"prompt": "hello", "mode": "fast"}
-        config = {"title": "Echo", "operations": ["tiny:echo"],
-                  "payload": {"baseUrl": "https://api.tiny.test/v1", "path": "/echo", "body": body,
-                              "jsBody": body, **(payload or {})}}
+        config = {
+            "title": "Echo",
+            "operations": ["tiny:echo"],
+            "payload": {
+                "baseUrl": "https://api.tiny.test/v1",
+                "path": "/echo",
+                "body": body,
+                "jsBody": body,
+                **(payload or {}),
+            },
+        }
         if test:
             config["test"] = test
         (folder / "config.json").write_text(json.dumps(config))
@@ -86,6 +94,7 @@ def tiny(pytester):
                 (folder / f"{lang}.jinja").write_text(source)
         if page:
             (pytester.path / "docs" / "index.md").write_text(page)
+
     return snippet
 
 
@@ -101,10 +110,12 @@ def test_inert_unless_enabled(pytester, tiny):
 
 
 def test_good_example_passes_in_every_language_with_location_ids(pytester, tiny):
-    tiny(page="# Echo\n\n<snippet data-name=\"tiny.echo\"></snippet>\n")
+    tiny(page='# Echo\n\n<snippet data-name="tiny.echo"></snippet>\n')
     result = run(pytester, "-v")
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(["*docs/index.md:3::tiny.echo::py PASSED*", "*docs/index.md:3::tiny.echo::curl PASSED*"])
+    result.stdout.fnmatch_lines(
+        ["*docs/index.md:3::tiny.echo::py PASSED*", "*docs/index.md:3::tiny.echo::curl PASSED*"]
+    )
     record = json.loads((pytester.path / ".snippetgen" / "runs" / "main.json").read_text())
     assert {row["lang"] for row in record["executed"]} == {"py", "js", "curl"}
     assert all(row["operations"] == ["tiny:echo"] for row in record["executed"])
@@ -154,6 +165,7 @@ def test_hang_is_killed_with_its_children(pytester, tiny):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*timed out after 1 s (the process group was killed)*"])
     import subprocess
+
     leftover = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout.strip()
     assert leftover == ""
 
@@ -176,8 +188,10 @@ def test_calling_a_real_host_fails_naming_it(pytester, tiny, lang, source):
 
 def test_real_api_keys_are_not_passed_to_examples(pytester, tiny, monkeypatch):
     monkeypatch.setenv("AIMLAPI_API_KEY", "real-secret-value-should-not-leak")
-    py = "import os\nassert 'AIMLAPI_API_KEY' not in os.environ, 'leaked'\nimport requests\n" \
-         "requests.post({{ baseUrl | lit }} + '/echo', json={'prompt': 'x'}, timeout=5).raise_for_status()\n"
+    py = (
+        "import os\nassert 'AIMLAPI_API_KEY' not in os.environ, 'leaked'\nimport requests\n"
+        "requests.post({{ baseUrl | lit }} + '/echo', json={'prompt': 'x'}, timeout=5).raise_for_status()\n"
+    )
     tiny(py=py, js=None, curl=None)
     result = run(pytester)
     result.assert_outcomes(passed=1)
@@ -185,11 +199,12 @@ def test_real_api_keys_are_not_passed_to_examples(pytester, tiny, monkeypatch):
 
 
 def test_js_tab_sending_a_different_body_fails_naming_the_field(pytester, tiny):
-    tiny({"jsBody": {"prompt": "hello", "mode": "slow"}}, page="<snippet data-name=\"tiny.echo\"></snippet>\n")
+    tiny({"jsBody": {"prompt": "hello", "mode": "slow"}}, page='<snippet data-name="tiny.echo"></snippet>\n')
     result = run(pytester, "-p", "no:xdist")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*JavaScript tab sends a different tiny:echo request than the Python tab: "
-                                 "field 'mode' differs*"])
+    result.stdout.fnmatch_lines(
+        ["*JavaScript tab sends a different tiny:echo request than the Python tab: field 'mode' differs*"]
+    )
 
 
 def test_declared_operation_never_called_fails(pytester, tiny):
@@ -200,8 +215,10 @@ def test_declared_operation_never_called_fails(pytester, tiny):
 
 
 def test_works_under_xdist(pytester, tiny):
-    tiny(page="<snippet data-name=\"tiny.echo\"></snippet>\n\n<snippet data-name=\"tiny.echo\" "
-              "data-path=\"/echo\"></snippet>\n")
+    tiny(
+        page='<snippet data-name="tiny.echo"></snippet>\n\n<snippet data-name="tiny.echo" '
+        'data-path="/echo"></snippet>\n'
+    )
     result = run(pytester, "-n", "2", "--dist", "loadgroup")
     result.assert_outcomes(passed=6)
     runs = list((pytester.path / ".snippetgen" / "runs").glob("*.json"))
@@ -209,7 +226,8 @@ def test_works_under_xdist(pytester, tiny):
 
 
 def test_hand_written_blocks_that_call_an_api_run_and_the_marker_skips_one(pytester, tiny):
-    tiny(page=textwrap.dedent("""\
+    tiny(
+        page=textwrap.dedent("""\
         # Echo by hand
 
         ```python
@@ -230,7 +248,13 @@ def test_hand_written_blocks_that_call_an_api_run_and_the_marker_skips_one(pytes
         ```bash
         curl -sS --fail-with-body https://api.tiny.test/v1/echo -H 'Content-Type: application/json' --data '{"mode": "x"}'
         ```
-        """), py=None, js=None, curl=None)
+        """),
+        py=None,
+        js=None,
+        curl=None,
+    )
     result = run(pytester, "-v")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*docs/index.md:3::block::py PASSED*", "*docs/index.md:18::block::curl FAILED*"])
+    result.stdout.fnmatch_lines(
+        ["*docs/index.md:3::block::py PASSED*", "*docs/index.md:18::block::curl FAILED*"]
+    )

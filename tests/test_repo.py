@@ -21,7 +21,9 @@ def test_every_operation_has_an_embedded_snippet_in_every_language():
     ws, _ = load_workspace(Project.load(ROOT))
     cov = compute(ws, [])
     missing = [f"{op} [{lang}]" for op, row in cov.rows.items() for lang, c in row.items() if not c.snippets]
-    unembedded = [f"{op} [{lang}]" for op, row in cov.rows.items() for lang, c in row.items() if not c.embedded]
+    unembedded = [
+        f"{op} [{lang}]" for op, row in cov.rows.items() for lang, c in row.items() if not c.embedded
+    ]
     assert len(cov.rows) > 30
     assert missing == [] and unembedded == []
 
@@ -31,6 +33,8 @@ def test_curl_tabs_need_only_curl_and_posix_tools():
     offenders = []
     for template in sorted((ROOT / "shared" / "snippets").glob("*/*/curl.jinja")):
         for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), start=1):
-            if re.search(r"(^|[|;&(`$]\s*|\s)(jq|python3?|node)\b(?!\.)", line) and not line.lstrip().startswith("#"):
+            if re.search(
+                r"(^|[|;&(`$]\s*|\s)(jq|python3?|node)\b(?!\.)", line
+            ) and not line.lstrip().startswith("#"):
                 offenders.append(f"{template.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []

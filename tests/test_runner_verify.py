@@ -32,8 +32,13 @@ def test_request_rules():
         {"method": "POST", "path": "/a", "operation": "x:create", "errors": [], "status": 201},
         {"method": "GET", "path": "/file.mp4", "operation": None, "media": True, "status": 200},
         {"method": "GET", "path": "/nope", "operation": None, "status": 404},
-        {"method": "POST", "path": "/b", "operation": "x:other", "status": 400,
-         "errors": [{"location": "body/model", "message": "bad"}]},
+        {
+            "method": "POST",
+            "path": "/b",
+            "operation": "x:other",
+            "status": 400,
+            "errors": [{"location": "body/model", "message": "bad"}],
+        },
     ]
     failures = request_failures(log, ["x:create", "x:poll"], lambda ref: ref)
     assert failures == [
@@ -45,8 +50,12 @@ def test_request_rules():
 
 
 def test_drift_ignores_number_spelling_and_poll_counts_but_names_a_changed_field():
-    py = [{"operation": "x:create", "body": {"n": 62.0, "m": "a"}}] + [{"operation": "x:poll", "body": None}] * 3
-    js = [{"operation": "x:create", "body": {"n": 62, "m": "a"}}] + [{"operation": "x:poll", "body": None}] * 2
+    py = [{"operation": "x:create", "body": {"n": 62.0, "m": "a"}}] + [
+        {"operation": "x:poll", "body": None}
+    ] * 3
+    js = [{"operation": "x:create", "body": {"n": 62, "m": "a"}}] + [
+        {"operation": "x:poll", "body": None}
+    ] * 2
     assert drift({"py": py, "js": js}, LABELS) == []
     curl = [{"operation": "x:create", "body": {"n": 62, "m": "b"}}]
     assert drift({"py": py, "curl": curl}, LABELS) == [
@@ -57,8 +66,17 @@ def test_drift_ignores_number_spelling_and_poll_counts_but_names_a_changed_field
 
 def test_drift_compares_multipart_fields_and_file_types():
     def upload(ctype, strength):
-        return [{"operation": "x:up", "body": {"fields": {"strength": strength},
-                                                "files": [{"field": "image", "content_type": ctype, "size": 9}]}}]
+        return [
+            {
+                "operation": "x:up",
+                "body": {
+                    "fields": {"strength": strength},
+                    "files": [{"field": "image", "content_type": ctype, "size": 9}],
+                },
+            }
+        ]
+
     assert drift({"py": upload("image/png", "0.5"), "js": upload("image/png", 0.5)}, LABELS) == []
     assert drift({"py": upload("image/png", "0.5"), "js": upload("image/jpeg", "0.5")}, LABELS) == [
-        "JavaScript tab sends a different x:up request than the Python tab: field '(files)' differs"]
+        "JavaScript tab sends a different x:up request than the Python tab: field '(files)' differs"
+    ]

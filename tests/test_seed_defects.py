@@ -20,15 +20,22 @@ def test_original_snippets_report_their_real_defects(tmp_path: Path):
     cli = [sys.executable, "-m", "snippetgen.cli"]
     imported = subprocess.run([*cli, "import-hbs", str(src), str(dest)], capture_output=True, text=True)
     assert imported.returncode == 0, imported.stdout + imported.stderr
-    checked = subprocess.run([*cli, "check", "--root", str(tmp_path / "proj"), "--format", "json"],
-                             capture_output=True, text=True)
+    checked = subprocess.run(
+        [*cli, "check", "--root", str(tmp_path / "proj"), "--format", "json"], capture_output=True, text=True
+    )
     assert checked.returncode == 1
     problems = json.loads(checked.stdout)["problems"]
-    undefined = {p["path"].split("/")[2] + "." + p["path"].split("/")[3] for p in problems
-                 if p["code"] == "undefined-variable" and "'model'" in p["message"]}
+    undefined = {
+        p["path"].split("/")[2] + "." + p["path"].split("/")[3]
+        for p in problems
+        if p["code"] == "undefined-variable" and "'model'" in p["message"]
+    }
     assert len(undefined) == 22
-    syntax = sorted((p["path"].removeprefix("shared/snippets/"), p["line"]) for p in problems
-                    if p["code"] == "syntax-error")
+    syntax = sorted(
+        (p["path"].removeprefix("shared/snippets/"), p["line"])
+        for p in problems
+        if p["code"] == "syntax-error"
+    )
     assert syntax == [
         ("audio/create-generation-minimax/js.jinja", 10),
         ("luma-ai/create-generation/py.jinja", 4),

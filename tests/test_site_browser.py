@@ -120,7 +120,7 @@ def server(site):
     site_dir, _ = site
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):  # noqa: ANN002
+        def log_message(self, *args):
             pass
 
     httpd = http.server.ThreadingHTTPServer(
@@ -186,7 +186,7 @@ def test_tabs_copy_and_docs_link_in_chromium(site, server):
     assert errors == []
 
 
-def _active_label(tab_set) -> str:  # noqa: ANN001
+def _active_label(tab_set) -> str:
     return tab_set.evaluate(
         "s => s.querySelector(`label[for=\"${s.querySelector('input:checked').id}\"]`).innerText.trim()"
     )

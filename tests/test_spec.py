@@ -68,6 +68,7 @@ def line_of(text: str, needle: str) -> int:
 
 # --- the repository's specs --------------------------------------------------------------------
 
+
 def test_repo_specs_load_without_problems():
     specs, problems = load_specs(OPENAPI, REPO)
     assert [p.format() for p in problems] == []
@@ -118,6 +119,7 @@ def test_line_of_points_at_the_yaml_line():
 
 # --- resolve / suggest ---------------------------------------------------------------------------
 
+
 def test_resolve_by_id_and_by_method_path(tmp_path: Path):
     write(tmp_path, "tiny.yaml", MINIMAL)
     specs, problems = load_specs(tmp_path, tmp_path)
@@ -140,6 +142,7 @@ def test_suggest_close_matches():
 
 
 # --- problems ------------------------------------------------------------------------------------
+
 
 def test_broken_ref_is_one_problem_at_its_line(tmp_path: Path):
     text = MINIMAL.replace("#/components/schemas/Thing'", "#/components/schemas/Thnig'")
@@ -226,7 +229,8 @@ def test_duplicate_operation_id(tmp_path: Path):
 
 def test_missing_401_and_missing_error_response(tmp_path: Path):
     text = MINIMAL.replace('        "401":\n          description: no key\n', "").replace(
-        '        "400":\n          description: bad\n', "")
+        '        "400":\n          description: bad\n', ""
+    )
     write(tmp_path, "lint.yaml", text)
     _, problems = load_specs(tmp_path, tmp_path)
     messages = sorted(p.message for p in problems)
@@ -236,7 +240,7 @@ def test_missing_401_and_missing_error_response(tmp_path: Path):
 
 
 def test_openapi_validator_error_located(tmp_path: Path):
-    text = MINIMAL.replace('          description: bad\n', '          descripton: bad\n')
+    text = MINIMAL.replace("          description: bad\n", "          descripton: bad\n")
     write(tmp_path, "invalid.yaml", text)
     _, problems = load_specs(tmp_path, tmp_path)
     assert problems and problems[0].code == "spec-invalid"
@@ -291,14 +295,17 @@ def test_missing_directory_and_display_paths(tmp_path: Path):
 
 # --- check_value ---------------------------------------------------------------------------------
 
-KLING_MODEL = {"type": "string", "enum": ["kling-video/v1/standard/text-to-video",
-                                          "kling-video/v1/standard/image-to-video"]}
+KLING_MODEL = {
+    "type": "string",
+    "enum": ["kling-video/v1/standard/text-to-video", "kling-video/v1/standard/image-to-video"],
+}
 
 
 def test_check_value_bad_enum_from_attribute():
     messages = check_value(KLING_MODEL, "nope", from_attribute=True)
-    assert messages == ["'nope' is not one of: kling-video/v1/standard/text-to-video, "
-                        "kling-video/v1/standard/image-to-video"]
+    assert messages == [
+        "'nope' is not one of: kling-video/v1/standard/text-to-video, kling-video/v1/standard/image-to-video"
+    ]
     assert check_value(KLING_MODEL, "kling-video/v1/standard/text-to-video", from_attribute=True) == []
 
 
@@ -327,4 +334,6 @@ def test_check_value_union_of_enums_lists_all_values():
 def test_check_value_nested_and_boolean():
     schema = {"type": "object", "properties": {"loop": {"type": "boolean"}}}
     assert check_value(schema, '{"loop": true}', from_attribute=True) == []
-    assert check_value(schema, '{"loop": "yes"}', from_attribute=True) == ["at loop: 'yes' is not of type 'boolean'"]
+    assert check_value(schema, '{"loop": "yes"}', from_attribute=True) == [
+        "at loop: 'yes' is not of type 'boolean'"
+    ]

@@ -28,9 +28,21 @@ _JSON = "application/json"
 class Answer(Exception):
     """Raised inside a handler to answer at once (an error, usually)."""
 
-    def __init__(self, status: int, body: bytes, content_type: str | None, headers: list[tuple[str, str]] = (),
-                 errors: list[dict[str, str]] | None = None):
-        self.status, self.body, self.content_type, self.headers, self.errors = status, body, content_type, list(headers), errors
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        headers: list[tuple[str, str]] = (),
+        errors: list[dict[str, str]] | None = None,
+    ):
+        self.status, self.body, self.content_type, self.headers, self.errors = (
+            status,
+            body,
+            content_type,
+            list(headers),
+            errors,
+        )
 
 
 class TooLarge(Exception):
@@ -58,7 +70,9 @@ class MockApp:
                     reply.encoded = _encode(reply) if _is_json(reply.content_type) else None
                 stream = op.x.get("stream")
                 if stream:
-                    stream["sequences"] = {k: media.rewrite(v, origin) for k, v in stream["sequences"].items()}
+                    stream["sequences"] = {
+                        k: media.rewrite(v, origin) for k, v in stream["sequences"].items()
+                    }
 
     # ASGI ---------------------------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -76,8 +90,15 @@ class MockApp:
         if api is None:
             api = next(iter(self.apis.values()))
         entry: dict[str, Any] = {
-            "time": time.time(), "api": api.name, "method": scope["method"], "path": scope["path"],
-            "query": scope["query_string"].decode("latin-1"), "operation": None, "status": 0, "errors": [], "body": None,
+            "time": time.time(),
+            "api": api.name,
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope["query_string"].decode("latin-1"),
+            "operation": None,
+            "status": 0,
+            "errors": [],
+            "body": None,
         }
         started = False
         control = scope["path"].startswith(CONTROL)
@@ -101,16 +122,20 @@ class MockApp:
         except Answer as a:
             entry["errors"] = a.errors or entry["errors"]
             await respond(send_tracking, a.status, a.body, a.content_type, a.headers)
-        except Exception:  # noqa: BLE001 - never a traceback in a response
+        except Exception:
             traceback.print_exc(file=sys.stderr)
             if not started:
-                status, body, ctype = self.error_body(api, 500, "internal error of the mock server (see its log)")
+                status, body, ctype = self.error_body(
+                    api, 500, "internal error of the mock server (see its log)"
+                )
                 await respond(send_tracking, status, body, ctype, [])
         finally:
             if not control and not started:  # no answer was sent (client gone): still log it
                 self.state.record(entry)
 
-    async def handle(self, api: Api, scope: dict[str, Any], receive: Any, send: Any, entry: dict[str, Any]) -> None:
+    async def handle(
+        self, api: Api, scope: dict[str, Any], receive: Any, send: Any, entry: dict[str, Any]
+    ) -> None:
         method, path = scope["method"], scope["path"]
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         hit = api.match(path)
@@ -126,18 +151,26 @@ class MockApp:
         op = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
         if op is None:
             allow = ", ".join(sorted(methods))
-            raise self.error(api, 405, f"{method} is not allowed on {path}; allowed: {allow}", [*extra, ("allow", allow)])
+            raise self.error(
+                api, 405, f"{method} is not allowed on {path}; allowed: {allow}", [*extra, ("allow", allow)]
+            )
         entry["operation"] = op.key
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > self.settings.max_body:
-            raise self.error(api, 413, f"the body of {length} bytes is over the limit of {self.settings.max_body}", extra)
+            raise self.error(
+                api, 413, f"the body of {length} bytes is over the limit of {self.settings.max_body}", extra
+            )
         if extra and extra[-1][0] == "retry-after":
             status = api.rate.get("status", 429)
             raise self.error(api, status, "rate limit exceeded; retry after the Retry-After delay", extra)
         key = self.authenticate(op, headers, scope)
         if key is None:
-            raise self.error(api, 401, "missing or invalid API key (send Authorization: Bearer <key>)",
-                             [*extra, ("www-authenticate", "Bearer")])
+            raise self.error(
+                api,
+                401,
+                "missing or invalid API key (send Authorization: Bearer <key>)",
+                [*extra, ("www-authenticate", "Bearer")],
+            )
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         found = check_params(op, path_params, query, headers)
         body_value: Any = None
@@ -147,11 +180,18 @@ class MockApp:
             body_type = match_body(op, ctype) if ctype else None
             if body_type is None:
                 supported = ", ".join(op.bodies)
-                raise self.error(api, 415, f"content type {ctype or '(none)'!r} is not supported; send one of: {supported}", extra)
+                raise self.error(
+                    api,
+                    415,
+                    f"content type {ctype or '(none)'!r} is not supported; send one of: {supported}",
+                    extra,
+                )
             try:
                 raw = await read_body(receive, self.settings.max_body)
             except TooLarge:
-                raise self.error(api, 413, f"the body is over the limit of {self.settings.max_body} bytes", extra) from None
+                raise self.error(
+                    api, 413, f"the body is over the limit of {self.settings.max_body} bytes", extra
+                ) from None
             if raw or op.body_required:
                 try:
                     body_value, entry["body"], more = await parse_body(body_type, ctype, raw)
@@ -165,9 +205,20 @@ class MockApp:
             raise self.error(api, op.validation_status, sentence(found), extra, found)
         await self.answer(api, op, scope, receive, send, key, path_params, query, headers, body_value, extra)
 
-    async def answer(self, api: Api, op: Operation, scope: dict[str, Any], receive: Any, send: Any, key: str,
-                     path_params: dict[str, str], query: list[tuple[str, str]], headers: dict[str, str],
-                     body: Any, extra: list[tuple[str, str]]) -> None:
+    async def answer(
+        self,
+        api: Api,
+        op: Operation,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
+        key: str,
+        path_params: dict[str, str],
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        body: Any,
+        extra: list[tuple[str, str]],
+    ) -> None:
         x = op.x
         reply = op.success
         if op.success_by and isinstance(body, dict):
@@ -181,18 +232,37 @@ class MockApp:
             left = self.state.charge(api.name, key, start, price)
             if left is None:
                 balance = self.state.balances.get((api.name, key), 0)
-                raise self.error(api, cost.get("status", accounts.get("status", 402)),
-                                 f"insufficient tokens: the call costs {_num(price)}, the balance is {_num(balance)}", extra)
+                raise self.error(
+                    api,
+                    cost.get("status", accounts.get("status", 402)),
+                    f"insufficient tokens: the call costs {_num(price)}, the balance is {_num(balance)}",
+                    extra,
+                )
             report = cost.get("report") or accounts.get("report")
             if report and get_pointer(reply.body, report) is not None:
                 changes.append((report, _num(left)))
         poll = x.get("job-poll")
         if poll:
             where, _, name = poll["id"].partition(":")
-            job_id = (path_params.get(name) if where == "path" else headers.get(name.lower()) if where == "header"
-                      else next((v for k, v in query if k == name), None))
-            phase = None if job_id is None else self.state.poll(
-                api.name, job_id, poll["of"], len(poll["phases"]), self.settings.polls_per_phase, self.settings.phase_seconds)
+            job_id = (
+                path_params.get(name)
+                if where == "path"
+                else headers.get(name.lower())
+                if where == "header"
+                else next((v for k, v in query if k == name), None)
+            )
+            phase = (
+                None
+                if job_id is None
+                else self.state.poll(
+                    api.name,
+                    job_id,
+                    poll["of"],
+                    len(poll["phases"]),
+                    self.settings.polls_per_phase,
+                    self.settings.phase_seconds,
+                )
+            )
             if phase is None:
                 raise self.error(api, 404, f"no job with id {job_id!r}", extra)
             step = poll["phases"][phase]
@@ -205,11 +275,22 @@ class MockApp:
         create = x.get("job-create")
         if create:
             current = get_pointer(reply.body, create["id"])
-            kind = "integer" if isinstance(current, int) and not isinstance(current, bool) else (
-                "uuid" if isinstance(current, str) and len(current) == 36 and current.count("-") == 4 else "hex")
+            kind = (
+                "integer"
+                if isinstance(current, int) and not isinstance(current, bool)
+                else (
+                    "uuid"
+                    if isinstance(current, str) and len(current) == 36 and current.count("-") == 4
+                    else "hex"
+                )
+            )
             changes.append((create["id"], self.state.new_job(api.name, op.op_id, kind)))
-        if isinstance(body, dict) and isinstance(body.get("model"), str) and isinstance(reply.body, dict) \
-                and isinstance(reply.body.get("model"), str):
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("model"), str)
+            and isinstance(reply.body, dict)
+            and isinstance(reply.body.get("model"), str)
+        ):
             changes.append(("/model", body["model"]))
         hdrs = [*((k, v) for k, v in reply.headers.items() if k.lower() not in {h for h, _ in extra}), *extra]
         if "stream" in x:
@@ -224,16 +305,24 @@ class MockApp:
         content = reply.encoded if reply.encoded is not None else _encode(reply)
         await respond(send, reply.status, content, reply.content_type, hdrs)
 
-    async def stream(self, api: Api, op: Operation, receive: Any, send: Any, body: Any,
-                     headers: list[tuple[str, str]]) -> None:
+    async def stream(
+        self, api: Api, op: Operation, receive: Any, send: Any, body: Any, headers: list[tuple[str, str]]
+    ) -> None:
         spec = op.x["stream"]
         sequences = spec["sequences"]
         chosen = body.get(spec["by"]) if spec.get("by") and isinstance(body, dict) else None
         events = sequences.get(chosen) if isinstance(chosen, str) else None
         if events is None:
             events = sequences.get(spec.get("default")) or next(iter(sequences.values()))
-        await send({"type": "http.response.start", "status": op.success.status, "headers": _headers(
-            [("content-type", "text/event-stream"), ("cache-control", "no-cache"), *headers])})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": op.success.status,
+                "headers": _headers(
+                    [("content-type", "text/event-stream"), ("cache-control", "no-cache"), *headers]
+                ),
+            }
+        )
         self.state.streams += 1
         disconnect = asyncio.ensure_future(wait_disconnect(receive))
         try:
@@ -242,8 +331,13 @@ class MockApp:
                     await asyncio.wait([disconnect], timeout=self.settings.stream_interval)
                 if disconnect.done():
                     return
-                await send({"type": "http.response.body", "body": b"data: " + json.dumps(event).encode() + b"\n\n",
-                            "more_body": True})
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b"data: " + json.dumps(event).encode() + b"\n\n",
+                        "more_body": True,
+                    }
+                )
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             self.state.streams -= 1
@@ -268,7 +362,11 @@ class MockApp:
         if names.get("remaining"):
             out.append((names["remaining"].lower(), str(remaining)))
         if names.get("reset"):
-            value = retry_after(reset) if api.rate.get("reset") == "seconds" else str(int(time.time() + reset + 0.999))
+            value = (
+                retry_after(reset)
+                if api.rate.get("reset") == "seconds"
+                else str(int(time.time() + reset + 0.999))
+            )
             out.append((names["reset"].lower(), value))
         if not allowed:
             out.append(("retry-after", retry_after(reset)))
@@ -291,7 +389,10 @@ class MockApp:
                         if value and value[:7].lower() == "bearer ":
                             value = value[7:].strip()
                     elif where == "query":
-                        value = next((v for k, v in parse_qsl(scope["query_string"].decode("latin-1")) if k == name), None)
+                        value = next(
+                            (v for k, v in parse_qsl(scope["query_string"].decode("latin-1")) if k == name),
+                            None,
+                        )
                     else:
                         value = _cookie(headers.get("cookie", ""), name)
                 elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
@@ -306,8 +407,9 @@ class MockApp:
                 return key
         return None
 
-    def error_body(self, api: Api, status: int, message: str,
-                   errors: list[dict[str, str]] | None = None) -> tuple[int, bytes, str]:
+    def error_body(
+        self, api: Api, status: int, message: str, errors: list[dict[str, str]] | None = None
+    ) -> tuple[int, bytes, str]:
         if api.error:
             body = fill(api.error["body"], message, status)
             return status, json.dumps(body).encode(), api.error.get("content-type", _JSON)
@@ -320,8 +422,14 @@ class MockApp:
             problem["errors"] = errors
         return status, json.dumps(problem).encode(), "application/problem+json"
 
-    def error(self, api: Api, status: int, message: str, headers: list[tuple[str, str]] = (),
-              errors: list[dict[str, str]] | None = None) -> Answer:
+    def error(
+        self,
+        api: Api,
+        status: int,
+        message: str,
+        headers: list[tuple[str, str]] = (),
+        errors: list[dict[str, str]] | None = None,
+    ) -> Answer:
         status, body, ctype = self.error_body(api, status, message, errors)
         return Answer(status, body, ctype, headers, errors)
 
@@ -341,8 +449,12 @@ class MockApp:
         elif path == CONTROL + "apis" and method == "GET":
             await respond(send, 200, json.dumps(self.origins).encode(), _JSON, [])
         else:
-            body = {"type": "about:blank", "title": "Not Found", "status": 404,
-                    "detail": "mock control paths: GET|DELETE /__mock__/requests, POST /__mock__/reset, GET /__mock__/apis"}
+            body = {
+                "type": "about:blank",
+                "title": "Not Found",
+                "status": 404,
+                "detail": "mock control paths: GET|DELETE /__mock__/requests, POST /__mock__/reset, GET /__mock__/apis",
+            }
             await respond(send, 404, json.dumps(body).encode(), "application/problem+json", [])
 
 
@@ -367,7 +479,9 @@ async def read_body(receive: Any, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-async def respond(send: Any, status: int, body: bytes, content_type: str | None, headers: list[tuple[str, str]]) -> None:
+async def respond(
+    send: Any, status: int, body: bytes, content_type: str | None, headers: list[tuple[str, str]]
+) -> None:
     pairs = [("content-length", str(len(body)))]
     if content_type:
         pairs.append(("content-type", content_type))
@@ -495,14 +609,18 @@ def _basic(auth: str) -> str | None:
     return password or user
 
 
-def paginate(rule: dict[str, Any], query: list[tuple[str, str]], headers: dict[str, str],
-             body: Any) -> list[tuple[str, Any]]:
+def paginate(
+    rule: dict[str, Any], query: list[tuple[str, str]], headers: dict[str, str], body: Any
+) -> list[tuple[str, Any]]:
     """``x-mock.paginate``: the page figures of a list answer follow the requested page and limit."""
+
     def read(source: str | None, fallback: int) -> int:
         if not source:
             return fallback
         where, _, name = source.partition(":")
-        raw = headers.get(name.lower()) if where == "header" else next((v for k, v in query if k == name), None)
+        raw = (
+            headers.get(name.lower()) if where == "header" else next((v for k, v in query if k == name), None)
+        )
         try:
             return max(1, int(raw)) if raw is not None else fallback
         except ValueError:
@@ -511,7 +629,9 @@ def paginate(rule: dict[str, Any], query: list[tuple[str, str]], headers: dict[s
     report = rule["report"]
     page = read(rule["page"], 1)
     example_limit = get_pointer(body, report["limit"]) if "limit" in report else None
-    limit = read(rule.get("limit"), example_limit if isinstance(example_limit, int) and example_limit > 0 else 20)
+    limit = read(
+        rule.get("limit"), example_limit if isinstance(example_limit, int) and example_limit > 0 else 20
+    )
     total = int(rule["total"])
     pages = max(1, -(-total // limit))
     figures = {"page": page, "limit": limit, "total": total, "pages": pages, "has_more": page < pages}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema_rs
@@ -97,7 +98,7 @@ class Api:
     def match(self, path: str) -> tuple[dict[str, Operation], dict[str, str]] | None:
         candidates = [path]
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            candidates.insert(0, path[len(self.prefix):] or "/")
+            candidates.insert(0, path[len(self.prefix) :] or "/")
         for p in candidates:
             hit = self.static.get(p)
             if hit is not None:
@@ -132,19 +133,35 @@ def compile_api(path: Path) -> Api:
         raise SpecError("`paths` must be a mapping", location(path, "/paths"))
     for template, item in doc["paths"].items():
         if not isinstance(item, dict):
-            raise SpecError(f"path item {template!r} must be a mapping", location(path, f"/paths/{escape(template)}"))
+            raise SpecError(
+                f"path item {template!r} must be a mapping", location(path, f"/paths/{escape(template)}")
+            )
         shared = item.get("parameters") or []
         for method in METHODS:
             if method in item:
                 pointer = f"/paths/{escape(template)}/{method}"
-                raw_op = raw["paths"][template].get(method) if isinstance(raw["paths"].get(template), dict) else None
-                x = xmock.check((raw_op or {}).get("x-mock") if isinstance(raw_op, dict) else None,
-                                "operation", path, pointer + "/x-mock")
-                ops.append(compile_operation(path, doc, path.stem, template, method, item[method], shared, x, schemes, pointer))
+                raw_op = (
+                    raw["paths"][template].get(method)
+                    if isinstance(raw["paths"].get(template), dict)
+                    else None
+                )
+                x = xmock.check(
+                    (raw_op or {}).get("x-mock") if isinstance(raw_op, dict) else None,
+                    "operation",
+                    path,
+                    pointer + "/x-mock",
+                )
+                ops.append(
+                    compile_operation(
+                        path, doc, path.stem, template, method, item[method], shared, x, schemes, pointer
+                    )
+                )
     seen: dict[str, str] = {}
     for op in ops:
         if op.op_id in seen:
-            raise SpecError(f"duplicate operationId {op.op_id!r}", location(path, op.pointer + "/operationId"))
+            raise SpecError(
+                f"duplicate operationId {op.op_id!r}", location(path, op.pointer + "/operationId")
+            )
         seen[op.op_id] = op.pointer
     for op in ops:
         check_links(path, op, ops)
@@ -163,9 +180,16 @@ def compile_api(path: Path) -> Api:
             dyn_index[op.path][op.method.upper()] = op
     dynamic.sort(key=lambda t: (t[0], t[1]))
     return Api(
-        name=path.stem, path=path, base_url=base_url, prefix=prefix, operations=ops, static=static,
-        dynamic=[(r, m, n) for _, _, r, m, n in dynamic], error=xdoc.get("error") or {},
-        rate=xdoc.get("rate-limit") or {}, accounts=xdoc.get("accounts") or {},
+        name=path.stem,
+        path=path,
+        base_url=base_url,
+        prefix=prefix,
+        operations=ops,
+        static=static,
+        dynamic=[(r, m, n) for _, _, r, m, n in dynamic],
+        error=xdoc.get("error") or {},
+        rate=xdoc.get("rate-limit") or {},
+        accounts=xdoc.get("accounts") or {},
     )
 
 
@@ -176,14 +200,16 @@ def server_url(doc: dict[str, Any], path: Path) -> str:
     for name, var in (first.get("variables") or {}).items():
         url = url.replace("{" + name + "}", str((var or {}).get("default", "")))
     if "{" in url:
-        raise SpecError(f"server URL {url!r} has a variable without a default", location(path, "/servers/0/url"))
+        raise SpecError(
+            f"server URL {url!r} has a variable without a default", location(path, "/servers/0/url")
+        )
     return url
 
 
 def path_regex(template: str) -> re.Pattern[str]:
     out, pos = [], 0
     for m in re.finditer(r"\{([^}]+)\}", template):
-        out.append(re.escape(template[pos:m.start()]))
+        out.append(re.escape(template[pos : m.start()]))
         out.append(f"(?P<{_group(m.group(1))}>[^/]+)")
         pos = m.end()
     out.append(re.escape(template[pos:]))
@@ -198,7 +224,7 @@ def _group(name: str) -> str:
 def compile_validator(schema: Any, path: Path, pointer: str) -> Any:
     try:
         return jsonschema_rs.validator_for(schema, validate_formats=True)
-    except Exception as exc:  # noqa: BLE001 - any schema error becomes a located SpecError
+    except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SpecError(f"invalid schema: {first}", location(path, pointer)) from None
 
@@ -271,8 +297,18 @@ def _to_bool(v: Any) -> Any:
     return v
 
 
-def compile_operation(path: Path, doc: dict[str, Any], api: str, template: str, method: str, op: Any,
-                      shared: list[Any], x: dict[str, Any], schemes: dict[str, Any], pointer: str) -> Operation:
+def compile_operation(
+    path: Path,
+    doc: dict[str, Any],
+    api: str,
+    template: str,
+    method: str,
+    op: Any,
+    shared: list[Any],
+    x: dict[str, Any],
+    schemes: dict[str, Any],
+    pointer: str,
+) -> Operation:
     if not isinstance(op, dict):
         raise SpecError("operation must be a mapping", location(path, pointer))
     op_id = str(op.get("operationId") or f"{method.upper()} {template}")
@@ -300,7 +336,9 @@ def compile_operation(path: Path, doc: dict[str, Any], api: str, template: str, 
         if required:
             obj["required"].append(key)
         style_explode = p.get("explode", p.get("style", "form") == "form")
-        params.append(Param(key, where, required, coercer(schema), schema_type(schema) == "array", bool(style_explode)))
+        params.append(
+            Param(key, where, required, coercer(schema), schema_type(schema) == "array", bool(style_explode))
+        )
     validators = {
         where: compile_validator(obj, path, f"{pointer}/parameters") for where, obj in objects.items()
     }
@@ -310,7 +348,9 @@ def compile_operation(path: Path, doc: dict[str, Any], api: str, template: str, 
     if isinstance(rb, dict):
         body_required = bool(rb.get("required"))
         for media, mt in (rb.get("content") or {}).items():
-            bodies[media.lower()] = compile_body(path, f"{pointer}/requestBody/content/{escape(media)}", media, mt or {})
+            bodies[media.lower()] = compile_body(
+                path, f"{pointer}/requestBody/content/{escape(media)}", media, mt or {}
+            )
     security = op.get("security", doc.get("security"))
     requirements: list[list[dict[str, Any]]] | None = None
     if security and not any(req == {} for req in security):
@@ -319,8 +359,10 @@ def compile_operation(path: Path, doc: dict[str, Any], api: str, template: str, 
             group = []
             for name in req:
                 if name not in schemes:
-                    raise SpecError(f"security scheme {name!r} is not defined in components.securitySchemes",
-                                    location(path, f"{pointer}/security/{j}"))
+                    raise SpecError(
+                        f"security scheme {name!r} is not defined in components.securitySchemes",
+                        location(path, f"{pointer}/security/{j}"),
+                    )
                 group.append(schemes[name])
             requirements.append(group)
     responses = op.get("responses")
@@ -335,8 +377,10 @@ def compile_operation(path: Path, doc: dict[str, Any], api: str, template: str, 
         content = resp.get("content") or {}
         for media in content:
             if not _MEDIA_TYPE.match(media):
-                raise SpecError(f"invalid media type {media!r}",
-                                location(path, f"{pointer}/responses/{code}/content/{escape(media)}"))
+                raise SpecError(
+                    f"invalid media type {media!r}",
+                    location(path, f"{pointer}/responses/{code}/content/{escape(media)}"),
+                )
         headers = {
             name: header_value(h) for name, h in (resp.get("headers") or {}).items() if isinstance(h, dict)
         }
@@ -351,9 +395,20 @@ def compile_operation(path: Path, doc: dict[str, Any], api: str, template: str, 
     declared = {s for s, _ in replies}
     validation_status = 422 if 422 in declared else 400 if 400 in declared else 422
     out = Operation(
-        api=api, op_id=op_id, method=method.upper(), path=template, pointer=pointer, params=params,
-        validators=validators, body_required=body_required, bodies=bodies, security=requirements,
-        success=success, replies=replies, validation_status=validation_status, x=x,
+        api=api,
+        op_id=op_id,
+        method=method.upper(),
+        path=template,
+        pointer=pointer,
+        params=params,
+        validators=validators,
+        body_required=body_required,
+        bodies=bodies,
+        security=requirements,
+        success=success,
+        replies=replies,
+        validation_status=validation_status,
+        x=x,
         success_by=pick_by_field(path, pointer, replies, x),
     )
     if "stream" in x:
@@ -379,22 +434,30 @@ def pick_media(content: dict[str, Any]) -> str | None:
     return next(iter(content))
 
 
-def pick_success(path: Path, pointer: str, responses: dict[str, Any], replies: dict[tuple[int, str | None], Reply],
-                 x: dict[str, Any]) -> Reply:
+def pick_success(
+    path: Path,
+    pointer: str,
+    responses: dict[str, Any],
+    replies: dict[tuple[int, str | None], Reply],
+    x: dict[str, Any],
+) -> Reply:
     codes = sorted({s for s, _ in replies if 200 <= s < 300})
     status = codes[0] if codes else min(s for s, _ in replies) if replies else 200
     name = x.get("example")
     if name is not None:
         hit = next((r for (s, n), r in replies.items() if n == name), None)
         if hit is None:
-            raise SpecError(f"x-mock example {name!r} is not among the response examples",
-                            location(path, pointer + "/x-mock/example"))
+            raise SpecError(
+                f"x-mock example {name!r} is not among the response examples",
+                location(path, pointer + "/x-mock/example"),
+            )
         return hit
     return replies.get((status, None)) or Reply(status, None, None)
 
 
-def pick_by_field(path: Path, pointer: str, replies: dict[tuple[int, str | None], Reply],
-                  x: dict[str, Any]) -> dict[str, Reply]:
+def pick_by_field(
+    path: Path, pointer: str, replies: dict[tuple[int, str | None], Reply], x: dict[str, Any]
+) -> dict[str, Reply]:
     """``x-mock.example-by``: request body value -> the reply carrying the named example."""
     rule = x.get("example-by")
     if not rule:
@@ -403,8 +466,10 @@ def pick_by_field(path: Path, pointer: str, replies: dict[tuple[int, str | None]
     for value, name in rule["values"].items():
         hit = next((r for (s, n), r in replies.items() if n == name), None)
         if hit is None:
-            raise SpecError(f"x-mock example-by names {name!r}, which is not among the response examples",
-                            location(path, pointer + "/x-mock/example-by/values"))
+            raise SpecError(
+                f"x-mock example-by names {name!r}, which is not among the response examples",
+                location(path, pointer + "/x-mock/example-by/values"),
+            )
         chosen[value] = hit
     return chosen
 
@@ -439,15 +504,20 @@ def compile_body(path: Path, pointer: str, media: str, mt: dict[str, Any]) -> Bo
                 ctype = (encoding.get(name) or {}).get("contentType") or target.get("contentMediaType")
                 types = [t.strip().lower() for t in str(ctype).split(",")] if ctype else None
                 limit = target.get("maxLength", target.get("x-max-bytes"))
-                files[name] = FileRule(types, int(limit) if isinstance(limit, (int, float)) else None, item is not None)
+                files[name] = FileRule(
+                    types, int(limit) if isinstance(limit, (int, float)) else None, item is not None
+                )
                 plain_props[name] = {}
             else:
                 plain_props[name] = prop
         stripped = {**schema, "properties": plain_props} if isinstance(schema, dict) else {}
         converted = to_json_schema(stripped)
         props_js = converted.get("properties") or {}
-        body = BodyType(base, "multipart" if base.startswith("multipart") else "form",
-                        compile_validator(converted, path, pointer + "/schema"))
+        body = BodyType(
+            base,
+            "multipart" if base.startswith("multipart") else "form",
+            compile_validator(converted, path, pointer + "/schema"),
+        )
         body.coercers = {n: coercer(s) for n, s in props_js.items() if n not in files}
         body.arrays = {n for n, s in props_js.items() if schema_type(s) == "array"}
         body.files = files
@@ -469,21 +539,33 @@ def check_links(path: Path, op: Operation, ops: list[Operation]) -> None:
     if poll:
         for target in poll["of"]:
             if target not in ids:
-                raise SpecError(f"job-poll.of names unknown operationId {target!r}",
-                                location(path, op.pointer + "/x-mock/job-poll/of"))
+                raise SpecError(
+                    f"job-poll.of names unknown operationId {target!r}",
+                    location(path, op.pointer + "/x-mock/job-poll/of"),
+                )
             if "job-create" not in next(o for o in ops if o.op_id == target).x:
-                raise SpecError(f"job-poll.of: {target!r} has no x-mock job-create",
-                                location(path, op.pointer + "/x-mock/job-poll/of"))
+                raise SpecError(
+                    f"job-poll.of: {target!r} has no x-mock job-create",
+                    location(path, op.pointer + "/x-mock/job-poll/of"),
+                )
         where, _, name = poll["id"].partition(":")
         if where == "path" and "{" + name + "}" not in op.path:
-            raise SpecError(f"job-poll.id: the path has no parameter {name!r}",
-                            location(path, op.pointer + "/x-mock/job-poll/id"))
+            raise SpecError(
+                f"job-poll.id: the path has no parameter {name!r}",
+                location(path, op.pointer + "/x-mock/job-poll/id"),
+            )
         for i, phase in enumerate(poll["phases"]):
             if (phase["status"], phase.get("example")) not in op.replies:
-                what = f"response {phase['status']}" + (f" example {phase['example']!r}" if phase.get("example") else "")
-                raise SpecError(f"job-poll phase {i}: {what} is not declared",
-                                location(path, op.pointer + f"/x-mock/job-poll/phases/{i}"))
+                what = f"response {phase['status']}" + (
+                    f" example {phase['example']!r}" if phase.get("example") else ""
+                )
+                raise SpecError(
+                    f"job-poll phase {i}: {what} is not declared",
+                    location(path, op.pointer + f"/x-mock/job-poll/phases/{i}"),
+                )
     stream = op.x.get("stream")
     if stream and stream.get("default") and stream["default"] not in stream["sequences"]:
-        raise SpecError(f"stream.default {stream['default']!r} is not a sequence",
-                        location(path, op.pointer + "/x-mock/stream/default"))
+        raise SpecError(
+            f"stream.default {stream['default']!r} is not a sequence",
+            location(path, op.pointer + "/x-mock/stream/default"),
+        )

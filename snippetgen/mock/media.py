@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +20,17 @@ TYPES = {
     ".glb": "model/gltf-binary",
 }
 _BY_TYPE = {
-    "image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/webp": ".webp",
-    "audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/wave": ".wav",
-    "video/mp4": ".mp4", "model/gltf-binary": ".glb",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "video/mp4": ".mp4",
+    "model/gltf-binary": ".glb",
 }
 
 
@@ -35,7 +43,7 @@ def extension(path: str) -> str | None:
     return ext if ext in TYPES else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def data(ext: str) -> bytes:
     name = "sample.jpg" if ext == ".jpeg" else f"sample{ext}"
     return (MEDIA_DIR / name).read_bytes()

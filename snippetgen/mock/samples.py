@@ -75,7 +75,9 @@ def sample(schema: Any, depth: int = 0) -> Any:
             if not (isinstance(prop, dict) and prop.get("writeOnly"))
         }
     if kind == "array":
-        return [sample(schema.get("items") or {}, depth + 1) for _ in range(max(1, schema.get("minItems", 1)))]
+        return [
+            sample(schema.get("items") or {}, depth + 1) for _ in range(max(1, schema.get("minItems", 1)))
+        ]
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum"))
         high = schema.get("maximum", schema.get("exclusiveMaximum"))

@@ -7,8 +7,9 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
@@ -28,8 +29,16 @@ class MockServer:
     """The mock of every API in ``spec_dir``. ``port`` 0 gives each API an ephemeral port; ``port`` N
     gives the APIs, in sorted name order, N, N+1, ..."""
 
-    def __init__(self, spec_dir: Path, *, host: str = "127.0.0.1", port: int = 0, keys: list[str] | None = None,
-                 settings: MockSettings | None = None, log_path: Path | None = None):
+    def __init__(
+        self,
+        spec_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        keys: list[str] | None = None,
+        settings: MockSettings | None = None,
+        log_path: Path | None = None,
+    ):
         self.spec_dir = Path(spec_dir)
         self.host = host
         self.port = port
@@ -74,12 +83,20 @@ class MockServer:
 
     def _config(self) -> uvicorn.Config:
         return uvicorn.Config(
-            self.app, http="h11", loop="asyncio", lifespan="off", ws="none", interface="asgi3",
-            log_level="warning", access_log=False, timeout_graceful_shutdown=1, server_header=False,
+            self.app,
+            http="h11",
+            loop="asyncio",
+            lifespan="off",
+            ws="none",
+            interface="asgi3",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+            server_header=False,
             timeout_keep_alive=30,
         )
 
-    def start(self) -> "MockServer":
+    def start(self) -> MockServer:
         """Serve in a background thread; returns once every port answers."""
         if self._thread is not None:
             return self
@@ -90,7 +107,7 @@ class MockServer:
         def run() -> None:
             try:
                 asyncio.run(self._server.serve(sockets=self._sockets))
-            except BaseException as exc:  # noqa: BLE001 - reported by start()
+            except BaseException as exc:
                 failure.append(exc)
 
         self._thread = threading.Thread(target=run, name="snippetgen-mock", daemon=True)
@@ -99,8 +116,10 @@ class MockServer:
         while not self._server.started:
             if failure or not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise SpecError(f"the mock server did not start: {failure[0] if failure else 'timeout'}",
-                                Location(str(self.spec_dir)))
+                raise SpecError(
+                    f"the mock server did not start: {failure[0] if failure else 'timeout'}",
+                    Location(str(self.spec_dir)),
+                )
             time.sleep(0.002)
         return self
 
@@ -123,7 +142,7 @@ class MockServer:
                 pass
         self._sockets = []
 
-    def __enter__(self) -> "MockServer":
+    def __enter__(self) -> MockServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -153,9 +172,15 @@ def with_origin(url: str, origin: str) -> str:
     return urlunsplit((new.scheme, new.netloc, parts.path, parts.query, parts.fragment)).rstrip("/") or origin
 
 
-def serve(spec_dir: Path, host: str = "127.0.0.1", port: int = 0, keys: list[str] | None = None,
-          settings: MockSettings | None = None, log_path: Path | None = None,
-          echo: Callable[[str], Any] = print) -> None:
+def serve(
+    spec_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    keys: list[str] | None = None,
+    settings: MockSettings | None = None,
+    log_path: Path | None = None,
+    echo: Callable[[str], Any] = print,
+) -> None:
     """Serve every API of ``spec_dir`` until interrupted; prints ``<name>  <base url>`` per API."""
     mock = MockServer(spec_dir, host=host, port=port, keys=keys, settings=settings, log_path=log_path)
     mock.bind()

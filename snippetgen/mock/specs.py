@@ -22,9 +22,13 @@ def spec_files(spec_dir: Path) -> list[Path]:
     spec_dir = Path(spec_dir)
     if not spec_dir.is_dir():
         raise SpecError(f"spec directory not found: {spec_dir}", Location(str(spec_dir)))
-    files = sorted((p for p in spec_dir.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()), key=lambda p: p.stem)
+    files = sorted(
+        (p for p in spec_dir.iterdir() if p.suffix in SPEC_SUFFIXES and p.is_file()), key=lambda p: p.stem
+    )
     if not files:
-        raise SpecError("no OpenAPI document (*.yaml, *.yml, *.json) in the directory", Location(str(spec_dir)))
+        raise SpecError(
+            "no OpenAPI document (*.yaml, *.yml, *.json) in the directory", Location(str(spec_dir))
+        )
     return files
 
 
@@ -52,7 +56,7 @@ def location(path: Path, pointer: str) -> Location:
     """``path:line`` of a JSON pointer in a YAML/JSON document (line of the nearest existing parent)."""
     try:
         node = yaml.compose(path.read_text(encoding="utf-8"))
-    except Exception:  # noqa: BLE001 - a location is best effort
+    except Exception:
         return Location(str(path))
     best = node
     for part in [unescape(p) for p in pointer.split("/")[1:]] if pointer else []:
@@ -130,10 +134,23 @@ def to_json_schema(schema: Any, *, request: bool = True) -> Any:
     for key, value in schema.items():
         if key in ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas"):
             out[key] = {k: to_json_schema(v, request=request) for k, v in (value or {}).items()}
-        elif key in ("items", "additionalProperties", "not", "if", "then", "else", "contains",
-                     "propertyNames", "unevaluatedProperties", "unevaluatedItems", "additionalItems"):
+        elif key in (
+            "items",
+            "additionalProperties",
+            "not",
+            "if",
+            "then",
+            "else",
+            "contains",
+            "propertyNames",
+            "unevaluatedProperties",
+            "unevaluatedItems",
+            "additionalItems",
+        ):
             if isinstance(value, list):  # draft-4 style tuple items
-                out["prefixItems" if key == "items" else key] = [to_json_schema(v, request=request) for v in value]
+                out["prefixItems" if key == "items" else key] = [
+                    to_json_schema(v, request=request) for v in value
+                ]
             else:
                 out[key] = to_json_schema(value, request=request)
         elif key in ("allOf", "anyOf", "oneOf", "prefixItems"):

@@ -12,9 +12,10 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass
@@ -55,8 +56,9 @@ class State:
         self.jobs[f"{api}/{job_id}"] = Job(api, op_id, self.clock())
         return job_id
 
-    def poll(self, api: str, job_id: str, of: list[str], phases: int, per_phase: int,
-             phase_seconds: float | None) -> int | None:
+    def poll(
+        self, api: str, job_id: str, of: list[str], phases: int, per_phase: int, phase_seconds: float | None
+    ) -> int | None:
         """The phase index of a poll (advancing the job), or None for an unknown job."""
         job = self.jobs.get(f"{api}/{job_id}")
         if job is None or job.op_id not in of:
@@ -117,7 +119,7 @@ class State:
     def open_log(self, path: Path | None) -> None:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.log_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            self.log_file = open(path, "a", encoding="utf-8")
 
     def close(self) -> None:
         with self.lock:

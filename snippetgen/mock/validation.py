@@ -31,8 +31,9 @@ def violations(validator: Any, instance: Any, where: str) -> list[Violation]:
     return out
 
 
-def check_params(op: Operation, path_params: dict[str, str], query: list[tuple[str, str]],
-                 headers: dict[str, str]) -> list[Violation]:
+def check_params(
+    op: Operation, path_params: dict[str, str], query: list[tuple[str, str]], headers: dict[str, str]
+) -> list[Violation]:
     if not op.params:
         return []
     values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
@@ -76,7 +77,12 @@ async def parse_body(body_type: BodyType, content_type: str, raw: bytes) -> tupl
     if body_type.kind == "raw":
         found: list[Violation] = []
         if body_type.max_bytes is not None and len(raw) > body_type.max_bytes:
-            found.append({"location": "body", "message": f"{len(raw)} bytes is over the limit of {body_type.max_bytes}"})
+            found.append(
+                {
+                    "location": "body",
+                    "message": f"{len(raw)} bytes is over the limit of {body_type.max_bytes}",
+                }
+            )
         return None, {"content_type": content_type, "size": len(raw)}, found
     if body_type.kind == "form":
         try:
@@ -107,11 +113,12 @@ async def _multipart(body_type: BodyType, content_type: str, raw: bytes) -> tupl
         yield raw
 
     try:
-        form = await MultiPartParser(Headers({"content-type": content_type}), stream(),
-                                     max_files=100, max_fields=1000).parse()
+        form = await MultiPartParser(
+            Headers({"content-type": content_type}), stream(), max_files=100, max_fields=1000
+        ).parse()
     except MultiPartException as exc:
         raise BadRequest(f"malformed multipart body: {exc.message}") from None
-    except Exception as exc:  # noqa: BLE001 - any parser failure is the client's malformed body
+    except Exception as exc:
         raise BadRequest(f"malformed multipart body: {exc}") from None
     pairs: list[tuple[str, str]] = []
     files: list[dict[str, Any]] = []
@@ -129,14 +136,24 @@ async def _multipart(body_type: BodyType, content_type: str, raw: bytes) -> tupl
                 continue
             present[name] = "<file>"
             if rule.types and not any(_type_matches(ctype, t) for t in rule.types):
-                found.append({"location": f"body/{name}",
-                              "message": f"file content type {ctype!r} is not one of {', '.join(rule.types)}"})
+                found.append(
+                    {
+                        "location": f"body/{name}",
+                        "message": f"file content type {ctype!r} is not one of {', '.join(rule.types)}",
+                    }
+                )
             if rule.max_bytes is not None and size > rule.max_bytes:
-                found.append({"location": f"body/{name}",
-                              "message": f"file of {size} bytes is over the limit of {rule.max_bytes} bytes"})
+                found.append(
+                    {
+                        "location": f"body/{name}",
+                        "message": f"file of {size} bytes is over the limit of {rule.max_bytes} bytes",
+                    }
+                )
         else:
             if name in body_type.files:
-                found.append({"location": f"body/{name}", "message": "expected a file part (with a filename)"})
+                found.append(
+                    {"location": f"body/{name}", "message": "expected a file part (with a filename)"}
+                )
                 continue
             pairs.append((name, value))
     fields = _fields(body_type, pairs)

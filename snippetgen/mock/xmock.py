@@ -142,7 +142,10 @@ OPERATION = {
     },
 }
 
-VALIDATORS = {"document": jsonschema_rs.validator_for(DOCUMENT), "operation": jsonschema_rs.validator_for(OPERATION)}
+VALIDATORS = {
+    "document": jsonschema_rs.validator_for(DOCUMENT),
+    "operation": jsonschema_rs.validator_for(OPERATION),
+}
 
 
 def check(value: Any, level: str, path: Path, pointer: str) -> dict[str, Any]:

@@ -3,5 +3,13 @@
 from .collect import SKIP_MARKER, Example, collect_examples, usage_groups
 from .run import Outcome, Runner, report, write_record
 
-__all__ = ["SKIP_MARKER", "Example", "Outcome", "Runner", "collect_examples", "report", "usage_groups",
-           "write_record"]
+__all__ = [
+    "SKIP_MARKER",
+    "Example",
+    "Outcome",
+    "Runner",
+    "collect_examples",
+    "report",
+    "usage_groups",
+    "write_record",
+]

@@ -17,8 +17,19 @@ from ..pages import find_code_blocks
 
 SKIP_MARKER = "<!-- snippetgen: skip -->"
 """Put this HTML comment on the line just above a fenced block to keep it from being run."""
-FENCE_LANGS = {"python": "py", "py": "py", "javascript": "js", "js": "js", "node": "js", "mjs": "js",
-               "bash": "curl", "shell": "curl", "sh": "curl", "curl": "curl", "console": "curl"}
+FENCE_LANGS = {
+    "python": "py",
+    "py": "py",
+    "javascript": "js",
+    "js": "js",
+    "node": "js",
+    "mjs": "js",
+    "bash": "curl",
+    "shell": "curl",
+    "sh": "curl",
+    "curl": "curl",
+    "console": "curl",
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,9 @@ def collect_examples(ws: Workspace) -> list[Example]:
             above = lines[block.location.line - 2].strip() if block.location.line >= 2 else ""
             if above == SKIP_MARKER:
                 continue
-            examples.append(Example(f"{page}:{block.location.line}::block", lang, block.location, code=block.code))
+            examples.append(
+                Example(f"{page}:{block.location.line}::block", lang, block.location, code=block.code)
+            )
     return examples
 
 

@@ -23,8 +23,10 @@ class _Handler(socketserver.BaseRequestHandler):
             target = target.split("://", 1)[-1].split("/", 1)[0]
         self.server.hits.append(target)  # type: ignore[attr-defined]
         body = f"snippetgen egress guard: blocked connection to {target} (examples may only reach the mock)\n"
-        reply = (f"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
-                 f"Connection: close\r\n\r\n{body}")
+        reply = (
+            f"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
+            f"Connection: close\r\n\r\n{body}"
+        )
         try:
             self.request.sendall(reply.encode())
         except OSError:
@@ -65,5 +67,3 @@ class EgressGuard:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-

@@ -47,8 +47,16 @@ class Outcome:
 class Runner:
     """Runs examples of one workspace against one running mock (one per pytest-xdist worker)."""
 
-    def __init__(self, ws: Workspace, mock: Any, *, node_modules: Path | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, keep: bool = False, warm_python: bool = True):
+    def __init__(
+        self,
+        ws: Workspace,
+        mock: Any,
+        *,
+        node_modules: Path | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        keep: bool = False,
+        warm_python: bool = True,
+    ):
         self.ws = ws
         self.mock = mock
         self.node_modules = node_modules
@@ -79,7 +87,7 @@ class Runner:
         if isinstance(value, str):
             for api, origin in self.origins.items():
                 if value.startswith(origin) and api in self.mock.origins:
-                    return self.mock.origins[api] + value[len(origin):]
+                    return self.mock.origins[api] + value[len(origin) :]
             return value
         if isinstance(value, list):
             return [self.to_mock(v) for v in value]
@@ -166,8 +174,10 @@ class Runner:
                 continue
             data = builtin_fixture(name)
             if data is None:
-                failures.append(f"fixture {name!r} not found in {example.snippet.directory}/fixtures/ and not a "
-                                "built-in fixture (image.png, image.jpg, image.webp, audio.mp3, audio.wav, ...)")
+                failures.append(
+                    f"fixture {name!r} not found in {example.snippet.directory}/fixtures/ and not a "
+                    "built-in fixture (image.png, image.jpg, image.webp, audio.mp3, audio.wav, ...)"
+                )
             else:
                 target.write_bytes(data)
         return failures
@@ -185,8 +195,11 @@ class Runner:
         elif TRACEBACK.search(proc.stderr):
             failures.append("wrote an error or traceback to stderr")
         declared = example.snippet.operations if example.snippet else []
-        resolve = (lambda ref: (op.ref if (op := self.ws.specs.resolve(ref)) else None)) if self.ws.specs else (
-            lambda ref: None)
+        resolve = (
+            (lambda ref: op.ref if (op := self.ws.specs.resolve(ref)) else None)
+            if self.ws.specs
+            else (lambda ref: None)
+        )
         if example.snippet is not None or outcome.requests:
             failures += request_failures(outcome.requests, declared, resolve)
         if example.snippet is not None and not outcome.requests and not declared:
@@ -197,7 +210,9 @@ class Runner:
                 if not path.is_file():
                     failures.append(f"expected the example to save {name}, but it is not there")
                 elif not has_magic(name, path.read_bytes()[:16]):
-                    failures.append(f"{name} does not look like a {Path(name).suffix} file (wrong magic bytes)")
+                    failures.append(
+                        f"{name} does not look like a {Path(name).suffix} file (wrong magic bytes)"
+                    )
         return failures
 
 
@@ -243,8 +258,10 @@ def request_log_lines(requests: list[dict[str, Any]], indent: str = "    ") -> l
     lines = []
     for req in requests:
         query = f"?{req['query']}" if req.get("query") else ""
-        lines.append(f"{indent}{req.get('method')} {req.get('path')}{query} -> {req.get('status')} "
-                     f"[{req.get('operation') or 'no operation'}]")
+        lines.append(
+            f"{indent}{req.get('method')} {req.get('path')}{query} -> {req.get('status')} "
+            f"[{req.get('operation') or 'no operation'}]"
+        )
         lines += [f"{indent}    {e.get('location')}: {e.get('message')}" for e in req.get("errors") or []]
     return lines
 
@@ -252,12 +269,15 @@ def request_log_lines(requests: list[dict[str, Any]], indent: str = "    ") -> l
 def write_record(path: Path, outcomes: list[Outcome]) -> None:
     """Append this process's results to the execution record ``snippetgen coverage`` reads."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [{
-        "id": o.example.id,
-        "usage": o.example.usage,
-        "snippet": o.example.snippet.key if o.example.snippet else None,
-        "lang": o.example.lang,
-        "operations": sorted({r["operation"] for r in o.requests if r.get("operation")}),
-        "passed": o.passed,
-    } for o in outcomes]
+    rows = [
+        {
+            "id": o.example.id,
+            "usage": o.example.usage,
+            "snippet": o.example.snippet.key if o.example.snippet else None,
+            "lang": o.example.lang,
+            "operations": sorted({r["operation"] for r in o.requests if r.get("operation")}),
+            "passed": o.passed,
+        }
+        for o in outcomes
+    ]
     path.write_text(json.dumps({"executed": rows}, indent=1), encoding="utf-8")

@@ -32,20 +32,22 @@ def example_env(workdir: Path, allow: list[str], proxy_url: str, extra: dict[str
     env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
     env.setdefault("LANG", "C.UTF-8")
     report = workdir.parent / f"{workdir.name}.egress"
-    env.update({
-        "HOME": str(workdir),
-        "TMPDIR": str(workdir),
-        "PYTHONPATH": str(RUNTIME / "pyguard"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONIOENCODING": "utf-8",
-        "NODE_OPTIONS": f"--require {RUNTIME / 'guard.cjs'}",
-        "NODE_NO_WARNINGS": "1",
-        "SNIPPETGEN_ALLOW": ",".join(allow),
-        "SNIPPETGEN_EGRESS_REPORT": str(report),
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    })
+    env.update(
+        {
+            "HOME": str(workdir),
+            "TMPDIR": str(workdir),
+            "PYTHONPATH": str(RUNTIME / "pyguard"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONIOENCODING": "utf-8",
+            "NODE_OPTIONS": f"--require {RUNTIME / 'guard.cjs'}",
+            "NODE_NO_WARNINGS": "1",
+            "SNIPPETGEN_ALLOW": ",".join(allow),
+            "SNIPPETGEN_EGRESS_REPORT": str(report),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+    )
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         env[name] = proxy_url
     env.update(extra)
@@ -65,8 +67,9 @@ def run_process(argv: list[str], cwd: Path, env: dict[str, str], timeout: float)
     out_path, err_path = cwd.parent / f"{cwd.name}.stdout", cwd.parent / f"{cwd.name}.stderr"
     start = time.perf_counter()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True
+        )
         timed_out = False
         try:
             proc.wait(timeout=timeout)
@@ -76,8 +79,13 @@ def run_process(argv: list[str], cwd: Path, env: dict[str, str], timeout: float)
             proc.wait()
         finally:
             _kill_group(proc.pid)  # grandchildren left running by a finished example die too
-    return Process(None if timed_out else proc.returncode, out_path.read_text("utf-8", "replace"),
-                   err_path.read_text("utf-8", "replace"), time.perf_counter() - start, timed_out)
+    return Process(
+        None if timed_out else proc.returncode,
+        out_path.read_text("utf-8", "replace"),
+        err_path.read_text("utf-8", "replace"),
+        time.perf_counter() - start,
+        timed_out,
+    )
 
 
 def _kill_group(pid: int) -> None:
@@ -96,8 +104,14 @@ class PythonForkServer:
         import sys
 
         env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
-        self.proc = subprocess.Popen([python or sys.executable, str(RUNTIME / "py_forkserver.py")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            [python or sys.executable, str(RUNTIME / "py_forkserver.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+            bufsize=1,
+        )
         ready = self.proc.stdout.readline() if self.proc.stdout else ""
         if '"ready"' not in ready:
             raise RuntimeError("the Python fork server did not start")
@@ -106,8 +120,14 @@ class PythonForkServer:
         import json
 
         out_path, err_path = cwd.parent / f"{cwd.name}.stdout", cwd.parent / f"{cwd.name}.stderr"
-        job = {"script": str(cwd / script), "cwd": str(cwd), "env": env, "timeout": timeout,
-               "stdout": str(out_path), "stderr": str(err_path)}
+        job = {
+            "script": str(cwd / script),
+            "cwd": str(cwd),
+            "env": env,
+            "timeout": timeout,
+            "stdout": str(out_path),
+            "stderr": str(err_path),
+        }
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
@@ -115,8 +135,13 @@ class PythonForkServer:
         if not line:
             raise RuntimeError("the Python fork server stopped")
         result = json.loads(line)
-        return Process(result["returncode"], out_path.read_text("utf-8", "replace"),
-                       err_path.read_text("utf-8", "replace"), result["seconds"], result["timed_out"])
+        return Process(
+            result["returncode"],
+            out_path.read_text("utf-8", "replace"),
+            err_path.read_text("utf-8", "replace"),
+            result["seconds"],
+            result["timed_out"],
+        )
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -30,7 +30,7 @@ def has_magic(name: str, data: bytes) -> bool:
     return any(data.startswith(m) for m in MAGIC[ext])
 
 
-def request_failures(requests: list[dict[str, Any]], declared: list[str], resolve) -> list[str]:  # noqa: ANN001
+def request_failures(requests: list[dict[str, Any]], declared: list[str], resolve) -> list[str]:
     """Failures of the mock's request log against the operations a snippet declares.
 
     ``resolve`` maps a declared reference (``api:operationId`` or ``api:METHOD /path``) to the
@@ -51,7 +51,9 @@ def request_failures(requests: list[dict[str, Any]], declared: list[str], resolv
         if declared and op not in wanted:
             failures.append(f"{where} called {op}, which config.json does not declare in operations")
         for error in req.get("errors") or []:
-            failures.append(f"{where} ({op}) failed validation: {error.get('location')}: {error.get('message')}")
+            failures.append(
+                f"{where} ({op}) failed validation: {error.get('location')}: {error.get('message')}"
+            )
     for op in sorted(wanted - called):
         failures.append(f"declared operation {op} was never called")
     return failures
@@ -61,8 +63,10 @@ def normalise(req: dict[str, Any]) -> tuple[str, str]:
     """A request as (operation, canonical body text) for comparing tabs of one usage."""
     body = req.get("body")
     if isinstance(body, dict) and "files" in body and "fields" in body:
-        body = {"fields": {k: str(v) for k, v in sorted(body["fields"].items())},
-                "files": sorted((f.get("field"), f.get("content_type")) for f in body["files"])}
+        body = {
+            "fields": {k: str(v) for k, v in sorted(body["fields"].items())},
+            "files": sorted((f.get("field"), f.get("content_type")) for f in body["files"]),
+        }
     return str(req.get("operation")), json.dumps(_numbers(body), sort_keys=True, default=str)
 
 
@@ -100,8 +104,10 @@ def drift(per_lang: dict[str, list[dict[str, Any]]], labels: dict[str, str]) -> 
             if sorted(map(json.dumps, a)) == sorted(map(json.dumps, b)):
                 continue
             for field in _differing_fields(a, b):
-                failures.append(f"{labels[lang]} tab sends a different {op} request than the {labels[base_lang]} "
-                                f"tab: field {field!r} differs")
+                failures.append(
+                    f"{labels[lang]} tab sends a different {op} request than the {labels[base_lang]} "
+                    f"tab: field {field!r} differs"
+                )
     return failures
 
 

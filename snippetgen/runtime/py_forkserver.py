@@ -18,7 +18,16 @@ import sys
 import time
 import traceback
 
-for _name in ("requests", "urllib3", "json", "base64", "pathlib", "time", "mimetypes", "email.mime.multipart"):
+for _name in (
+    "requests",
+    "urllib3",
+    "json",
+    "base64",
+    "pathlib",
+    "time",
+    "mimetypes",
+    "email.mime.multipart",
+):
     try:
         __import__(_name)
     except ImportError:
@@ -85,8 +94,11 @@ def run(job):
         time.sleep(0.002)
     kill_group(pid)  # grandchildren the example left behind
     code = os.waitstatus_to_exitcode(status) if status is not None else None
-    return {"returncode": None if timed_out else code, "timed_out": timed_out,
-            "seconds": time.perf_counter() - start}
+    return {
+        "returncode": None if timed_out else code,
+        "timed_out": timed_out,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def kill_group(pid):

@@ -12,7 +12,9 @@ _LOCAL_NAMES = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "", None}
 
 
 def _blocked(host, port):
-    message = f"snippetgen egress guard: blocked connection to {host}:{port} (examples may only reach the mock)"
+    message = (
+        f"snippetgen egress guard: blocked connection to {host}:{port} (examples may only reach the mock)"
+    )
     if _REPORT:
         try:
             with open(_REPORT, "a", encoding="utf-8") as fh:
