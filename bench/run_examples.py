@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from snippetgen.check import load_workspace  # noqa: E402
 from snippetgen.mock import MockServer, MockSettings  # noqa: E402
 from snippetgen.project import Project  # noqa: E402
 from snippetgen.runner import Runner, collect_examples  # noqa: E402
+from snippetgen.workspace import load_workspace  # noqa: E402
 
 
 def naive() -> tuple[float, dict[str, list[float]], int]:

@@ -12,9 +12,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from .errors import RenderError, UsageError
+from .languages import get_language
+from .loader import SCHEMA_PATH, check_name
 from .model import Location
 from .project import Project
+from .render import snippet_variables, variables_for
+from .runner import Example, Runner
+from .runner.run import builtin_fixture, request_log_lines
+from .runner.verify import drift
+from .scaffold import LANGS, scaffold
+from .spec import load_specs
+from .workspace import load_workspace
 
 MOCK_POLLS_PER_PHASE = 1
 MOCK_STREAM_INTERVAL = 0.01
@@ -22,7 +31,6 @@ MOCK_STREAM_INTERVAL = 0.01
 
 def split_key(key: str) -> tuple[str, str]:
     """``group/name`` or ``group.name`` -> (group, name), both checked to be kebab-case."""
-    from .loader import check_name
 
     text = key.strip().strip("/")
     sep = "/" if "/" in text else "."
@@ -40,7 +48,6 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 def _specs(project: Project):
-    from .spec import load_specs
 
     if not project.specs_dir.is_dir():
         raise UsageError(
@@ -66,8 +73,6 @@ def new_snippet(
     Upload fixtures named in ``test.fixtures`` are written to its ``fixtures/`` folder. ``specs``
     (a loaded ``SpecSet``) saves reading the specs again when many snippets are made at once.
     """
-    from .loader import SCHEMA_PATH
-    from .scaffold import LANGS, scaffold
 
     group, name = split_key(key)
     folder = project.snippets_dir / group / name
@@ -106,7 +111,6 @@ def new_snippet(
 
 def sample_file(name: str) -> bytes:
     """A small valid file for an upload fixture, by extension (``image.png`` -> a PNG)."""
-    from .runner.run import builtin_fixture
 
     return builtin_fixture(name) or b""
 
@@ -137,8 +141,6 @@ def _find_snippet(ws: Any, problems: list, key: str) -> Any:
 
 
 def _check_sets(snippet: Any, sets: dict[str, Any]) -> None:
-    from .errors import RenderError
-    from .render import snippet_variables, variables_for
 
     known = snippet_variables(snippet)
     for name in sets:
@@ -173,10 +175,7 @@ def run_snippet(
     Returns one :class:`~snippetgen.runner.Outcome` per language; tabs that passed are also compared
     with each other (the same requests), a difference failing the later tab.
     """
-    from .check import load_workspace
-    from .languages import get_language
-    from .mock import MockServer, MockSettings
-    from .runner import Example, Runner
+    from .mock import MockServer, MockSettings  # the server pulls in uvicorn and starlette
 
     sets = dict(sets or {})
     ws, problems = load_workspace(project)
@@ -222,8 +221,6 @@ def run_examples(runner: Any, mock: Any, examples: list[Any]) -> list[Any]:
 
 def compare_tabs(outcomes: list[Any]) -> None:
     """Fail a passing tab that sent other requests than the first passing tab (field named)."""
-    from .languages import get_language
-    from .runner.verify import drift
 
     passed = [o for o in outcomes if o.passed]
     for other in passed[1:]:
@@ -240,8 +237,6 @@ def _tail(text: str, lines: int) -> list[str]:
 
 def format_run(outcomes: list[Any], tail: int = 20) -> str:
     """Per language: PASS/FAIL with failures, the output's last lines, and the mock's request log."""
-    from .languages import get_language
-    from .runner.run import request_log_lines
 
     out: list[str] = []
     for o in outcomes:

@@ -8,70 +8,27 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from . import secrets
 from .errors import RenderError
 from .languages import get_language
-from .loader import Catalog, load_catalog
+from .markdown.tabs import docs_href
 from .model import Embed, Location, Problem, Snippet
-from .pages import find_embeds, iter_pages
 from .project import Project
 from .render import (
-    RESERVED,
     compile_template,
+    embed_problems,
     first_use,
     kebab_case,
     render,
     render_lenient,
-    snippet_variables,
     template_variables,
 )
-
-
-@dataclass
-class Workspace:
-    """Everything ``check`` loaded, for the adapters (site, tests, coverage) to reuse."""
-
-    project: Project
-    catalog: Catalog
-    specs: Any = None
-    """A ``spec.SpecSet`` when the project has specs."""
-    embeds: list[Embed] = field(default_factory=list)
-    page_texts: dict[str, str] = field(default_factory=dict)
-
-    def embeds_of(self, key: str) -> list[Embed]:
-        """Embeds of one snippet (indexed once: a scan per snippet would make check quadratic)."""
-        index = self.__dict__.get("_by_name")
-        if index is None or index[0] != len(self.embeds):
-            by_name: dict[str, list[Embed]] = defaultdict(list)
-            for embed in self.embeds:
-                by_name[embed.name].append(embed)
-            index = (len(self.embeds), by_name)
-            self.__dict__["_by_name"] = index
-        return list(index[1].get(key, []))
-
-
-def load_workspace(project: Project) -> tuple[Workspace, list[Problem]]:
-    """Catalog, specs and page embeds, with the problems found while loading them."""
-    catalog, problems = load_catalog(project.snippets_dir, project.root)
-    specs = None
-    if project.specs_dir.is_dir():
-        from .spec import load_specs
-
-        specs, spec_problems = load_specs(project.specs_dir, project.root)
-        problems += spec_problems
-    ws = Workspace(project, catalog, specs)
-    for page in iter_pages(project.docs_dir):
-        rel = project.rel(page)
-        text = page.read_text(encoding="utf-8", errors="replace")
-        ws.page_texts[rel] = text
-        ws.embeds.extend(find_embeds(text, rel))
-    return ws, problems
+from .spec.values import check_value
+from .workspace import Workspace, load_workspace
 
 
 def run_check(root: Path | str = ".", project: Project | None = None) -> list[Problem]:
@@ -164,8 +121,6 @@ def check_workspace(ws: Workspace) -> list[Problem]:
 
 def _check_docs_links(ws: Workspace) -> list[Problem]:
     """A ``docs`` link that is a page of this site must name a page that exists."""
-    from .site import docs_href  # the site resolves links the same way when it builds
-
     if not ws.project.docs_dir.is_dir():
         return []
     prefix = ws.project.rel(ws.project.docs_dir) + "/"
@@ -190,49 +145,6 @@ def _check_docs_links(ws: Workspace) -> list[Problem]:
 
 def _read(ws: Workspace, rel_path: Path) -> str:
     return (ws.project.root / rel_path).read_text(encoding="utf-8", errors="replace")
-
-
-def embed_problems(embed: Embed, catalog: Catalog) -> list[Problem]:
-    """What is wrong with one ``<snippet>`` tag: no name, an unknown snippet, or an attribute that
-    sets a variable the snippet never uses. Shared by ``check`` and the site build."""
-    if not embed.name:
-        return [
-            Problem(
-                embed.location,
-                "<snippet> without data-name",
-                "unknown-snippet",
-                expected='<snippet data-name="group.name">',
-            )
-        ]
-    if embed.name not in catalog.snippets:
-        close = catalog.suggest(embed.name)
-        return [
-            Problem(
-                embed.location,
-                f"unknown snippet {embed.name!r}",
-                "unknown-snippet",
-                hint=f"did you mean {' or '.join(map(repr, close))}?"
-                if close
-                else "snippets live in shared/snippets/<group>/<name>/ and are named group.name",
-            )
-        ]
-    problems = []
-    known = snippet_variables(catalog.snippets[embed.name])
-    for key in embed.overrides:
-        if key in RESERVED:
-            continue
-        if key not in known:
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            problems.append(
-                Problem(
-                    embed.location,
-                    f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
-                    "unknown-variable",
-                    expected=f"one of: {', '.join(sorted(known)) or '(none)'}",
-                    hint=f"did you mean data-{kebab_case(close[0])}?" if close else None,
-                )
-            )
-    return problems
 
 
 def _check_variables(snippet: Snippet, lang: str, embeds: list[Embed]) -> list[Problem]:
@@ -307,8 +219,6 @@ def _check_spec_values(ws: Workspace, snippet: Snippet, embeds: list[Embed]) -> 
     """Variables named like a request field of the snippet's operations must fit that field's schema."""
     if ws.specs is None or not snippet.operations:
         return []
-    from .spec import check_value
-
     fields: dict[str, tuple[dict, str]] = {}
     for ref in snippet.operations:
         op = ws.specs.resolve(ref)

@@ -11,6 +11,7 @@ impossible for a value (a prompt with quotes or newlines) to break the example's
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -21,8 +22,10 @@ import jinja2
 from jinja2 import meta, nodes
 
 from .errors import RenderError
+from .filters import HBS_FILTERS
 from .languages import all_languages, get_language
-from .model import Embed, Location, Snippet
+from .loader import Catalog
+from .model import Embed, Location, Problem, Snippet
 
 RESERVED = frozenset({"name"})
 """``data-name`` selects the snippet, so no template variable may be called ``name``."""
@@ -69,9 +72,7 @@ def environment() -> jinja2.Environment:
     for lang in all_languages():
         env.filters[lang.id] = _strict(lang.literal)
     env.filters["sh"] = _strict(get_language("curl").literal)
-    from .hbs_import import HBS_FILTERS  # templates converted from Handlebars print values the JS way
-
-    env.filters.update(HBS_FILTERS)
+    env.filters.update(HBS_FILTERS)  # templates converted from Handlebars print values the JS way
     return env
 
 
@@ -267,3 +268,46 @@ def render_embed(snippet: Snippet, embed: Embed, lang: str) -> Rendered:
     except RenderError as exc:
         where = f" (in {exc.location})" if exc.location else ""
         raise RenderError(f"{embed.name} [{lang}]: {exc.message}{where}", embed.location, exc.hint) from None
+
+
+def embed_problems(embed: Embed, catalog: Catalog) -> list[Problem]:
+    """What is wrong with one ``<snippet>`` tag: no name, an unknown snippet, or an attribute that
+    sets a variable the snippet never uses. Shared by ``check`` and the page expansion."""
+    if not embed.name:
+        return [
+            Problem(
+                embed.location,
+                "<snippet> without data-name",
+                "unknown-snippet",
+                expected='<snippet data-name="group.name">',
+            )
+        ]
+    if embed.name not in catalog.snippets:
+        close = catalog.suggest(embed.name)
+        return [
+            Problem(
+                embed.location,
+                f"unknown snippet {embed.name!r}",
+                "unknown-snippet",
+                hint=f"did you mean {' or '.join(map(repr, close))}?"
+                if close
+                else "snippets live in shared/snippets/<group>/<name>/ and are named group.name",
+            )
+        ]
+    problems = []
+    known = snippet_variables(catalog.snippets[embed.name])
+    for key in embed.overrides:
+        if key in RESERVED:
+            continue
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            problems.append(
+                Problem(
+                    embed.location,
+                    f"data-{kebab_case(key)} sets {key!r}, which {embed.name} never uses",
+                    "unknown-variable",
+                    expected=f"one of: {', '.join(sorted(known)) or '(none)'}",
+                    hint=f"did you mean data-{kebab_case(close[0])}?" if close else None,
+                )
+            )
+    return problems

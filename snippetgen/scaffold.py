@@ -24,7 +24,8 @@ from typing import Any
 
 from .errors import UsageError
 from .languages import get_language
-from .spec import Operation, SpecSet, _enum_values, _properties
+from .spec.model import Operation, SpecSet, schema_properties
+from .spec.values import enum_values
 
 LANGS = ("py", "js", "curl")
 """Languages the scaffolder writes code for, in tab order."""
@@ -295,12 +296,12 @@ def _request_fields(op: Operation, taken: set[str]) -> list[Field]:
     schema = op.request_schema if isinstance(op.request_schema, dict) else None
     if schema is not None:
         example = _request_example(op)
-        props = _properties(schema)
+        props = schema_properties(schema)
         content = (op.raw.get("requestBody") or {}).get("content") or {}
         encoding = (content.get(op.request_content_type or "") or {}).get("encoding") or {}
         names = list(example)
         names += [n for n in _required_body(schema, bool(example)) if n not in names]
-        names += [n for n, s in props.items() if n not in names and "default" in s and _enum_values(s)]
+        names += [n for n, s in props.items() if n not in names and "default" in s and enum_values(s)]
         multipart = (op.request_content_type or "").startswith("multipart/")
         for name in names:
             sub = props.get(name) or {}
@@ -315,7 +316,7 @@ def _request_fields(op: Operation, taken: set[str]) -> list[Field]:
         if not isinstance(param, dict) or param.get("in") not in ("query", "path"):
             continue
         sub = param.get("schema") or {}
-        wanted = param.get("required") or param["in"] == "path" or ("default" in sub and _enum_values(sub))
+        wanted = param.get("required") or param["in"] == "path" or ("default" in sub and enum_values(sub))
         if wanted:
             value = param["example"] if "example" in param else value_for(param["name"], sub)
             fields.append(Field(param["name"], _var(param["name"], taken), _tidy(value), param["in"]))
@@ -424,9 +425,9 @@ def _status_states(poll: Operation) -> tuple[str | None, list[str]]:
         for _, response in _success_responses(poll):
             for media in (response.get("content") or {}).values():
                 schema = (media or {}).get("schema") or {}
-                sub = _properties(schema).get(name)
+                sub = schema_properties(schema).get(name)
                 if isinstance(sub, dict):
-                    values = _enum_values(sub) or sub.get("examples") or []
+                    values = enum_values(sub) or sub.get("examples") or []
                     states += [str(v) for v in values if str(v) not in states]
         if states:
             return name, states
@@ -455,7 +456,7 @@ def _id_type(create: Operation, pointer: list[str | int]) -> str:
                 if isinstance(part, int):
                     node = node.get("items") or {} if isinstance(node, dict) else {}
                 else:
-                    node = _properties(node).get(part) or {} if isinstance(node, dict) else {}
+                    node = schema_properties(node).get(part) or {} if isinstance(node, dict) else {}
             if isinstance(node, dict) and node.get("type") == "integer":
                 return "integer"
     return "string"
@@ -475,7 +476,7 @@ def _pointer(text: str) -> list[str | int]:
 def value_for(name: str, schema: dict, depth: int = 0) -> Any:
     """A default for a field with no example in the request: the schema's, else a placeholder."""
     schema = schema if isinstance(schema, dict) else {}
-    enum = _enum_values(schema)
+    enum = enum_values(schema)
     if enum:
         for key in ("default", "example"):
             if key in schema and schema[key] in enum:

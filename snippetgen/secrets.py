@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
+from pathlib import Path
 
 from .model import Location, Problem
 
@@ -67,4 +70,53 @@ def scan(text: str, path: str) -> list[Problem]:
                     )
                 )
                 break
+    return problems
+
+
+# --- secrets in the built site ---------------------------------------------------------------
+
+PLACEHOLDER_RE = re.compile(
+    r"^(?:<.*>|\$\{?\w+\}?|your[-_ ]?\w*|x+|test|mock[-\w]*|dummy[-\w]*|changeme)$", re.I
+)
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Real-looking values of ``*_API_KEY`` environment variables: name -> value.
+
+    Short values and obvious placeholders (``<YOUR_API_KEY>``, ``test``, ``mock-test-key``) are
+    not secrets, so a CI that exports the mock's key does not fail the build.
+    """
+    environ = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in environ.items()
+        if name.upper().endswith("_API_KEY")
+        and len(value.strip()) >= 12
+        and not PLACEHOLDER_RE.match(value.strip())
+    }
+
+
+def find_leaks(site_dir: Path, secrets: Mapping[str, str]) -> list[Problem]:
+    """One problem per built file that contains the value of a key from the environment."""
+    if not secrets:
+        return []
+    needles = {name: value.encode() for name, value in secrets.items()}
+    problems = []
+    for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for name, needle in needles.items():
+            if needle in data:
+                line = data.count(b"\n", 0, data.index(needle)) + 1
+                shown = (
+                    path.relative_to(Path(site_dir).parent) if Path(site_dir).parent in path.parents else path
+                )
+                problems.append(
+                    Problem(
+                        Location(shown.as_posix(), line),
+                        f"the built site contains the value of ${name}",
+                        "secret-leak",
+                        hint="examples must read keys from the environment at run time, "
+                        "never embed them; find what copied it into the page",
+                    )
+                )
     return problems

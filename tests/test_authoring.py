@@ -13,14 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from snippetgen.authoring import compare_tabs, format_run, new_snippet, run_examples, run_snippet
-from snippetgen.check import load_workspace, run_check
-from snippetgen.cli_authoring import new_cmd, run_cmd
+from snippetgen.check import run_check
 from snippetgen.errors import UsageError
+from snippetgen.integration.cli import cli as snippetgen_cli
 from snippetgen.model import Location
 from snippetgen.project import Project
 from snippetgen.render import kebab_case
 from snippetgen.scaffold import scaffold
 from snippetgen.spec import load_specs
+from snippetgen.workspace import load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "shared" / "openapi"
@@ -286,7 +287,7 @@ def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
     assert "already exists" in info.value.message and "--force" in info.value.hint
     assert "Edited by hand" in config.read_text()
     args = ["aiart/generate-image", "-o", "aiart:generateImage", "--root", str(root)]
-    result = CliRunner().invoke(new_cmd, args)
+    result = CliRunner().invoke(snippetgen_cli, ["new", *args])
     assert result.exit_code == 2 and "--force" in result.output
     new_snippet(project, "aiart/generate-image", "aiart:generateImage", force=True)
     assert config.read_text() == original
@@ -317,8 +318,17 @@ def test_new_explains_bad_input(
 
 def test_new_cli_writes_only_the_languages_asked_for(root: Path) -> None:
     result = CliRunner().invoke(
-        new_cmd,
-        ["media/images", "--operation", "media:generateImages", "--lang", "py,curl", "--root", str(root)],
+        snippetgen_cli,
+        [
+            "new",
+            "media/images",
+            "--operation",
+            "media:generateImages",
+            "--lang",
+            "py,curl",
+            "--root",
+            str(root),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "wrote shared/snippets/media/images/config.json" in result.output
@@ -336,15 +346,16 @@ def test_run_cli_passes_fails_and_explains(root: Path) -> None:
     new_snippet(project, "media/video", "media:generateVideo")
     cli = CliRunner()
 
-    ok = cli.invoke(run_cmd, ["media.video", "--root", str(root)])
+    ok = cli.invoke(snippetgen_cli, ["run", "media.video", "--root", str(root)])
     assert ok.exit_code == 0, ok.output
     for label in ("[py] Python: PASS", "[js] JavaScript: PASS", "[curl] cURL: PASS", "3 of 3 passed"):
         assert label in ok.output
     assert "POST /api/v1/videos -> 200 [media:generateVideo]" in ok.output
 
     tricky = cli.invoke(
-        run_cmd,
+        snippetgen_cli,
         [
+            "run",
             "media/video",
             "--set",
             'prompt=It\'s "quoted", $HOME `and` \\n\nnewline',
@@ -357,22 +368,24 @@ def test_run_cli_passes_fails_and_explains(root: Path) -> None:
     assert tricky.exit_code == 0, tricky.output
     assert "3 of 3 passed" in tricky.output
 
-    one = cli.invoke(run_cmd, ["media.video", "--lang", "py", "--root", str(root)])
+    one = cli.invoke(snippetgen_cli, ["run", "media.video", "--lang", "py", "--root", str(root)])
     assert one.exit_code == 0 and "1 of 1 passed" in one.output and "[js]" not in one.output
 
-    bad = cli.invoke(run_cmd, ["media.video", "-l", "curl", "--set", "resolution=4k", "--root", str(root)])
+    bad = cli.invoke(
+        snippetgen_cli, ["run", "media.video", "-l", "curl", "--set", "resolution=4k", "--root", str(root)]
+    )
     assert bad.exit_code == 1, bad.output
     assert "FAIL" in bad.output and "body/resolution" in bad.output
     assert "-> 400 [media:generateVideo]" in bad.output
 
-    unknown = cli.invoke(run_cmd, ["media.video", "--set", "promt=x", "--root", str(root)])
+    unknown = cli.invoke(snippetgen_cli, ["run", "media.video", "--set", "promt=x", "--root", str(root)])
     assert unknown.exit_code == 2 and "did you mean prompt?" in unknown.output
 
-    missing = cli.invoke(run_cmd, ["media.vidoe", "--root", str(root)])
+    missing = cli.invoke(snippetgen_cli, ["run", "media.vidoe", "--root", str(root)])
     assert missing.exit_code == 2 and "unknown snippet media.vidoe" in missing.output
     assert "did you mean media.video?" in missing.output
 
-    no_lang = cli.invoke(run_cmd, ["media.video", "--lang", "go", "--root", str(root)])
+    no_lang = cli.invoke(snippetgen_cli, ["run", "media.video", "--lang", "go", "--root", str(root)])
     assert no_lang.exit_code == 2 and "unknown language 'go'" in no_lang.output
 
 

@@ -245,7 +245,7 @@ def test_every_problem_in_one_run(project):
 
 def test_cli_exit_codes_and_formats(project):
     good(project)
-    cli = [sys.executable, "-m", "snippetgen.cli"]
+    cli = [sys.executable, "-m", "snippetgen"]
     ok = subprocess.run([*cli, "check", "--root", str(project.root)], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     project.page("x.md", '\n<snippet data-name="demo.zzz"></snippet>\n')
@@ -269,7 +269,7 @@ def test_cli_exit_codes_and_formats(project):
 
 def test_render_command(project):
     good(project, model="m")
-    cli = [sys.executable, "-m", "snippetgen.cli"]
+    cli = [sys.executable, "-m", "snippetgen"]
     out = subprocess.run(
         [*cli, "render", "demo.hello", "--lang", "js", "--set", "prompt=a'b", "--root", str(project.root)],
         capture_output=True,

@@ -18,7 +18,7 @@ def test_mock_command_prints_base_urls_and_accepts_only_given_keys(tmp_path):
         [
             sys.executable,
             "-m",
-            "snippetgen.cli",
+            "snippetgen",
             "mock",
             "--port",
             "0",

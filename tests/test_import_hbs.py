@@ -17,8 +17,9 @@ from typing import Any
 import jinja2
 import pytest
 
-from snippetgen.hbs_import import HBS_FILTERS, convert_template, import_tree, to_handlebars_string
+from snippetgen.filters import HBS_FILTERS, to_handlebars_string
 from snippetgen.render import environment
+from snippetgen.tools.hbs_import import convert_template, import_tree
 
 try:
     from seed_tree import dump_files, extract_snippets, seed_dump

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from snippetgen.check import load_workspace, run_check
-from snippetgen.coverage import compute
+from snippetgen.check import run_check
 from snippetgen.project import Project
+from snippetgen.tools.coverage import compute
+from snippetgen.workspace import load_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ def test_original_snippets_report_their_real_defects(tmp_path: Path):
         pytest.skip("the seed dump (../shared/seeds/003_*.txt) is not beside this checkout")
     src = extract_snippets(dump, tmp_path / "hbs")
     dest = tmp_path / "proj" / "shared" / "snippets"
-    cli = [sys.executable, "-m", "snippetgen.cli"]
+    cli = [sys.executable, "-m", "snippetgen"]
     imported = subprocess.run([*cli, "import-hbs", str(src), str(dest)], capture_output=True, text=True)
     assert imported.returncode == 0, imported.stdout + imported.stderr
     checked = subprocess.run(

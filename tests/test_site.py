@@ -15,8 +15,11 @@ import pytest
 from conftest import repo_mkdocs_yml
 
 from snippetgen.errors import RenderError
+from snippetgen.markdown.expand import transform_page
+from snippetgen.markdown.tabs import code_fence, docs_href
 from snippetgen.project import Project
-from snippetgen.site import Site, code_fence, docs_href, secret_values, transform_page
+from snippetgen.secrets import secret_values
+from snippetgen.workspace import Workspace, load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 PY = "import os\nprint({{ prompt | lit }}, {{ count | lit }})\n"
@@ -74,7 +77,9 @@ def text_of(html: str) -> str:
     return html_lib.unescape(re.sub(r"<[^>]+>", "", html))
 
 
-def make_site(project, *, docs: str | None = "guide/details.md#usage", pages: tuple[str, ...] = ()) -> Site:
+def make_site(
+    project, *, docs: str | None = "guide/details.md#usage", pages: tuple[str, ...] = ()
+) -> Workspace:
     config = {
         "title": "Say hello",
         "description": "Prints a `greeting`.",
@@ -87,7 +92,7 @@ def make_site(project, *, docs: str | None = "guide/details.md#usage", pages: tu
     project.page("guide/details.md", "# Details\n\n## Usage\n")
     for page in pages:
         project.page(page, "# Page\n")
-    site, problems = Site.load(Project.load(project.root))
+    site, problems = load_workspace(Project.load(project.root), validate_specs=False, read_pages=False)
     assert problems == []
     return site
 
@@ -222,7 +227,7 @@ def test_errors_carry_page_and_line(project, tag, message, hint):
 
 def test_undefined_variable_is_an_error_at_the_page_line(project):
     project.snippet("demo.broken", {"title": "Broken"}, py="print({{ missing | lit }})\n")
-    site, _ = Site.load(Project.load(project.root))
+    site, _ = load_workspace(Project.load(project.root), validate_specs=False, read_pages=False)
     with pytest.raises(RenderError) as info:
         transform_page('\n\n<snippet data-name="demo.broken"></snippet>\n', "index.md", site)
     assert str(info.value).startswith("docs/index.md:3:1: demo.broken [py]: undefined variable 'missing'")
@@ -232,9 +237,9 @@ def test_undefined_variable_is_an_error_at_the_page_line(project):
 # --- operation reference ----------------------------------------------------------------------
 
 
-def spec_site(project) -> Site:
+def spec_site(project) -> Workspace:
     project.spec("demo", SPEC)
-    site, problems = Site.load(Project.load(project.root))
+    site, problems = load_workspace(Project.load(project.root), validate_specs=False, read_pages=False)
     assert site.specs is not None and "demo" in site.specs.apis
     return site
 
@@ -379,7 +384,7 @@ def test_mkdocs_build_renders_tabs_and_resolves_docs_link(project):
 
 
 def test_no_real_key_in_the_built_site(project, monkeypatch):
-    from snippetgen.site_build import build
+    from snippetgen.integration.mkdocs import build
 
     secret = "sk-live-" + "Qw7" * 14
     root = site_project(project, '# Home\n\n<snippet data-name="demo.hello"></snippet>\n')
@@ -393,7 +398,7 @@ def test_no_real_key_in_the_built_site(project, monkeypatch):
 
 
 def test_a_key_copied_into_a_page_fails_the_build(project, monkeypatch):
-    from snippetgen.site_build import build
+    from snippetgen.integration.mkdocs import build
 
     secret = "correct-horse-battery-staple-2024"  # not key-shaped, so only the build's scan can see it
     root = site_project(project, f"# Home\n\nOur key: {secret}\n")
@@ -417,7 +422,7 @@ def test_placeholders_are_not_secrets():
 
 
 def test_build_reports_check_problems_without_building(project):
-    from snippetgen.site_build import build
+    from snippetgen.integration.mkdocs import build
 
     root = site_project(project, '# Home\n\n<snippet data-name="demo.helo"></snippet>\n')
     problems = build(root)
@@ -427,7 +432,7 @@ def test_build_reports_check_problems_without_building(project):
 
 def test_core_stays_free_of_hosts():
     code = (
-        "import sys, snippetgen.site, snippetgen.reference; "
+        "import sys, snippetgen.markdown.expand, snippetgen.markdown.reference; "
         "print(json.dumps(sorted(m for m in ('mkdocs', 'pytest', 'click', 'markdown') if m in sys.modules)))"
     )
     out = subprocess.run(

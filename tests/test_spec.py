@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from snippetgen.spec import check_value, load_specs
+from snippetgen.spec import load_specs
+from snippetgen.spec.values import check_value
 
 REPO = Path(__file__).resolve().parents[1]
 OPENAPI = REPO / "shared" / "openapi"

@@ -18,10 +18,9 @@ from ..errors import SpecError
 from ..model import Location
 from .app import MockApp
 from .compile import load_apis
-from .settings import MockSettings
+from .settings import DEFAULT_KEY, MockSettings
 from .state import State
 
-DEFAULT_KEY = "mock-test-key"
 """The key every mock accepts when no ``keys`` are given; deliberately not shaped like a real secret."""
 
 

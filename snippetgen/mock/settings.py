@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_KEY = "mock-test-key"
+"""The API key the mock accepts when it is given none."""
+
 
 @dataclass
 class MockSettings:

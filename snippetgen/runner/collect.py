@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..check import Workspace
 from ..model import Location, Snippet
 from ..pages import find_code_blocks
+from ..workspace import Workspace
 
 SKIP_MARKER = "<!-- snippetgen: skip -->"
 """Put this HTML comment on the line just above a fenced block to keep it from being run."""

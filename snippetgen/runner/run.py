@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..check import Workspace
 from ..errors import RenderError
 from ..languages import get_language
+from ..mock import media
+from ..mock.settings import DEFAULT_KEY
 from ..render import render, variables_for
+from ..workspace import Workspace
 from . import sandbox
 from .collect import Example, api_origins, slug
 from .egress import EgressGuard
@@ -218,15 +220,11 @@ class Runner:
 
 def builtin_fixture(name: str) -> bytes | None:
     """Small valid media files for uploads (image.png, photo.jpg, audio.mp3, ...) by extension."""
-    from ..mock import media
-
     ext = Path(name).suffix.lower()
     return media.data(ext) if ext in media.TYPES else None
 
 
 def _default_key() -> str:
-    from ..mock import DEFAULT_KEY
-
     return DEFAULT_KEY
 
 

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .check import Workspace
-from .languages import language_ids
+from ..languages import language_ids
+from ..workspace import Workspace
 
 
 @dataclass

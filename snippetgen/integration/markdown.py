@@ -18,15 +18,16 @@ from pathlib import Path
 from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
-from .project import Project
-from .site import Site, transform_page, tree_signature
+from ..markdown.expand import transform_page
+from ..project import Project
+from ..workspace import Workspace, load_workspace, tree_signature
 
-_SITES: dict[Path, tuple[tuple, Site]] = {}
+_SITES: dict[Path, tuple[tuple[object, ...], Workspace]] = {}
 _LOCK = threading.Lock()
 
 
-def load_site(root: Path | str) -> Site:
-    """The project's :class:`Site`, reloaded only when its snippets, specs or page list changed."""
+def load_site(root: Path | str) -> Workspace:
+    """The project's :class:`Workspace`, reloaded only when its snippets, specs or page list changed."""
     project = Project.load(root)
     signature = (
         tree_signature(project.snippets_dir, project.specs_dir, project.root / "pyproject.toml"),
@@ -36,7 +37,8 @@ def load_site(root: Path | str) -> Site:
         cached = _SITES.get(project.root)
         if cached and cached[0] == signature:
             return cached[1]
-        site, _ = Site.load(project)  # loader problems surface as errors where a page uses them
+        # Loader problems surface as errors where a page uses them; validating is the check's job.
+        site, _ = load_workspace(project, validate_specs=False, read_pages=False)
         _SITES[project.root] = (signature, site)
         return site
 

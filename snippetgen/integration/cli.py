@@ -1,4 +1,10 @@
-"""The ``snippetgen`` command: thin shims over the core. Exit 0 clean, 1 findings, 2 usage/internal."""
+"""The ``snippetgen`` command: thin shims over the core. Exit 0 clean, 1 findings, 2 usage/internal.
+
+Every command turns its options into a call of the core and prints what comes back; a
+:class:`~snippetgen.errors.SnippetgenError` becomes ``path:line: message`` (and its hint) on stderr
+with exit status 2, the same for every command. Commands that need a host (the mock's server, MkDocs,
+file watching) import it when they run, so ``snippetgen check`` starts without them.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,24 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from .errors import SnippetgenError
-from .model import Problem
+from ..authoring import format_run, new_snippet, run_snippet, split_key
+from ..check import run_check
+from ..errors import SnippetgenError
+from ..languages import get_language
+from ..loader import load_catalog
+from ..model import Problem
+from ..project import Project
+from ..render import render
+from ..tools.coverage import compute, format_table, read_record
+from ..tools.hbs_import import import_tree
+from ..workspace import load_workspace
 
 
-def _project(root: str):
-    from .project import Project
-
+def _project(root: str) -> Project:
     return Project.load(root)
 
 
@@ -46,16 +60,43 @@ def report(problems: list[Problem], fmt: str, *, what: str = "problem") -> int:
 
 
 def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
-    values = {}
+    values: dict[str, str] = {}
     for pair in pairs:
-        if "=" not in pair:
-            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="--set")
-        key, value = pair.split("=", 1)
-        values[key.strip()] = value
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(
+                f"{pair!r}: expected NAME=VALUE, e.g. --set model=flux/schnell", param_hint="--set"
+            )
+        values[name.strip()] = value
     return values
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandError(click.ClickException):
+    """A :class:`SnippetgenError` as every command shows it: ``path:line: message`` (or
+    ``error: message``) and its hint on stderr, exit status 2."""
+
+    def __init__(self, error: SnippetgenError):
+        super().__init__(error.message)
+        self.error = error
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        text = str(self.error)
+        click.echo(text if self.error.location else f"error: {text}", err=True)
+
+
+class SnippetgenGroup(click.Group):
+    """Turns the core's errors into :class:`CommandError` for every command, under ``main`` as
+    under click's test runner."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SnippetgenError as exc:
+            raise CommandError(exc) from None
+
+
+@click.group(cls=SnippetgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="snippetgen")
 def cli() -> None:
     """Write API examples once as templates; prove every one of them works."""
@@ -71,13 +112,12 @@ def cli() -> None:
 @click.option("--watch", is_flag=True, help="Re-check whenever a snippet, spec or page changes.")
 def check(root: str, fmt: str, watch: bool) -> None:
     """Check every snippet, spec and page embed; report every problem in one run."""
-    from .check import run_check
 
     project = _project(root)
     code = report(run_check(project=project), fmt)
     if not watch:
         sys.exit(code)
-    from watchfiles import watch as watch_paths
+    from watchfiles import watch as watch_paths  # only --watch needs it
 
     paths = [p for p in (project.snippets_dir, project.specs_dir, project.docs_dir) if p.exists()]
     click.echo("watching for changes (Ctrl-C to stop)", err=True)
@@ -93,10 +133,6 @@ def check(root: str, fmt: str, watch: bool) -> None:
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
 def render_cmd(key: str, lang: str, sets: tuple[str, ...], root: str) -> None:
     """Print one snippet rendered in one language."""
-    from .languages import get_language
-    from .loader import load_catalog
-    from .render import render
-
     project = _project(root)
     get_language(lang)
     catalog, _ = load_catalog(project.snippets_dir, project.root)
@@ -117,7 +153,6 @@ def render_cmd(key: str, lang: str, sets: tuple[str, ...], root: str) -> None:
 )
 def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
     """Convert a Handlebars snippet tree (<group>/<name>/{config.json,<lang>.hbs}) into Jinja templates."""
-    from .hbs_import import import_tree
 
     written, problems = import_tree(Path(src), Path(dest), force=force)
     click.echo(f"wrote {len(written)} file(s) to {dest}", err=True)
@@ -136,7 +171,7 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 @click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
 def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root: str) -> None:
     """Serve every API spec as a stateful mock on loopback."""
-    from .mock import serve
+    from ..mock import serve  # the server pulls in uvicorn and starlette
 
     project = _project(root)
     serve(
@@ -163,8 +198,6 @@ def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def coverage(root: str, minimum: float | None, fmt: str) -> None:
     """Operation x language table: has a snippet, embedded in a page, executed in the last test run."""
-    from .check import load_workspace
-    from .coverage import compute, format_table, read_record
 
     project = _project(root)
     ws, _ = load_workspace(project)
@@ -209,7 +242,7 @@ def coverage(root: str, minimum: float | None, fmt: str) -> None:
 )
 def build(root: str, site_dir: str | None) -> None:
     """Check everything, then build the site strictly into site/."""
-    from .site_build import build as build_site
+    from .mkdocs import build as build_site  # MkDocs and its plugins load only to build
 
     problems = build_site(_project(root), strict=True, site_dir=Path(site_dir) if site_dir else None)
     if problems:
@@ -222,27 +255,73 @@ def build(root: str, site_dir: str | None) -> None:
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True)
 def serve(root: str, dev_addr: str) -> None:
     """Serve the site with live reload; editing a template, config or spec re-renders its pages."""
-    from .site_build import serve as serve_site
+    from .mkdocs import serve as serve_site  # MkDocs and its plugins load only to serve
 
     serve_site(_project(root), dev_addr=dev_addr)
 
 
-def _register_authoring() -> None:
-    try:
-        from .cli_authoring import new_cmd, run_cmd
-    except ImportError:  # pragma: no cover - authoring commands not installed
-        return
-    cli.add_command(new_cmd, "new")
-    cli.add_command(run_cmd, "run")
+@cli.command("new")
+@click.argument("key", metavar="GROUP/NAME")
+@click.option(
+    "--operation",
+    "-o",
+    "ref",
+    required=True,
+    metavar="API:OPERATION",
+    help='Operation to call: api:operationId or "api:METHOD /path" (e.g. aiart:generateImage).',
+)
+@click.option(
+    "--lang",
+    "langs",
+    default="py,js,curl",
+    show_default=True,
+    help="Comma-separated languages to write templates for.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the snippet's config.json and templates if it already exists."
+)
+@click.option(
+    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
+)
+def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
+    """Scaffold a snippet (config.json and one template per language) from an OpenAPI operation."""
+    project = _project(root)
+    written = new_snippet(project, key, ref, [lang for lang in langs.split(",") if lang.strip()], force)
+    group, name = split_key(key)
+    for path in written:
+        click.echo(f"wrote {project.rel(path)}")
+    click.echo(f"\nnext: snippetgen run {group}.{name}   (runs it against the mock in every language)")
+    click.echo(f'      embed it in a page with <snippet data-name="{group}.{name}"></snippet>')
 
 
-_register_authoring()
+@cli.command("run")
+@click.argument("key", metavar="GROUP.NAME")
+@click.option(
+    "--lang", "-l", default=None, help="Run only this language (py, js, curl); default: all of them."
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a variable like a page embed's data-* attribute (repeatable); "
+    "config.json test.set still wins.",
+)
+@click.option(
+    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
+)
+def run_cmd(key: str, lang: str | None, sets: tuple[str, ...], root: str) -> None:
+    """Run one snippet against the mock and show its output, verdict and request log."""
+    overrides = _parse_sets(sets)
+    outcomes = run_snippet(_project(root), key, lang, overrides)
+    click.echo(format_run(outcomes))
+    sys.exit(0 if outcomes and all(o.passed for o in outcomes) else 1)
 
 
 def main() -> None:
-    """Console entry point: turns snippetgen errors into ``path:line: message`` and exit code 2."""
+    """Console entry point: exit 0 clean, 1 findings, 2 usage or internal error; never a traceback."""
     try:
-        cli.main(standalone_mode=False)
+        result = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(2)
@@ -250,13 +329,13 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2)
+        sys.exit(exc.exit_code if isinstance(exc, CommandError) else 2)
     except SnippetgenError as exc:
-        click.echo(f"error: {exc}" if not exc.location else str(exc), err=True)
+        click.echo(str(exc) if exc.location else f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:
+    except Exception as exc:  # a bug of ours: one line, the traceback only on request
         if os.environ.get("SNIPPETGEN_DEBUG"):
             raise
         click.echo(f"snippetgen: internal error: {type(exc).__name__}: {exc}", err=True)
@@ -264,6 +343,8 @@ def main() -> None:
             "    hint:     run again with SNIPPETGEN_DEBUG=1 to see the traceback, and report it", err=True
         )
         sys.exit(2)
+    # Without standalone mode click returns a command's exit status instead of leaving with it.
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":

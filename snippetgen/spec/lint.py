@@ -9,18 +9,18 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from .model import Problem
-from .spec import deref, escape, pointer_get, unescape
-
-if TYPE_CHECKING:
-    from .spec import Api
+from ..model import Problem
+from ..pointers import escape, pointer_get, unescape
+from .model import Api
+from .refs import deref
+from .xmock import VALIDATORS
 
 # --- $ref ------------------------------------------------------------------------------------
 
@@ -291,8 +291,6 @@ def lint_examples(api: Api) -> list[Problem]:
 
 def _vocabulary(api: Api, value: Any, level: str, pointer: str) -> list[Problem]:
     """Validate against the mock's own x-mock schema, so the lint and the mock never disagree."""
-    from .mock.xmock import VALIDATORS
-
     problems = []
     for error in VALIDATORS[level].iter_errors(value):
         where = pointer + "".join(f"/{escape(str(p))}" for p in error.instance_path)

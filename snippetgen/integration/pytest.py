@@ -17,6 +17,10 @@ from typing import Any
 
 import pytest
 
+from ..languages import get_language
+from ..project import Project
+from ..runner.verify import drift
+
 RUNNER_KEY = "snippetgen_session"
 
 
@@ -57,8 +61,6 @@ class ExampleSession:
     """Per-process state: the workspace, the collected examples, and (lazily) a mock and runner."""
 
     def __init__(self, config: pytest.Config):
-        from .project import Project
-
         self.config = config
         root = config.getini("snippetgen_root") or str(config.rootpath)
         self.project = Project.load(Path(config.rootpath, root))
@@ -78,8 +80,9 @@ class ExampleSession:
     # -- collection --------------------------------------------------------------------------
     def examples_by_file(self) -> dict[str, list[Any]]:
         if self._examples is None:
-            from .check import load_workspace
-            from .runner import collect_examples
+            # Inert unless enabled: pytest loads this plugin in every run where snippetgen is installed.
+            from ..runner import collect_examples
+            from ..workspace import load_workspace
 
             self._ws, _ = load_workspace(self.project)
             self._examples = {}
@@ -112,8 +115,8 @@ class ExampleSession:
         return max(4, 3 * (os.cpu_count() or 1))
 
     def _slot(self) -> Any:
-        from .mock import MockServer, MockSettings
-        from .runner import Runner
+        from ..mock import MockServer, MockSettings  # the server pulls in uvicorn and starlette
+        from ..runner import Runner
 
         settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
         mock = MockServer(self.project.specs_dir, settings=settings).start()
@@ -160,7 +163,7 @@ class ExampleSession:
             runner.close()
             runner.mock.stop()
         if self.outcomes:
-            from .runner import write_record
+            from ..runner import write_record
 
             # config.workerinput exists only on pytest-xdist workers (an environment variable would be
             # inherited by a nested pytest run and misname its record).
@@ -204,9 +207,7 @@ class ExampleItem(pytest.Item):
         self.example = example
 
     def runtest(self) -> None:
-        from .languages import get_language
-        from .runner import report
-        from .runner.verify import drift
+        from ..runner import report
 
         session: ExampleSession = self.config.pluginmanager.get_plugin(RUNNER_KEY)
         skip = self.example.snippet.test.get("skip") if self.example.snippet else None

@@ -20,6 +20,8 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from .tabs import code_fence, md_escape
+
 COLUMNS = ("Name", "Type", "Required", "Default", "Allowed values", "Limits", "Description")
 LIMITS = (
     ("minimum", "≥ {}"),
@@ -71,8 +73,6 @@ def code(value: Any) -> str:
 
 def operation_markdown(op: Any, specs: Any = None, *, level: int = 3) -> str:
     """The reference of one ``spec.Operation`` as Markdown (raw HTML blocks and code fences)."""
-    from .site import md_escape
-
     api = specs.apis.get(op.api) if specs is not None else None
     document = getattr(api, "document", {}) or {}
     base_url = (getattr(api, "base_url", "") or "").rstrip("/")
@@ -151,8 +151,6 @@ def operation_markdown(op: Any, specs: Any = None, *, level: int = 3) -> str:
 
 
 def example_block(example: Any, media_type: str) -> str:
-    from .site import code_fence
-
     if media_type == "text/event-stream" and isinstance(example, list):
         events = (item if isinstance(item, str) else json.dumps(item, ensure_ascii=False) for item in example)
         return code_fence("\n\n".join(f"data: {event}" for event in events), "text")

@@ -1,0 +1,361 @@
+"""MkDocs adapter: the ``snippetgen`` plugin, and ``snippetgen build`` / ``snippetgen serve``.
+
+``plugins: [snippetgen]`` expands ``<snippet>`` and ``<operation>`` tags. ``on_config`` loads the
+project once (again only when a file under it changed, which is what ``mkdocs serve`` needs) and
+starts the core check (:func:`snippetgen.check.run_check`) in a worker process, so it runs on
+another core beside the build; its problems fail the build in ``on_post_build``, and so does the
+value of any ``*_API_KEY`` found in the built site. ``on_page_markdown`` hands each page to
+:func:`snippetgen.markdown.expand.expand_page`.
+
+A failed build raises :class:`SnippetgenBuildError`, a ``PluginError`` that carries the problems,
+so :func:`build` returns them as data for the CLI to print like the check's.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.commands.serve import serve as mkdocs_serve
+from mkdocs.config import base, load_config
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import Abort, ConfigurationError, PluginError
+from mkdocs.plugins import BasePlugin
+
+from ..check import run_check
+from ..errors import SnippetgenError
+from ..loader import load_catalog
+from ..markdown.expand import expand_page
+from ..markdown.tabs import code_fence, indent
+from ..model import Location, Problem
+from ..project import Project
+from ..secrets import find_leaks, secret_values
+from ..spec import load_specs
+from ..workspace import Workspace, tree_signature
+
+CONFIG_NAME = "mkdocs.yml"
+_DOC_FILE = re.compile(r"Doc file '([^']+)'")
+
+
+class SnippetgenBuildError(PluginError):
+    """The build failed for these problems (``path:line: message`` each, in the message too)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(
+            set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code)
+        )
+        text = "\n".join(p.format() for p in self.problems)
+        n = len(self.problems)
+        super().__init__(f"{text}\nsnippetgen: {n} problem{'s' if n != 1 else ''}")
+
+
+_CHECKED_CLEAN: set[tuple[Any, ...]] = set()
+"""Project states (:func:`_state`) that :func:`build` already checked clean, so the plugin does not
+check them again in the same process."""
+
+
+def _state(project: Project) -> tuple[Any, ...]:
+    settings = project.root / "pyproject.toml"
+    return (
+        tree_signature(project.snippets_dir, settings),
+        tree_signature(project.specs_dir, settings),
+        tree_signature(project.docs_dir, suffixes=(".md",)),
+    )
+
+
+def _check_in_worker(root: str) -> list[Problem]:
+    """The core check, run in a worker process (problems are plain, picklable data)."""
+    return run_check(project=Project.load(root))
+
+
+def _serve_log() -> logging.Logger:
+    """Errors under ``mkdocs serve``: printed, but outside the ``mkdocs`` logger, whose counter
+    would abort the rebuild in strict mode and leave the browser on the stale page. Instead the
+    page shows the error where the snippet would be, and the next save re-renders it."""
+    logger = logging.getLogger("snippetgen.serve")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("ERROR    -  %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    return logger
+
+
+class SnippetgenConfig(base.Config):
+    root = c.Optional(c.Type(str))
+    """Project folder (holds ``pyproject.toml`` and ``shared/``); default: the folder of mkdocs.yml."""
+    check = c.Type(bool, default=True)
+    """Run the snippetgen check with every build; its problems fail the build."""
+
+
+class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
+    """Expands snippets and operation references; fails the build on any snippetgen problem."""
+
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.project: Project | None = None
+        self.site: Workspace | None = None
+        self.serving = False
+        self._catalog: Any = None
+        self._specs: Any = None
+        self._load_problems: dict[str, list[Problem]] = {"snippets": [], "specs": []}
+        self._signatures: dict[str, tuple[Any, ...]] = {}
+        self._checked: tuple[Any, ...] | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._check: Future[list[Problem]] | None = None
+        self._problems: list[Problem] = []
+        self._cache: dict[str, tuple[str, int, dict[str, str], str]] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        # Defining on_startup keeps this instance across `mkdocs serve` rebuilds (MkDocs >= 1.4),
+        # so only what changed is loaded again.
+        self.serving = command == "serve"
+
+    def on_config(self, config: Any) -> Any:
+        root = self.config.root or (
+            os.path.dirname(config.config_file_path) if config.config_file_path else "."
+        )
+        try:
+            project = Project.load(root)
+        except SnippetgenError as exc:
+            raise PluginError(f"snippetgen: {exc}") from None
+        self.project = project
+        settings = project.root / "pyproject.toml"
+        signatures = {
+            "snippets": tree_signature(project.snippets_dir, settings),
+            "specs": tree_signature(project.specs_dir, settings),
+        }
+        if self._catalog is None or signatures["snippets"] != self._signatures.get("snippets"):
+            self._catalog, self._load_problems["snippets"] = load_catalog(project.snippets_dir, project.root)
+        if signatures["specs"] != self._signatures.get("specs"):
+            self._specs, self._load_problems["specs"] = (
+                load_specs(project.specs_dir, project.root, validate=False)
+                if project.specs_dir.is_dir()
+                else (None, [])
+            )
+        self._signatures = signatures
+        self.site = Workspace(project, self._catalog, self._specs)
+        problems = self._load_problems["snippets"] + self._load_problems["specs"]
+        if problems:  # a snippet or spec cannot be read: say so before pages fail with "unknown"
+            self._fail(problems)
+        if self.config.check:
+            state = _state(project)
+            if state in _CHECKED_CLEAN:
+                self._problems = []
+            elif state != self._checked:
+                self._start_check(project)
+                self._checked = state
+        return config
+
+    def _start_check(self, project: Project) -> None:
+        """The core check in a worker process, so it runs on another core beside the build."""
+        self._stop_check()
+        self._problems = []
+        # spawn, not fork: `mkdocs serve` runs threads, and a forked copy of them is unsafe.
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._check = self._pool.submit(_check_in_worker, str(project.root))
+
+    def _finish_check(self) -> list[Problem]:
+        future, self._check = self._check, None
+        if future is not None:
+            try:
+                self._problems = future.result()
+            except Exception as exc:  # the worker died or the check had a bug: one line, not a traceback
+                self._problems = [
+                    Problem(
+                        _loc(self.project),
+                        f"snippetgen check failed: {type(exc).__name__}: {exc}",
+                        "internal",
+                    )
+                ]
+            self._stop_check()
+            if self._problems:
+                self._checked = None  # check again next time, even if nothing changed
+        return self._problems
+
+    def _stop_check(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
+        self._check = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if not self.serving:
+            self._stop_check()
+
+    def on_shutdown(self) -> None:
+        self._stop_check()
+
+    def on_files(self, files: Any, *, config: Any) -> Any:
+        if self.site is not None:
+            self.site.pages = {f.src_uri for f in files.documentation_pages()}
+            for file in files.documentation_pages():  # `--dirty`: rebuild pages whose inputs changed
+                entry = self._cache.get(file.src_uri)
+                if entry and any(self.site.fingerprints.get(k) != v for k, v in entry[2].items()):
+                    file.is_modified = lambda: True
+        return files
+
+    def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
+        if self.project is not None:
+            for path in (
+                self.project.snippets_dir,
+                self.project.specs_dir,
+                self.project.root / "pyproject.toml",
+            ):
+                if path.exists():
+                    server.watch(str(path))
+        return server
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Any) -> str:
+        if self.site is None or self.project is None:
+            return markdown
+        src = page.file.src_uri
+        offset = _front_matter_lines(page, markdown)
+        cached = self._cache.get(src)
+        if (
+            cached
+            and cached[0] == markdown
+            and cached[1] == offset
+            and all(self.site.fingerprints.get(k) == v for k, v in cached[2].items())
+        ):
+            return cached[3]
+        display = self.project.rel(Path(page.file.abs_src_path)) if page.file.abs_src_path else None
+        try:
+            expansion = expand_page(markdown, src, self.site, line_offset=offset, display_path=display)
+        except SnippetgenError as exc:
+            if not self.serving:
+                raise SnippetgenBuildError(
+                    [Problem(exc.location or _loc(self.project), exc.message, "render", hint=exc.hint)]
+                ) from None
+            _serve_log().error(str(exc))
+            return _error_box(str(exc)) + markdown
+        uses = {key: self.site.fingerprints.get(key, "") for key in expansion.uses}
+        self._cache[src] = (markdown, offset, uses, expansion.text)
+        return expansion.text
+
+    def on_post_build(self, *, config: Any) -> None:
+        problems = list(self._finish_check())
+        secrets = secret_values()
+        if secrets:
+            problems += find_leaks(Path(config.site_dir), secrets)
+        if problems:
+            self._fail(problems)
+
+    def _fail(self, problems: list[Problem]) -> None:
+        error = SnippetgenBuildError(problems)
+        if self.serving:
+            for p in error.problems:
+                _serve_log().error(p.format())
+            return
+        raise error
+
+
+def _loc(project: Project | None) -> Location:
+    return Location(project.rel(project.root / "pyproject.toml") if project else "pyproject.toml")
+
+
+def _front_matter_lines(page: Any, markdown: str) -> int:
+    """Lines MkDocs removed from the top of the file (YAML front matter), for true page lines."""
+    try:
+        source = page.file.content_string
+    except Exception:
+        return 0
+    source = source.replace("\r\n", "\n")
+    if markdown and source.endswith(markdown) and len(source) > len(markdown):
+        return source[: len(source) - len(markdown)].count("\n")
+    return 0
+
+
+def _error_box(message: str) -> str:
+    """What a page shows under ``mkdocs serve`` instead of failing the whole server."""
+    return '!!! failure "snippetgen"\n\n' + indent(code_fence(message, "text"), "    ") + "\n"
+
+
+# -- snippetgen build / serve ---------------------------------------------------------------------
+
+
+def _project(project: Project | Path | str) -> Project:
+    return project if isinstance(project, Project) else Project.load(project)
+
+
+def build(
+    project: Project | Path | str, *, strict: bool = True, site_dir: Path | str | None = None
+) -> list[Problem]:
+    """Check the project; if clean, build the site (``site/`` by default). Problems, or [] on success.
+
+    The plugin raises :class:`SnippetgenBuildError` with the problems of a page it cannot render.
+    """
+    project = _project(project)
+    problems = run_check(project=project)
+    if problems:
+        return problems
+    _CHECKED_CLEAN.add(_state(project))
+    config_file = project.root / CONFIG_NAME
+    if not config_file.is_file():
+        return [
+            Problem(
+                Location(CONFIG_NAME),
+                "no mkdocs.yml in the project folder",
+                "site-config",
+                hint="copy the mkdocs.yml of the snippetgen repository and adjust site_name",
+            )
+        ]
+    warnings = _WarningCollector(project)
+    mkdocs_log = logging.getLogger("mkdocs")
+    mkdocs_log.addHandler(warnings)
+    try:
+        overrides = {"site_dir": str(Path(site_dir).resolve())} if site_dir else {}
+        config = load_config(config_file=str(config_file), strict=strict, **overrides)
+        with_plugin = isinstance(config.plugins.get("snippetgen"), SnippetgenPlugin)
+        mkdocs_build(config)
+    except ConfigurationError as exc:
+        return [Problem(Location(CONFIG_NAME), f"invalid site configuration: {exc}", "site-config")]
+    except (Abort, PluginError) as exc:
+        # MkDocs logs a plugin's BuildError and raises Abort from it: the problems ride along.
+        failed = exc if isinstance(exc, SnippetgenBuildError) else exc.__context__
+        if isinstance(failed, SnippetgenBuildError):
+            return warnings.problems + failed.problems
+        return warnings.problems or [Problem(Location(CONFIG_NAME), str(exc), "site-build")]
+    finally:
+        mkdocs_log.removeHandler(warnings)
+    problems = list(warnings.problems) if strict else []
+    if not with_plugin:  # the plugin scans for leaked keys itself; without it, do it here
+        problems += find_leaks(Path(config.site_dir), secret_values())
+    return problems
+
+
+class _WarningCollector(logging.Handler):
+    """MkDocs warnings (broken links, missing nav targets) as problems; strict mode fails on them."""
+
+    def __init__(self, project: Project):
+        super().__init__(logging.WARNING)  # errors reach build() as exceptions
+        self.project = project
+        self.problems: list[Problem] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno != logging.WARNING or record.name.startswith("mkdocs.plugins.snippetgen"):
+            return
+        message = record.getMessage()
+        match = _DOC_FILE.search(message)
+        path = self.project.rel(self.project.docs_dir / match.group(1)) if match else CONFIG_NAME
+        self.problems.append(Problem(Location(path), message.strip().splitlines()[0], "site-warning"))
+
+
+def serve(project: Project | Path | str, dev_addr: str = "127.0.0.1:8000") -> None:
+    """Serve the site with live reload; editing a page, template, config.json or spec re-renders."""
+    project = _project(project)
+    config_file = project.root / CONFIG_NAME
+    mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)

@@ -1,0 +1,115 @@
+"""How one snippet looks on a page: title, description, docs link and one tab per language.
+
+Tabs are ``pymdownx.tabbed`` blocks labelled from the language registry, so Material's
+``content.tabs.link`` switches every snippet of a site together; each holds a fenced code block
+whose fence is longer than any backtick run in the code. Plain Markdown, no host imported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import posixpath
+import re
+from collections.abc import Collection
+
+from ..errors import RenderError
+from ..languages import get_language
+from ..model import Embed, Location, Snippet
+from ..render import render_embed
+
+DOCS_LABEL = "Docs"
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
+"""Python-Markdown's own escapable characters (``|`` and ``~`` are only escapable with extensions)."""
+
+
+def snippet_markdown(
+    snippet: Snippet, embed: Embed, page_path: str, pages: Collection[str] | None = None
+) -> str:
+    """Title, description, docs link and one tab per language, as Markdown."""
+    head = f"**{md_escape(snippet.title)}**"
+    if snippet.docs:
+        try:
+            href = docs_href(snippet.docs, page_path, pages)
+        except ValueError as exc:
+            config = Location(str(snippet.config_path), snippet.line_of("/docs"))
+            raise RenderError(
+                f"{snippet.key}: {exc} (docs in {config})",
+                embed.location,
+                hint="use an https URL or a page of this site such as aiart/img2video.md",
+            ) from None
+        if href is not None:
+            head += f" · [{DOCS_LABEL}]({href})"
+    parts = [head]
+    description = str(snippet.config.get("description") or "").strip()
+    if description:
+        parts.append(" ".join(description.split()))
+    for index, lang in enumerate(snippet.templates):
+        language = get_language(lang)
+        code = render_embed(snippet, embed, lang).code
+        marker = "===!" if index == 0 else "==="
+        parts.append(
+            f'{marker} "{language.label}"\n\n' + indent(code_fence(code, language.lexer).rstrip("\n"), "    ")
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+def code_fence(code: str, lexer: str) -> str:
+    """A fenced code block that nothing in ``code`` can close early."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lexer}\n{code.rstrip(chr(10))}\n{fence}\n"
+
+
+def indent(text: str, prefix: str) -> str:
+    return "".join(prefix + line if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+def md_escape(text: str) -> str:
+    """Plain text made safe as inline Markdown: no markup, no raw HTML."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_PUNCT.sub(r"\\\1", " ".join(text.split()))
+
+
+def docs_href(docs: str, page_path: str, pages: Collection[str] | None = None) -> str | None:
+    """The link from ``page_path`` to a snippet's docs: an https URL as is, a site page relative.
+
+    ``aiart/img2video.md``, ``/aiart/img2video/`` and ``aiart/img2video.md#usage`` all name the
+    page ``aiart/img2video.md`` (or ``aiart/img2video/index.md``); the link is relative to the
+    current page so it works under any site URL prefix. None when the docs page is this page.
+    Raises ``ValueError`` when ``pages`` is given and no page matches.
+    """
+    docs = docs.strip()
+    if re.match(r"https?://", docs, re.I):
+        return _url_quote(docs)
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", docs):
+        raise ValueError(f"docs link {docs!r} is neither an https URL nor a page of this site")
+    target, _, fragment = docs.partition("#")
+    target = posixpath.normpath(target.lstrip("/")) if target.strip("/") else ""
+    if target.startswith("../") or target == "..":
+        raise ValueError(f"docs link {docs!r} leaves the docs folder")
+    if target in ("", "."):
+        candidates = ["index.md", "README.md"]
+    elif target.endswith(".md"):
+        candidates = [target]
+    else:
+        stem = target.removesuffix(".html").removesuffix("/index")
+        candidates = [f"{stem}.md", f"{stem}/index.md", f"{stem}/README.md"]
+    if pages is not None:
+        found = [c for c in candidates if c in pages]
+        if not found:
+            close = difflib.get_close_matches(candidates[0], list(pages), n=1)
+            raise ValueError(
+                f"docs link {docs!r} names no page of the site"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
+        chosen = found[0]
+    else:
+        chosen = candidates[0]
+    anchor = f"#{fragment}" if fragment else ""
+    if chosen == page_path:
+        return anchor or None
+    return _url_quote(posixpath.relpath(chosen, posixpath.dirname(page_path) or ".") + anchor)
+
+
+def _url_quote(url: str) -> str:
+    return "".join(f"%{ord(c):02X}" if c in " ()<>\"'`" else c for c in url)
