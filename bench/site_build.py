@@ -34,9 +34,11 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 
+from snippetgen.markdown.expand import transform_page
 from snippetgen.pages import iter_pages
 from snippetgen.project import Project
-from snippetgen.site import Site, transform_page
+from snippetgen.spec import load_specs
+from snippetgen.workspace import load_workspace
 
 PY = (
     'import os\nimport requests\n\nresponse = requests.post(\n    {{ baseUrl | lit }} + "/images",\n'
@@ -98,9 +100,7 @@ def synthetic_project(src: Path, dest: Path, pages: int) -> Project:
     docs = project.docs_dir
     (docs / "index.md").write_text("# Bench\n\nGenerated pages.\n", encoding="utf-8")
     (docs / "guide.md").write_text("# Guide\n\nWhat the examples do.\n", encoding="utf-8")
-    from snippetgen.site import load_site_specs
-
-    specs, _ = load_site_specs(project)
+    specs, _ = load_specs(project.specs_dir, project.root, validate=False)
     if specs is not None and specs.operations():
         refs = [op.ref for op in specs.operations()[:6]]
         (docs / "reference.md").write_text(
@@ -122,7 +122,7 @@ def synthetic_project(src: Path, dest: Path, pages: int) -> Project:
 
 def expanded_copy(project: Project, dest: Path) -> Path:
     """The same site with every tag already expanded, and no snippetgen plugin."""
-    site, problems = Site.load(project)
+    site, problems = load_workspace(project, validate_specs=False, read_pages=False)
     if problems:
         raise SystemExit("\n".join(p.format() for p in problems))
     docs = dest / "docs"

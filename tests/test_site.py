@@ -384,7 +384,7 @@ def test_mkdocs_build_renders_tabs_and_resolves_docs_link(project):
 
 
 def test_no_real_key_in_the_built_site(project, monkeypatch):
-    from snippetgen.integration.mkdocs import build
+    from snippetgen.integration.site_build import build
 
     secret = "sk-live-" + "Qw7" * 14
     root = site_project(project, '# Home\n\n<snippet data-name="demo.hello"></snippet>\n')
@@ -398,7 +398,7 @@ def test_no_real_key_in_the_built_site(project, monkeypatch):
 
 
 def test_a_key_copied_into_a_page_fails_the_build(project, monkeypatch):
-    from snippetgen.integration.mkdocs import build
+    from snippetgen.integration.site_build import build
 
     secret = "correct-horse-battery-staple-2024"  # not key-shaped, so only the build's scan can see it
     root = site_project(project, f"# Home\n\nOur key: {secret}\n")
@@ -422,7 +422,7 @@ def test_placeholders_are_not_secrets():
 
 
 def test_build_reports_check_problems_without_building(project):
-    from snippetgen.integration.mkdocs import build
+    from snippetgen.integration.site_build import build
 
     root = site_project(project, '# Home\n\n<snippet data-name="demo.helo"></snippet>\n')
     problems = build(root)

@@ -54,7 +54,7 @@ Some text between them.
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from snippetgen.integration.mkdocs import build
+    from snippetgen.integration.site_build import build
 
     root = tmp_path_factory.mktemp("browser-site")
     snippets = root / "shared" / "snippets"

@@ -242,7 +242,7 @@ def coverage(root: str, minimum: float | None, fmt: str) -> None:
 )
 def build(root: str, site_dir: str | None) -> None:
     """Check everything, then build the site strictly into site/."""
-    from .mkdocs import build as build_site  # MkDocs and its plugins load only to build
+    from .site_build import build as build_site  # MkDocs and its plugins load only to build
 
     problems = build_site(_project(root), strict=True, site_dir=Path(site_dir) if site_dir else None)
     if problems:
@@ -255,7 +255,7 @@ def build(root: str, site_dir: str | None) -> None:
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True)
 def serve(root: str, dev_addr: str) -> None:
     """Serve the site with live reload; editing a template, config or spec re-renders its pages."""
-    from .mkdocs import serve as serve_site  # MkDocs and its plugins load only to serve
+    from .site_build import serve as serve_site  # MkDocs and its plugins load only to serve
 
     serve_site(_project(root), dev_addr=dev_addr)
 

@@ -1,0 +1,1 @@
+"""Tools around the core: the Handlebars importer and the coverage table."""
