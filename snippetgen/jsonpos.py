@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import json
 import re
+
+from .pointers import escape
 
 _TOKEN = re.compile(r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[{}\[\]:,])|(?P<lit>[^\s{}\[\]:,"]+))', re.S)
 
@@ -13,8 +16,6 @@ def pointer_lines(text: str) -> dict[str, tuple[int, int]]:
 
     Assumes the text already parsed as JSON; on anything unexpected it returns what it has so far.
     """
-    import json
-
     positions: dict[str, tuple[int, int]] = {}
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
@@ -72,7 +73,3 @@ def pointer_lines(text: str) -> dict[str, tuple[int, int]]:
         if ptr is not None:
             positions[ptr] = where(start)
     return positions
-
-
-def escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")

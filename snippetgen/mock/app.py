@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
+from ..pointers import lookup, replace
 from . import media
 from .compile import Api, Operation, Reply
 from .settings import MockSettings
@@ -239,7 +240,7 @@ class MockApp:
                     extra,
                 )
             report = cost.get("report") or accounts.get("report")
-            if report and get_pointer(reply.body, report) is not None:
+            if report and lookup(reply.body, report) is not None:
                 changes.append((report, _num(left)))
         poll = x.get("job-poll")
         if poll:
@@ -274,7 +275,7 @@ class MockApp:
             changes += paginate(x["paginate"], query, headers, reply.body)
         create = x.get("job-create")
         if create:
-            current = get_pointer(reply.body, create["id"])
+            current = lookup(reply.body, create["id"])
             kind = (
                 "integer"
                 if isinstance(current, int) and not isinstance(current, bool)
@@ -299,7 +300,7 @@ class MockApp:
         if changes:
             value = reply.body
             for pointer, new in changes:
-                value = set_pointer(value, pointer, new)
+                value = replace(value, pointer, new)
             await respond(send, reply.status, json.dumps(value).encode(), reply.content_type, hdrs)
             return
         content = reply.encoded if reply.encoded is not None else _encode(reply)
@@ -555,40 +556,6 @@ def _echo_target(body: Any) -> str | None:
     return None
 
 
-def _parts(pointer: str) -> list[str]:
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-
-
-def get_pointer(value: Any, pointer: str) -> Any:
-    for part in _parts(pointer):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
-
-
-def set_pointer(value: Any, pointer: str, new: Any) -> Any:
-    """A copy of ``value`` with ``new`` at ``pointer``; only the containers on the way are copied."""
-    parts = _parts(pointer)
-    if not parts:
-        return new
-    head, rest = parts[0], "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts[1:])
-    if isinstance(value, dict):
-        out = dict(value)
-        out[head] = set_pointer(value.get(head), rest, new) if len(parts) > 1 else new
-        return out
-    if isinstance(value, list) and head.isdigit() and int(head) < len(value):
-        out_list = list(value)
-        out_list[int(head)] = set_pointer(value[int(head)], rest, new) if len(parts) > 1 else new
-        return out_list
-    if value is None:
-        return {head: set_pointer(None, rest, new) if len(parts) > 1 else new}
-    return value
-
-
 def _cookie(header: str, name: str) -> str | None:
     for part in header.split(";"):
         k, _, v = part.strip().partition("=")
@@ -628,7 +595,7 @@ def paginate(
 
     report = rule["report"]
     page = read(rule["page"], 1)
-    example_limit = get_pointer(body, report["limit"]) if "limit" in report else None
+    example_limit = lookup(body, report["limit"]) if "limit" in report else None
     limit = read(
         rule.get("limit"), example_limit if isinstance(example_limit, int) and example_limit > 0 else 20
     )
