@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import pytest
 
+from snippetgen.errors import UsageError
 from snippetgen.filters import HBS_FILTERS, to_handlebars_string
 from snippetgen.render import environment
 from snippetgen.tools.hbs_import import convert_template, import_tree
@@ -538,3 +539,30 @@ def test_check_reports_the_original_defects(original: tuple[Path, Path], tmp_pat
     syntax = [p for p in problems if "syntax" in p.code]
     assert {snippet(p) for p in syntax if Path(p.location.path).stem == "js"} == SYNTAX_JS
     assert {snippet(p) for p in syntax if Path(p.location.path).stem == "py"} == SYNTAX_PY
+
+
+@pytest.mark.parametrize("dest", [".", "shared", "inner/deeper"])
+def test_import_refuses_overlapping_trees_and_writes_nothing(tmp_path: Path, dest: str) -> None:
+    src = tmp_path / "tree"
+    (src / "demo" / "hello").mkdir(parents=True)
+    (src / "demo" / "hello" / "config.json").write_text('{"payload": {"x": "1"}}', encoding="utf-8")
+    (src / "demo" / "hello" / "py.hbs").write_text("print({{x}})\n", encoding="utf-8")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    target = src / dest if dest != "shared" else src
+    if dest == "shared":
+        src, target = src / "demo", src  # DEST holds SRC
+    with pytest.raises(UsageError) as info:
+        import_tree(src, target, force=True)
+    assert "overlap" in info.value.message
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_import_does_not_follow_a_symlink_out_of_src(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.json"
+    outside.write_text('{"payload": {}}', encoding="utf-8")
+    src = tmp_path / "tree"
+    (src / "demo" / "hello").mkdir(parents=True)
+    (src / "demo" / "hello" / "config.json").symlink_to(outside)
+    written, problems = import_tree(src, tmp_path / "out")
+    assert written == []
+    assert any("resolves outside SRC" in p.message for p in problems)

@@ -18,6 +18,7 @@ from typing import Any
 
 from jinja2.defaults import DEFAULT_NAMESPACE
 
+from ..errors import UsageError
 from ..model import Location, Problem
 
 # ---------------------------------------------------------------- lexer (rules of handlebars.l, in order)
@@ -683,10 +684,25 @@ def import_tree(src: Path, dest: Path, *, force: bool = False) -> tuple[list[Pat
 
     A snippet is written whole or not at all: any problem in one of its templates (or an existing
     destination, unless ``force``) leaves it unwritten. Folder names are reported, never renamed.
+    ``src`` and ``dest`` must be separate trees (neither inside the other): the import never writes
+    over its own input. A file that resolves outside ``src`` (a symlink) is reported, not read.
     """
+    real_src, real_dest = src.resolve(), dest.resolve()
+    if real_src == real_dest or real_src in real_dest.parents or real_dest in real_src.parents:
+        raise UsageError(
+            f"SRC {src} and DEST {dest} overlap; the import would write over its own input",
+            hint="convert into a new folder, e.g. snippetgen import-hbs old-snippets shared/snippets",
+        )
     written: list[Path] = []
     problems: list[Problem] = []
-    files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix in (".hbs", ".json"))
+    files = []
+    for path in sorted(p for p in src.rglob("*") if p.is_file() and p.suffix in (".hbs", ".json")):
+        if real_src not in path.resolve().parents:
+            problems.append(
+                Problem(Location(str(path)), "file resolves outside SRC (a symlink); not read", "hbs-layout")
+            )
+            continue
+        files.append(path)
     for f in files:
         if len(f.relative_to(src).parts) != 3:
             problems.append(
