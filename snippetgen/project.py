@@ -1,25 +1,67 @@
-"""Where a project keeps its catalog, specs and pages (``[tool.snippetgen]`` in pyproject.toml)."""
+"""Where a project keeps its catalog, specs and pages, and how strict it is (``[tool.snippetgen]``).
+
+Every key is optional::
+
+    [tool.snippetgen]
+    snippets = "shared/snippets"       # the catalog
+    specs = "shared/openapi"           # the OpenAPI documents
+    docs = "docs"                      # the site's pages
+    coverage_min = 100                 # `snippetgen coverage` floor, in %
+    node_modules = "node_modules"      # npm packages the JavaScript examples import
+    sandbox = "auto"                   # "required": examples must run in kernel isolation; "auto"; "off"
+    max_spec_bytes = 52428800          # larger specs are refused with a located error
+    max_config_bytes = 1048576         # larger config.json files likewise
+
+    [tool.snippetgen.lint]             # severity per problem code: "error", "warning" or "off"
+    spec-lint = "warning"
+
+    [tool.snippetgen.apis.openai]      # per API (the spec's file stem)
+    base_url = "https://api.openai.com/v1"   # instead of the spec's servers
+    vendor = true                      # a spec the team cannot edit: its house lints are warnings
+
+A bad setting is a :class:`~snippetgen.errors.UsageError` at ``pyproject.toml:line``.
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import UsageError
+from .model import Location
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "snippets": "shared/snippets",
     "specs": "shared/openapi",
     "docs": "docs",
     "coverage_min": 100.0,
     "node_modules": "node_modules",
+    "sandbox": "auto",
+    "max_spec_bytes": 50 * 1024 * 1024,
+    "max_config_bytes": 1024 * 1024,
 }
+TABLES = ("lint", "apis")
+SEVERITIES = ("error", "warning", "off")
+SANDBOX_MODES = ("required", "auto", "off")
+API_KEYS = ("base_url", "vendor")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """``[tool.snippetgen.apis.<name>]``: how the project uses one API's spec."""
+
+    base_url: str | None = None
+    """Absolute base URL used instead of the spec's ``servers`` (examples, scaffolds, the mock)."""
+    vendor: bool = False
+    """The spec belongs to someone else: house lints about its content are warnings, not errors."""
 
 
 @dataclass(frozen=True)
 class Project:
-    """Resolved paths of one snippetgen project."""
+    """Resolved paths and settings of one snippetgen project."""
 
     root: Path
     snippets_dir: Path
@@ -28,6 +70,13 @@ class Project:
     coverage_min: float = 100.0
     node_modules: Path | None = None
     """Where JavaScript examples find their npm packages (linked into each example's folder)."""
+    sandbox: str = "auto"
+    """``required``, ``auto`` (kernel isolation when the machine offers it) or ``off``."""
+    max_spec_bytes: int = DEFAULTS["max_spec_bytes"]
+    max_config_bytes: int = DEFAULTS["max_config_bytes"]
+    lint: dict[str, str] = field(default_factory=dict)
+    """Problem code -> severity (``error``, ``warning``, ``off``); unlisted codes are errors."""
+    apis: dict[str, ApiSettings] = field(default_factory=dict)
 
     @property
     def record_path(self) -> Path:
@@ -40,31 +89,144 @@ class Project:
         except ValueError:
             return str(path)
 
+    def api(self, name: str) -> ApiSettings:
+        """Settings of one API (defaults when the project has none for it)."""
+        return self.apis.get(name, ApiSettings())
+
+    def severity(self, code: str, api: str | None = None) -> str:
+        """How a problem with this code counts: an explicit setting wins, then a vendor spec's
+        house lints are warnings, else it is an error."""
+        if code in self.lint:
+            return self.lint[code]
+        if api is not None and self.api(api).vendor and code in VENDOR_WARNINGS:
+            return "warning"
+        return "error"
+
     @classmethod
     def load(cls, root: Path | str = ".") -> Project:
         root = Path(root).resolve()
         if not root.is_dir():
             raise UsageError(f"project folder {root} does not exist")
-        settings = dict(DEFAULTS)
         pyproject = root / "pyproject.toml"
+        own: dict[str, Any] = {}
+        text = ""
         if pyproject.is_file():
+            text = pyproject.read_text(encoding="utf-8", errors="replace")
             try:
-                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+                data = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
-                raise UsageError(f"{pyproject.name}: invalid TOML: {exc}") from None
-            own = data.get("tool", {}).get("snippetgen", {})
-            unknown = set(own) - set(DEFAULTS)
-            if unknown:
+                line = getattr(exc, "lineno", 0) or _line_from_message(str(exc), text)
+                raise UsageError(f"invalid TOML: {exc}", Location("pyproject.toml", line)) from None
+            tool = data.get("tool", {})
+            own = tool.get("snippetgen", {}) if isinstance(tool, dict) else {}
+            if not isinstance(own, dict):
                 raise UsageError(
-                    f"pyproject.toml: unknown [tool.snippetgen] key(s) {', '.join(sorted(unknown))}; "
-                    f"known: {', '.join(DEFAULTS)}"
+                    "[tool.snippetgen] must be a table", Location("pyproject.toml", _line(text, ""))
                 )
-            settings.update(own)
+        return cls._from_settings(root, own, text)
+
+    @classmethod
+    def _from_settings(cls, root: Path, own: dict[str, Any], text: str) -> Project:
+        def fail(key: str, message: str, expected: str | None = None) -> UsageError:
+            hint = f"expected {expected}" if expected else None
+            return UsageError(message, Location("pyproject.toml", _line(text, key)), hint)
+
+        unknown = sorted(set(own) - set(DEFAULTS) - set(TABLES))
+        if unknown:
+            raise fail(
+                unknown[0],
+                f"unknown [tool.snippetgen] key(s) {', '.join(unknown)}",
+                f"one of: {', '.join([*DEFAULTS, *TABLES])}",
+            )
+        settings = {**DEFAULTS, **{k: v for k, v in own.items() if k not in TABLES}}
+        for key in ("snippets", "specs", "docs", "node_modules"):
+            if not isinstance(settings[key], str) or not settings[key].strip():
+                raise fail(key, f"[tool.snippetgen] {key} must be a folder path", "a string such as 'docs'")
+        coverage = settings["coverage_min"]
+        if isinstance(coverage, bool) or not isinstance(coverage, int | float) or not 0 <= coverage <= 100:
+            raise fail(
+                "coverage_min", "[tool.snippetgen] coverage_min must be a percentage", "a number 0-100"
+            )
+        if settings["sandbox"] not in SANDBOX_MODES:
+            raise fail(
+                "sandbox", f"[tool.snippetgen] sandbox = {settings['sandbox']!r}", " or ".join(SANDBOX_MODES)
+            )
+        for key in ("max_spec_bytes", "max_config_bytes"):
+            value = settings[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise fail(key, f"[tool.snippetgen] {key} must be a positive whole number of bytes")
+        lint = own.get("lint", {})
+        if not isinstance(lint, dict):
+            raise fail("lint", "[tool.snippetgen.lint] must be a table of problem code = severity")
+        for code, severity in lint.items():
+            if severity not in SEVERITIES:
+                raise fail(
+                    code, f"[tool.snippetgen.lint] {code} = {severity!r}", " or ".join(map(repr, SEVERITIES))
+                )
+        apis: dict[str, ApiSettings] = {}
+        raw_apis = own.get("apis", {})
+        if not isinstance(raw_apis, dict):
+            raise fail("apis", "[tool.snippetgen.apis] must hold one table per API")
+        for name, table in raw_apis.items():
+            if not isinstance(table, dict):
+                raise fail(name, f"[tool.snippetgen.apis.{name}] must be a table")
+            extra = sorted(set(table) - set(API_KEYS))
+            if extra:
+                raise fail(
+                    extra[0],
+                    f"unknown key {extra[0]!r} in [tool.snippetgen.apis.{name}]",
+                    ", ".join(API_KEYS),
+                )
+            base_url = table.get("base_url")
+            if base_url is not None and not (
+                isinstance(base_url, str) and re.match(r"^https?://[^/\s]+(/\S*)?$", base_url)
+            ):
+                raise fail(
+                    "base_url",
+                    f"[tool.snippetgen.apis.{name}] base_url must be an absolute http(s) URL",
+                    "e.g. 'https://api.example.com/v1'",
+                )
+            vendor = table.get("vendor", False)
+            if not isinstance(vendor, bool):
+                raise fail("vendor", f"[tool.snippetgen.apis.{name}] vendor must be true or false")
+            apis[str(name)] = ApiSettings(base_url.rstrip("/") if base_url else None, vendor)
         return cls(
             root=root,
             snippets_dir=root / settings["snippets"],
             specs_dir=root / settings["specs"],
             docs_dir=root / settings["docs"],
-            coverage_min=float(settings["coverage_min"]),
+            coverage_min=float(coverage),
             node_modules=root / settings["node_modules"],
+            sandbox=settings["sandbox"],
+            max_spec_bytes=settings["max_spec_bytes"],
+            max_config_bytes=settings["max_config_bytes"],
+            lint=dict(lint),
+            apis=apis,
         )
+
+
+VENDOR_WARNINGS = frozenset({"spec-lint", "spec-example", "spec-extension"})
+"""House lints about a spec's content: in a vendor spec they are warnings (its team cannot fix them)."""
+
+
+def _line(text: str, key: str) -> int:
+    """Line of ``key = ...`` (or of the ``[tool.snippetgen`` table) in pyproject.toml; 0 if unknown."""
+    lines = text.splitlines()
+    if key:
+        pattern = re.compile(
+            rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=|^\s*\[tool\.snippetgen\.\w+\.{re.escape(key)}\]"
+        )
+        for number, line in enumerate(lines, start=1):
+            if pattern.search(line):
+                return number
+    for number, line in enumerate(lines, start=1):
+        if line.strip().startswith("[tool.snippetgen"):
+            return number
+    return 0
+
+
+def _line_from_message(message: str, text: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    if match:
+        return int(match.group(1))
+    return len(text.splitlines()) if "end of document" in message else 0
