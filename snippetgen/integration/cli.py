@@ -372,8 +372,8 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if isinstance(exc, CommandError) else 2)
-    except SnippetgenError as exc:
-        click.echo(str(exc) if exc.location else f"error: {exc}", err=True)
+    except SnippetgenError as exc:  # raised outside a command (SnippetgenGroup converts the rest)
+        CommandError(exc).show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
