@@ -20,7 +20,7 @@ from .project import Project
 from .render import snippet_variables, variables_for
 from .runner import Example, Runner
 from .runner.run import builtin_fixture, request_log_lines
-from .runner.verify import drift
+from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
 from .spec import load_specs
 from .workspace import load_workspace
@@ -224,10 +224,7 @@ def compare_tabs(outcomes: list[Any]) -> None:
 
     passed = [o for o in outcomes if o.passed]
     for other in passed[1:]:
-        first = passed[0]
-        pair = {first.example.lang: first.requests, other.example.lang: other.requests}
-        labels = {o.example.lang: get_language(o.example.lang).label for o in (first, other)}
-        other.failures += drift(pair, labels)
+        other.failures += tab_drift(other, passed[0])
 
 
 def _tail(text: str, lines: int) -> list[str]:

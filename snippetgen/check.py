@@ -1,13 +1,19 @@
 """``snippetgen check``: load, validate and render everything; collect every problem in one run.
 
-Order of work: catalog -> specs -> pages -> template syntax -> variables -> render every usage ->
-syntax-check every rendered result (one batch per language) -> secrets -> spec cross-checks.
+The rules are listed once, in :data:`RULES`: each names the problem codes it reports, says in one
+line what it checks, and is one function of the loaded :class:`~snippetgen.workspace.Workspace`
+(the first two run while :func:`~snippetgen.workspace.load_workspace` loads it). Adding a rule is one
+function and one entry. A rule sees the whole workspace, so the ``syntax-error`` rule checks every
+rendered example of a language in one batch (one node process for all the JavaScript).
 """
 
 from __future__ import annotations
 
 import difflib
+import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -16,7 +22,7 @@ from . import secrets
 from .errors import RenderError
 from .languages import get_language
 from .markdown.tabs import docs_href
-from .model import Embed, Location, Problem, Snippet
+from .model import CheckReport, Embed, Location, Problem, Snippet, Template, sort_problems
 from .project import Project
 from .render import (
     compile_template,
@@ -31,32 +37,45 @@ from .spec.values import check_value
 from .workspace import Workspace, load_workspace
 
 
-def run_check(root: Path | str = ".", project: Project | None = None) -> list[Problem]:
-    """Every problem of the project at ``root``, sorted by location."""
+@dataclass(frozen=True)
+class Rule:
+    """One check rule: the problem codes it reports and a one-line description of what it checks."""
+
+    codes: tuple[str, ...]
+    description: str
+    run: Callable[[Workspace], list[Problem]] | None = None
+    """Every problem of the rule in a loaded workspace; None for the rules of loading itself."""
+
+
+def check_project(root: Path | str = ".", project: Project | None = None) -> CheckReport:
+    """Every problem of the project at ``root`` (sorted by location), what was checked, and how long."""
+    start = time.perf_counter()
     project = project or Project.load(root)
     ws, problems = load_workspace(project)
     problems += check_workspace(ws)
-    return sorted(
-        set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code, p.message)
-    )
+    return CheckReport(sort_problems(problems), ws.counts(), time.perf_counter() - start)
+
+
+def run_check(root: Path | str = ".", project: Project | None = None) -> list[Problem]:
+    """Every problem of the project at ``root``, sorted by location."""
+    return check_project(root, project).problems
 
 
 def check_workspace(ws: Workspace) -> list[Problem]:
-    problems: list[Problem] = []
-    catalog = ws.catalog
+    """The problems every rule of :data:`RULES` finds in a loaded workspace."""
+    return [problem for rule in RULES if rule.run is not None for problem in rule.run(ws)]
 
-    for embed in ws.embeds:
-        problems += embed_problems(embed, catalog)
 
-    # Rendered sources per language, with what produced them, for one batched syntax check each.
-    batches: dict[str, list[tuple[Snippet, str, str, Location | None]]] = defaultdict(list)
-    for snippet in catalog.snippets.values():
-        embeds = ws.embeds_of(snippet.key)
-        broken = False
-        for lang, template in snippet.templates.items():
-            try:
-                compile_template(template.source, str(template.path))
-            except jinja2.TemplateSyntaxError as exc:
+def _check_embeds(ws: Workspace) -> list[Problem]:
+    return [problem for embed in ws.embeds for problem in embed_problems(embed, ws.catalog)]
+
+
+def _check_template_syntax(ws: Workspace) -> list[Problem]:
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        for template in snippet.templates.values():
+            exc = _syntax_error(template)
+            if exc is not None:
                 problems.append(
                     Problem(
                         Location(str(template.path), exc.lineno),
@@ -64,87 +83,17 @@ def check_workspace(ws: Workspace) -> list[Problem]:
                         "template-syntax",
                     )
                 )
-                broken = True
-                continue
-            problems += _check_variables(snippet, lang, embeds)
-        if broken:
-            continue
-        usages: list[tuple[dict[str, str] | None, Location | None]] = [(None, None)]
-        usages += [(e.overrides, e.location) for e in embeds]
-        for overrides, where in usages:
-            for lang in snippet.templates:
-                try:
-                    rendered = render(snippet, lang, overrides)
-                except RenderError as exc:
-                    if exc.message.startswith("undefined variable"):
-                        # Reported once per template by _check_variables; still syntax-check the code
-                        # with the variable empty, so one defect cannot hide another.
-                        code = render_lenient(snippet, lang, overrides)
-                        if code is not None:
-                            batches[lang].append((snippet, lang, code, where))
-                        continue
-                    problems.append(_render_problem(exc, snippet, where))
-                    continue
-                batches[lang].append((snippet, lang, rendered.code, where))
-        problems += _check_spec_values(ws, snippet, embeds)
-
-    for lang, items in batches.items():
-        issues = get_language(lang).check_many([code for _, _, code, _ in items])
-        for (snippet, _, code, where), issue in zip(items, issues, strict=True):
-            if issue is None:
-                continue
-            template = snippet.templates[lang]
-            line = template_line(template.source, code, issue.line)
-            usage = f" (as embedded at {where})" if where else " (with its defaults)"
-            problems.append(
-                Problem(
-                    Location(str(template.path), line),
-                    f"rendered {get_language(lang).label} does not parse: {issue.message}{usage}",
-                    "syntax-error",
-                    found=_line(code, issue.line),
-                    hint="use the `lit` filter for values ({{ prompt | lit }}) so quotes and newlines stay valid",
-                )
-            )
-
-    for snippet in catalog.snippets.values():
-        problems += secrets.scan(_read(ws, snippet.config_path), str(snippet.config_path))
-        for template in snippet.templates.values():
-            problems += secrets.scan(template.source, str(template.path))
-    for path, text in ws.page_texts.items():
-        problems += secrets.scan(text, path)
-
-    if ws.specs is not None:
-        problems += _check_operations(ws)
-    problems += _check_docs_links(ws)
     return problems
 
 
-def _check_docs_links(ws: Workspace) -> list[Problem]:
-    """A ``docs`` link that is a page of this site must name a page that exists."""
-    if not ws.project.docs_dir.is_dir():
-        return []
-    prefix = ws.project.rel(ws.project.docs_dir) + "/"
-    pages = {path.removeprefix(prefix) for path in ws.page_texts}
+def _check_undefined_variables(ws: Workspace) -> list[Problem]:
     problems = []
     for snippet in ws.catalog.snippets.values():
-        if snippet.docs is None:
-            continue
-        try:
-            docs_href(snippet.docs, "", pages)
-        except ValueError as exc:
-            problems.append(
-                Problem(
-                    Location(str(snippet.config_path), snippet.line_of("/docs")),
-                    str(exc),
-                    "docs-link",
-                    expected=f"an https URL or a page under {prefix}",
-                )
-            )
+        embeds = ws.embeds_of(snippet.key)
+        for lang, template in snippet.templates.items():
+            if _syntax_error(template) is None:
+                problems += _check_variables(snippet, lang, embeds)
     return problems
-
-
-def _read(ws: Workspace, rel_path: Path) -> str:
-    return (ws.project.root / rel_path).read_text(encoding="utf-8", errors="replace")
 
 
 def _check_variables(snippet: Snippet, lang: str, embeds: list[Embed]) -> list[Problem]:
@@ -164,6 +113,52 @@ def _check_variables(snippet: Snippet, lang: str, embeds: list[Embed]) -> list[P
                 hint=f'add "{name}": ... to payload in {snippet.config_path}',
             )
         )
+    return problems
+
+
+def _check_rendered_syntax(ws: Workspace) -> list[Problem]:
+    """Render every usage (defaults and each embed) in every language, then syntax-check the results
+    with one batch per language."""
+    problems = []
+    batches: dict[str, list[tuple[Snippet, str, Location | None]]] = defaultdict(list)
+    for snippet in ws.catalog.snippets.values():
+        if not _compiles(snippet):
+            continue
+        usages: list[tuple[dict[str, str] | None, Location | None]] = [(None, None)]
+        usages += [(e.overrides, e.location) for e in ws.embeds_of(snippet.key)]
+        for overrides, where in usages:
+            for lang in snippet.templates:
+                try:
+                    rendered = render(snippet, lang, overrides)
+                except RenderError as exc:
+                    if exc.message.startswith("undefined variable"):
+                        # Reported once per template by the undefined-variable rule; still syntax-check
+                        # the code with the variable empty, so one defect cannot hide another.
+                        code = render_lenient(snippet, lang, overrides)
+                        if code is not None:
+                            batches[lang].append((snippet, code, where))
+                        continue
+                    problems.append(_render_problem(exc, snippet, where))
+                    continue
+                batches[lang].append((snippet, rendered.code, where))
+
+    for lang, items in batches.items():
+        issues = get_language(lang).check_many([code for _, code, _ in items])
+        for (snippet, code, where), issue in zip(items, issues, strict=True):
+            if issue is None:
+                continue
+            template = snippet.templates[lang]
+            line = template_line(template.source, code, issue.line)
+            usage = f" (as embedded at {where})" if where else " (with its defaults)"
+            problems.append(
+                Problem(
+                    Location(str(template.path), line),
+                    f"rendered {get_language(lang).label} does not parse: {issue.message}{usage}",
+                    "syntax-error",
+                    found=_line(code, issue.line),
+                    hint="use the `lit` filter for values ({{ prompt | lit }}) so quotes and newlines stay valid",
+                )
+            )
     return problems
 
 
@@ -193,7 +188,24 @@ def _line(code: str, number: int) -> str:
     return lines[number - 1].strip()[:160] if 0 < number <= len(lines) else ""
 
 
+def _check_secrets(ws: Workspace) -> list[Problem]:
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        problems += secrets.scan(_read(ws, snippet.config_path), str(snippet.config_path))
+        for template in snippet.templates.values():
+            problems += secrets.scan(template.source, str(template.path))
+    for path, text in ws.page_texts.items():
+        problems += secrets.scan(text, path)
+    return problems
+
+
+def _read(ws: Workspace, rel_path: Path) -> str:
+    return (ws.project.root / rel_path).read_text(encoding="utf-8", errors="replace")
+
+
 def _check_operations(ws: Workspace) -> list[Problem]:
+    if ws.specs is None:
+        return []
     problems = []
     for snippet in ws.catalog.snippets.values():
         for index, ref in enumerate(snippet.operations):
@@ -211,8 +223,12 @@ def _check_operations(ws: Workspace) -> list[Problem]:
     return problems
 
 
-def _snake(name: str) -> str:
-    return kebab_case(name).replace("-", "_")
+def _check_values(ws: Workspace) -> list[Problem]:
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        if _compiles(snippet):
+            problems += _check_spec_values(ws, snippet, ws.embeds_of(snippet.key))
+    return problems
 
 
 def _check_spec_values(ws: Workspace, snippet: Snippet, embeds: list[Embed]) -> list[Problem]:
@@ -250,3 +266,104 @@ def _check_spec_values(ws: Workspace, snippet: Snippet, embeds: list[Embed]) -> 
                         )
                     )
     return problems
+
+
+def _snake(name: str) -> str:
+    return kebab_case(name).replace("-", "_")
+
+
+def _check_docs_links(ws: Workspace) -> list[Problem]:
+    """A ``docs`` link that is a page of this site must name a page that exists."""
+    if not ws.project.docs_dir.is_dir():
+        return []
+    prefix = ws.project.rel(ws.project.docs_dir) + "/"
+    pages = {path.removeprefix(prefix) for path in ws.page_texts}
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        if snippet.docs is None:
+            continue
+        try:
+            docs_href(snippet.docs, "", pages)
+        except ValueError as exc:
+            problems.append(
+                Problem(
+                    Location(str(snippet.config_path), snippet.line_of("/docs")),
+                    str(exc),
+                    "docs-link",
+                    expected=f"an https URL or a page under {prefix}",
+                )
+            )
+    return problems
+
+
+def _syntax_error(template: Template) -> jinja2.TemplateSyntaxError | None:
+    """The template's Jinja syntax error, if any (the ``template-syntax`` rule reports it)."""
+    try:
+        compile_template(template.source, str(template.path))  # cached: every rule may ask
+    except jinja2.TemplateSyntaxError as exc:
+        return exc
+    return None
+
+
+def _compiles(snippet: Snippet) -> bool:
+    """Whether every template of the snippet is valid Jinja: only then is it rendered."""
+    return all(_syntax_error(template) is None for template in snippet.templates.values())
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        (
+            "no-catalog",
+            "bad-name",
+            "outside-root",
+            "stray-file",
+            "no-config",
+            "config-json",
+            "config-schema",
+            "missing-template",
+            "unknown-language",
+        ),
+        "Snippet folders are kebab-case group/name, each with a config.json that fits its schema and a "
+        "<lang>.jinja template per known language.",
+    ),
+    Rule(
+        ("spec-yaml", "spec-invalid", "spec-ref", "spec-lint", "spec-example", "spec-extension"),
+        "The OpenAPI specs parse, validate and resolve their $refs; operations are unique and declare "
+        "their responses, examples fit their schemas, x-mock keys are known.",
+    ),
+    Rule(
+        ("unknown-snippet", "unknown-variable"),
+        "Every <snippet> tag of a page names a snippet and sets only variables it uses.",
+        _check_embeds,
+    ),
+    Rule(("template-syntax",), "Every template is valid Jinja.", _check_template_syntax),
+    Rule(
+        ("undefined-variable",),
+        "Every variable of a template has a default in config.json or is set by every embed.",
+        _check_undefined_variables,
+    ),
+    Rule(
+        ("render", "syntax-error"),
+        "Every usage (the defaults, each embed) renders in every language and the result parses "
+        "(one batch per language).",
+        _check_rendered_syntax,
+    ),
+    Rule(("secret",), "No key-shaped secret in a config.json, template or page.", _check_secrets),
+    Rule(
+        ("unknown-operation",),
+        "Every operation a config.json declares is in the specs.",
+        _check_operations,
+    ),
+    Rule(
+        ("bad-value", "bad-override"),
+        "A variable named like a request field of its operations fits that field's schema, as a "
+        "default and as a data-* value.",
+        _check_values,
+    ),
+    Rule(
+        ("docs-link",),
+        "A config.json docs link is an https URL or a page of the site.",
+        _check_docs_links,
+    ),
+)
+"""Every rule of ``snippetgen check``, in the order they run; ``snippetgen check --help`` lists them."""

@@ -93,6 +93,18 @@ def find_code_blocks(text: str, path: str) -> list[CodeBlock]:
     return blocks
 
 
+def front_matter_lines(source: str, text: str) -> int:
+    """Lines a host stripped from the top of a page file (YAML front matter) before handing over
+    ``text``: what to add to a line of ``text`` for the line of the file ``source``. 0 if unknown.
+
+    Shared by the MkDocs plugin and the Markdown extension, so errors name true page lines.
+    """
+    source = source.replace("\r\n", "\n")
+    body = text.rstrip("\n")
+    index = source.rfind(body) if body else -1
+    return source.count("\n", 0, index) if index > 0 else 0
+
+
 def _line_of(line_starts: list[int], offset: int) -> int:
     """1-based line holding ``offset``, given the offsets where lines start."""
     return bisect.bisect_right(line_starts, offset)

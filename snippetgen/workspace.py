@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .loader import Catalog, load_catalog
-from .model import Embed, Problem
+from .model import Counts, Embed, Problem
 from .pages import find_embeds, iter_pages
 from .project import Project
 from .spec import SpecSet, load_specs
@@ -50,6 +50,17 @@ class Workspace:
 
     def display(self, page_path: str) -> str:
         return f"{self.docs_prefix}{page_path}"
+
+    def counts(self) -> Counts:
+        """How many snippets, templates, pages, embeds, specs and operations the workspace holds."""
+        return Counts(
+            snippets=len(self.catalog.snippets),
+            templates=sum(len(s.templates) for s in self.catalog.snippets.values()),
+            pages=len(self.pages) if self.pages is not None else len(self.page_texts),
+            embeds=len(self.embeds),
+            specs=len(self.specs.apis) if self.specs is not None else 0,
+            operations=len(self.specs.operations()) if self.specs is not None else 0,
+        )
 
     def embeds_of(self, key: str) -> list[Embed]:
         """Embeds of one snippet (indexed once: a scan per snippet would make check quadratic)."""

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from snippetgen.check import run_check
+from snippetgen.check import RULES, check_project, run_check
+from snippetgen.integration.cli import cli as snippetgen_cli
+from snippetgen.model import Counts
 
 PY_OK = "import os\nprint({{ prompt | lit }})\n"
 JS_OK = "console.log({{ prompt | lit }});\n"
@@ -241,6 +246,67 @@ def test_every_problem_in_one_run(project):
     project.page("x.md", '<snippet data-name="demo.zzz"></snippet>\n')
     codes = sorted(p.code for p in run_check(project.root))
     assert codes == ["config-schema", "syntax-error", "undefined-variable", "unknown-snippet"]
+    assert set(codes) <= REGISTERED
+
+
+# --- the rules, listed once ---------------------------------------------------------------------
+
+REGISTERED = {code for rule in RULES for code in rule.codes}
+PACKAGE = Path(__file__).resolve().parent.parent / "snippetgen"
+NOT_THE_CHECK = {
+    "secret-leak": "build: a key's value found in the built site",
+    "site-config": "build: mkdocs.yml missing or invalid",
+    "site-build": "build: MkDocs failed",
+    "site-warning": "build: a MkDocs warning in strict mode",
+    "internal": "the MkDocs plugin: the check itself failed in its worker",
+    **dict.fromkeys(
+        ["hbs-config", "hbs-exists", "hbs-folder-name", "hbs-layout", "hbs-line-endings", "hbs-unsupported"],
+        "import-hbs",
+    ),
+}
+
+
+def problem_codes() -> tuple[set[str], set[str]]:
+    """Codes of every ``Problem(...)`` in the package, and the files that pass a code not written out."""
+    codes, computed = set(), set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or getattr(node.func, "id", None) != "Problem":
+                continue
+            code = (
+                node.args[2]
+                if len(node.args) > 2
+                else next(k.value for k in node.keywords if k.arg == "code")
+            )
+            if isinstance(code, ast.Constant):
+                codes.add(code.value)
+            else:
+                computed.add(path.relative_to(PACKAGE).as_posix())
+    return codes, computed
+
+
+def test_every_problem_code_belongs_to_a_registered_rule():
+    codes, computed = problem_codes()
+    assert len(codes) > 30
+    assert sorted(codes - REGISTERED - set(NOT_THE_CHECK)) == []  # a new code needs a rule (or a reason)
+    assert sorted(REGISTERED - codes) == []  # and every registered code is still reported somewhere
+    assert not REGISTERED & set(NOT_THE_CHECK)
+    assert computed == {"tools/hbs_import.py"}  # import-hbs passes its parser's codes along
+
+
+def test_each_code_has_one_rule_and_each_rule_one_line():
+    codes = [code for rule in RULES for code in rule.codes]
+    assert len(codes) == len(set(codes))
+    for rule in RULES:
+        assert rule.codes and rule.description.endswith(".") and "\n" not in rule.description
+
+
+def test_check_help_lists_every_rule():
+    result = CliRunner().invoke(snippetgen_cli, ["check", "--help"], terminal_width=80)
+    assert result.exit_code == 0
+    rules = " ".join(result.output.split("Rules, by the problem codes they report:", 1)[1].split())
+    for rule in RULES:
+        assert f"{', '.join(rule.codes)} {rule.description}" in rules
 
 
 def test_cli_exit_codes_and_formats(project):
@@ -265,6 +331,45 @@ def test_cli_exit_codes_and_formats(project):
         [*cli, "check", "--root", str(project.root / "nope")], capture_output=True, text=True
     )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_check_says_what_it_covered(project):
+    good(project)
+    project.page("index.md", '# Home\n\n<snippet data-name="demo.hello" data-prompt="other"></snippet>\n')
+    project.page("about.md", "# About\n")
+    report = check_project(project.root)
+    assert report.problems == []
+    assert report.counts == Counts(snippets=1, templates=3, pages=2, embeds=1, specs=0, operations=0)
+    assert re.fullmatch(
+        r"1 snippet, 3 templates, 2 pages, 1 embed, 0 specs \(0 operations\): clean in \d+\.\d s",
+        report.summary(),
+    )
+
+    cli = CliRunner()
+    ok = cli.invoke(snippetgen_cli, ["check", "--root", str(project.root)])
+    assert ok.exit_code == 0
+    assert ok.output.splitlines()[-1].startswith("1 snippet, 3 templates, 2 pages, 1 embed, 0 specs")
+
+    project.page("about.md", '# About\n\n<snippet data-name="demo.zzz"></snippet>\n')
+    bad = cli.invoke(snippetgen_cli, ["check", "--root", str(project.root)])
+    assert bad.exit_code == 1
+    assert re.fullmatch(
+        r"1 snippet, 3 templates, 2 pages, 2 embeds, 0 specs \(0 operations\): 1 problem in \d+\.\d s",
+        bad.output.splitlines()[-1],
+    )
+    data = json.loads(
+        cli.invoke(snippetgen_cli, ["check", "--root", str(project.root), "--format", "json"]).output
+    )
+    assert data["count"] == 1 and data["problems"][0]["code"] == "unknown-snippet"
+    assert data["counts"] == {
+        "snippets": 1,
+        "templates": 3,
+        "pages": 2,
+        "embeds": 2,
+        "specs": 0,
+        "operations": 0,
+    }
+    assert isinstance(data["seconds"], float)
 
 
 def test_render_command(project):
@@ -361,7 +466,9 @@ def test_bad_default_against_the_spec_points_at_the_config_line(project):
 
 def test_unknown_operation_reference_suggests_one(project):
     spec_project(project, ["tiny:ecko"])
-    (problem,) = run_check(project.root)
+    report = check_project(project.root)
+    assert "1 spec (1 operation): 1 problem in" in report.summary()
+    (problem,) = report.problems
     assert problem.code == "unknown-operation"
     assert str(problem.location) == "shared/snippets/demo/echo/config.json:4"
     assert "tiny:echo" in problem.hint

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -107,6 +109,17 @@ def test_inert_unless_enabled(pytester, tiny):
     pytester.makeini("[pytest]\ntestpaths = docs shared/snippets\n")
     result = run(pytester)
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_loading_the_plugin_loads_no_runner():
+    """pytest loads the plugin in every run where snippetgen is installed: it must cost next to nothing."""
+    code = (
+        "import sys, snippetgen.integration.pytest; "
+        "print(sorted(m for m in sys.modules if m.split('.')[:2] in (['snippetgen', 'runner'], "
+        "['snippetgen', 'mock'], ['snippetgen', 'workspace']) or m in ('jinja2', 'uvicorn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_good_example_passes_in_every_language_with_location_ids(pytester, tiny):

@@ -1,7 +1,9 @@
-"""This repository's own catalog, specs and pages: clean, fully covered, runnable on a fresh machine."""
+"""This repository: its catalog, specs and pages clean, fully covered and runnable on a fresh machine;
+its adapters thin."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -39,3 +41,60 @@ def test_curl_tabs_need_only_curl_and_posix_tools():
             ) and not line.lstrip().startswith("#"):
                 offenders.append(f"{template.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+ADAPTERS = {"cli", "mkdocs", "markdown", "pytest"}
+"""Modules of ``snippetgen/integration/``, one per host; ``site_build`` is shared by cli and mkdocs."""
+
+
+def imported_modules(tree: ast.AST, package: str) -> set[str]:
+    """Dotted names of the modules a parsed module of ``package`` imports (relative ones resolved)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            base = base[: len(base) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            found |= {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_adapters_never_import_each_other_and_the_core_no_adapter():
+    package = ROOT / "snippetgen"
+    for path in sorted(package.rglob("*.py")):
+        dotted = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        name = dotted.removesuffix(".__init__")
+        package_name = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        modules = imported_modules(ast.parse(path.read_text(encoding="utf-8")), package_name)
+        adapters = {m.split(".")[2] for m in modules if m.startswith("snippetgen.integration.")}
+        adapters &= ADAPTERS | {"site_build"}
+        if name == "snippetgen.__main__":
+            assert adapters == {"cli"}
+        elif name.startswith("snippetgen.integration."):
+            own = name.rsplit(".", 1)[1]
+            allowed = {"site_build"} if own in ("cli", "mkdocs") else set()
+            assert adapters - {own} <= allowed, f"{name} imports {adapters - {own}}"
+        else:
+            assert adapters == set(), f"the core module {name} imports {adapters}"
+
+
+def test_imports_inside_adapter_functions_say_why():
+    """Adapters import at the top, except what a command loads only when it runs, with a comment why."""
+    files = [
+        *sorted((ROOT / "snippetgen" / "integration").glob("*.py")),
+        ROOT / "snippetgen" / "authoring.py",
+    ]
+    silent = []
+    for path in files:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for function in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(function):
+                    if isinstance(node, (ast.Import, ast.ImportFrom)) and "#" not in lines[node.lineno - 1]:
+                        silent.append(
+                            f"{path.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}"
+                        )
+    assert silent == []

@@ -298,6 +298,22 @@ def test_unknown_operation_is_an_error_with_a_suggestion(project):
     assert info.value.hint == "did you mean 'demo:generateImage'?"
 
 
+@pytest.mark.parametrize(
+    ("source", "text", "lines"),
+    [
+        ("---\ntitle: X\n---\n# X\n\nbody\n", "# X\n\nbody\n", 3),
+        ("---\r\ntitle: X\r\n---\r\n\n# X\r\n", "# X\n", 4),
+        ("# X\n\nbody\n", "# X\n\nbody\n", 0),
+        ("---\ntitle: X\n---\n", "", 0),
+        ("# X\n", "something else\n", 0),
+    ],
+)
+def test_front_matter_lines(source, text, lines):
+    from snippetgen.pages import front_matter_lines
+
+    assert front_matter_lines(source, text) == lines
+
+
 # --- Markdown extension -----------------------------------------------------------------------
 
 
@@ -419,6 +435,27 @@ def test_placeholders_are_not_secrets():
         "E_API_KEY": "9f4c2e71b0d84a56a3e1c07d5b6f8a92",
     }
     assert secret_values(env) == {"E_API_KEY": "9f4c2e71b0d84a56a3e1c07d5b6f8a92"}
+
+
+def test_build_command_says_what_it_covered(project, monkeypatch):
+    from click.testing import CliRunner
+
+    from snippetgen.integration.cli import cli
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = site_project(project, '# Home\n\n<snippet data-name="demo.hello"></snippet>\n')
+    built = CliRunner().invoke(cli, ["build", "--root", str(root)])
+    assert built.exit_code == 0, built.output
+    assert re.fullmatch(
+        r"2 snippets, 4 templates, 2 pages, 1 embed, 0 specs \(0 operations\): site built in \d+\.\d s",
+        built.output.splitlines()[-1],
+    )
+    assert (root / "site" / "index.html").is_file()
+    project.page("index.md", '# Home\n\n<snippet data-name="demo.helo"></snippet>\n')
+    failed = CliRunner().invoke(cli, ["build", "--root", str(root)])
+    assert failed.exit_code == 1
+    assert "docs/index.md:3:1: unknown snippet 'demo.helo'" in failed.output
+    assert re.search(r": 1 problem in \d+\.\d s$", failed.output.splitlines()[-1])
 
 
 def test_build_reports_check_problems_without_building(project):

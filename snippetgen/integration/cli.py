@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..authoring import format_run, new_snippet, run_snippet, split_key
-from ..check import run_check
+from ..check import RULES, check_project
 from ..errors import SnippetgenError
 from ..languages import get_language
 from ..loader import load_catalog
-from ..model import Problem
+from ..model import CheckReport, Problem
 from ..project import Project
 from ..render import render
 from ..tools.coverage import compute, format_table, read_record
@@ -29,16 +30,66 @@ from ..tools.hbs_import import import_tree
 from ..workspace import load_workspace
 
 
-def _project(root: str) -> Project:
-    return Project.load(root)
+def root_option(command: Any) -> Any:
+    """``--root``, the project folder, as every command takes it: loaded into the ``project`` argument."""
+    return click.option(
+        "--root",
+        "project",
+        default=".",
+        show_default=True,
+        type=click.Path(file_okay=False),
+        help="Project folder.",
+        callback=lambda ctx, param, root: Project.load(root),
+    )(command)
 
 
-def report(problems: list[Problem], fmt: str, *, what: str = "problem") -> int:
-    """Print problems in the chosen format; return the exit code (0 clean, 1 findings)."""
+def format_option(*formats: str) -> Any:
+    """``--format``: how problems are printed (``text`` by default)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(formats),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(
+                f"{pair!r}: expected NAME=VALUE, e.g. --set model=flux/schnell", param_hint="--set"
+            )
+        values[name.strip()] = value
+    return values
+
+
+def set_option(help: str) -> Any:
+    """``--set NAME=VALUE`` (repeatable), parsed into ``{name: value}``."""
+    return click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help=help,
+        callback=lambda ctx, param, pairs: _parse_sets(pairs),
+    )
+
+
+def report(found: CheckReport | list[Problem], fmt: str) -> int:
+    """Print problems in the chosen format, then one last line: a check's summary (what it covered,
+    in how long), or how many problems there are. Return the exit code (0 clean, 1 findings)."""
+    problems = found.problems if isinstance(found, CheckReport) else found
     if fmt == "json":
-        click.echo(
-            json.dumps({"problems": [p.as_dict() for p in problems], "count": len(problems)}, indent=2)
+        data = (
+            found.as_dict()
+            if isinstance(found, CheckReport)
+            else {"problems": [p.as_dict() for p in problems], "count": len(problems)}
         )
+        click.echo(json.dumps(data, indent=2))
     elif fmt == "github":
         for p in problems:
             msg = p.format().split("\n", 1)
@@ -55,20 +106,12 @@ def report(problems: list[Problem], fmt: str, *, what: str = "problem") -> int:
             click.echo(p.format())
     if fmt != "json":
         n = len(problems)
-        click.echo(f"{n} {what}{'s' if n != 1 else ''} found" if n else "all clean", err=fmt == "github")
+        if isinstance(found, CheckReport):
+            last = found.summary()
+        else:
+            last = f"{n} problem{'s' if n != 1 else ''} found" if n else "all clean"
+        click.echo(last, err=fmt == "github")
     return 1 if problems else 0
-
-
-def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(
-                f"{pair!r}: expected NAME=VALUE, e.g. --set model=flux/schnell", param_hint="--set"
-            )
-        values[name.strip()] = value
-    return values
 
 
 class CommandError(click.ClickException):
@@ -102,19 +145,35 @@ def cli() -> None:
     """Write API examples once as templates; prove every one of them works."""
 
 
-@cli.command()
-@click.option(
-    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
-)
-@click.option("--watch", is_flag=True, help="Re-check whenever a snippet, spec or page changes.")
-def check(root: str, fmt: str, watch: bool) -> None:
-    """Check every snippet, spec and page embed; report every problem in one run."""
+class CheckCommand(click.Command):
+    """``check --help`` ends with the rules of :data:`~snippetgen.check.RULES` and their problem codes."""
 
-    project = _project(root)
-    code = report(run_check(project=project), fmt)
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Rules, by the problem codes they report"):
+            for rule in RULES:
+                indent = " " * formatter.current_indent
+                for text, more in ((", ".join(rule.codes), ""), (rule.description, "    ")):
+                    # Not click's wrapping: it would split a code like unknown-snippet at its hyphen.
+                    lines = textwrap.wrap(
+                        text,
+                        formatter.width,
+                        initial_indent=indent + more,
+                        subsequent_indent=indent + more,
+                        break_on_hyphens=False,
+                    )
+                    formatter.write("".join(line + "\n" for line in lines))
+        super().format_epilog(ctx, formatter)
+
+
+@cli.command(cls=CheckCommand)
+@root_option
+@format_option("text", "json", "github")
+@click.option("--watch", is_flag=True, help="Re-check whenever a snippet, spec or page changes.")
+def check(project: Project, fmt: str, watch: bool) -> None:
+    """Check every snippet, spec and page embed; report every problem in one run, then one line of
+    what was checked and how long it took."""
+
+    code = report(check_project(project=project), fmt)
     if not watch:
         sys.exit(code)
     from watchfiles import watch as watch_paths  # only --watch needs it
@@ -123,17 +182,16 @@ def check(root: str, fmt: str, watch: bool) -> None:
     click.echo("watching for changes (Ctrl-C to stop)", err=True)
     for _ in watch_paths(*paths):
         click.echo("\n--- re-checking ---", err=True)
-        report(run_check(project=project), fmt)
+        report(check_project(project=project), fmt)
 
 
 @cli.command("render")
 @click.argument("key")
 @click.option("--lang", "-l", default="py", show_default=True, help="Language id (py, js, curl).")
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a variable (repeatable).")
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
-def render_cmd(key: str, lang: str, sets: tuple[str, ...], root: str) -> None:
+@set_option("Override a variable (repeatable).")
+@root_option
+def render_cmd(key: str, lang: str, sets: dict[str, str], project: Project) -> None:
     """Print one snippet rendered in one language."""
-    project = _project(root)
     get_language(lang)
     catalog, _ = load_catalog(project.snippets_dir, project.root)
     snippet = catalog.get(key)
@@ -141,16 +199,14 @@ def render_cmd(key: str, lang: str, sets: tuple[str, ...], root: str) -> None:
         close = catalog.suggest(key)
         hint = f"did you mean {' or '.join(close)}?" if close else "list snippets with `ls shared/snippets/*`"
         raise SnippetgenError(f"unknown snippet {key!r}", hint=hint)
-    click.echo(render(snippet, lang, _parse_sets(sets)).code, nl=False)
+    click.echo(render(snippet, lang, sets).code, nl=False)
 
 
 @cli.command("import-hbs")
 @click.argument("src", type=click.Path(exists=True, file_okay=False))
 @click.argument("dest", type=click.Path(file_okay=False))
 @click.option("--force", is_flag=True, help="Overwrite snippets that already exist in DEST.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True
-)
+@format_option("text", "json", "github")
 def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
     """Convert a Handlebars snippet tree (<group>/<name>/{config.json,<lang>.hbs}) into Jinja templates."""
 
@@ -168,12 +224,11 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 @click.option(
     "--log", "log_path", type=click.Path(dir_okay=False), help="Append every request as a JSON line."
 )
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
-def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root: str) -> None:
+@root_option
+def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, project: Project) -> None:
     """Serve every API spec as a stateful mock on loopback."""
     from ..mock import serve  # the server pulls in uvicorn and starlette
 
-    project = _project(root)
     serve(
         project.specs_dir,
         host=host,
@@ -186,7 +241,7 @@ def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root
 
 
 @cli.command()
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+@root_option
 @click.option(
     "--min",
     "minimum",
@@ -195,11 +250,10 @@ def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, root
     help="Lowest acceptable % of operation x language cells with a snippet (default: "
     "[tool.snippetgen] coverage_min, else 100).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def coverage(root: str, minimum: float | None, fmt: str) -> None:
+@format_option("text", "json")
+def coverage(project: Project, minimum: float | None, fmt: str) -> None:
     """Operation x language table: has a snippet, embedded in a page, executed in the last test run."""
 
-    project = _project(root)
     ws, _ = load_workspace(project)
     if ws.specs is None:
         raise SnippetgenError(
@@ -236,28 +290,27 @@ def coverage(root: str, minimum: float | None, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+@root_option
 @click.option(
     "--site-dir", type=click.Path(file_okay=False), default=None, help="Output folder (default: site/)."
 )
-def build(root: str, site_dir: str | None) -> None:
-    """Check everything, then build the site strictly into site/."""
-    from .site_build import build as build_site  # MkDocs and its plugins load only to build
+def build(project: Project, site_dir: str | None) -> None:
+    """Check everything, then build the site strictly into site/; end with one line of what was
+    checked and how long it took."""
+    from .site_build import build_report  # MkDocs and its plugins load only to build
 
-    problems = build_site(_project(root), strict=True, site_dir=Path(site_dir) if site_dir else None)
-    if problems:
-        sys.exit(report(problems, "text"))
-    click.echo("site built", err=True)
+    result = build_report(project, strict=True, site_dir=Path(site_dir) if site_dir else None)
+    sys.exit(report(result, "text"))
 
 
 @cli.command()
-@click.option("--root", default=".", show_default=True, type=click.Path(file_okay=False))
+@root_option
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True)
-def serve(root: str, dev_addr: str) -> None:
+def serve(project: Project, dev_addr: str) -> None:
     """Serve the site with live reload; editing a template, config or spec re-renders its pages."""
     from .site_build import serve as serve_site  # MkDocs and its plugins load only to serve
 
-    serve_site(_project(root), dev_addr=dev_addr)
+    serve_site(project, dev_addr=dev_addr)
 
 
 @cli.command("new")
@@ -280,12 +333,9 @@ def serve(root: str, dev_addr: str) -> None:
 @click.option(
     "--force", is_flag=True, help="Replace the snippet's config.json and templates if it already exists."
 )
-@click.option(
-    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
-)
-def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
+@root_option
+def new_cmd(key: str, ref: str, langs: str, force: bool, project: Project) -> None:
     """Scaffold a snippet (config.json and one template per language) from an OpenAPI operation."""
-    project = _project(root)
     written = new_snippet(project, key, ref, [lang for lang in langs.split(",") if lang.strip()], force)
     group, name = split_key(key)
     for path in written:
@@ -299,21 +349,13 @@ def new_cmd(key: str, ref: str, langs: str, force: bool, root: str) -> None:
 @click.option(
     "--lang", "-l", default=None, help="Run only this language (py, js, curl); default: all of them."
 )
-@click.option(
-    "--set",
-    "sets",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a variable like a page embed's data-* attribute (repeatable); "
-    "config.json test.set still wins.",
+@set_option(
+    "Override a variable like a page embed's data-* attribute (repeatable); config.json test.set still wins."
 )
-@click.option(
-    "--root", default=".", show_default=True, type=click.Path(file_okay=False), help="Project folder."
-)
-def run_cmd(key: str, lang: str | None, sets: tuple[str, ...], root: str) -> None:
+@root_option
+def run_cmd(key: str, lang: str | None, sets: dict[str, str], project: Project) -> None:
     """Run one snippet against the mock and show its output, verdict and request log."""
-    overrides = _parse_sets(sets)
-    outcomes = run_snippet(_project(root), key, lang, overrides)
+    outcomes = run_snippet(project, key, lang, sets)
     click.echo(format_run(outcomes))
     sys.exit(0 if outcomes and all(o.passed for o in outcomes) else 1)
 
@@ -330,8 +372,8 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if isinstance(exc, CommandError) else 2)
-    except SnippetgenError as exc:
-        click.echo(str(exc) if exc.location else f"error: {exc}", err=True)
+    except SnippetgenError as exc:  # raised outside a command (SnippetgenGroup converts the rest)
+        CommandError(exc).show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

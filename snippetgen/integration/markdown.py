@@ -19,6 +19,7 @@ from markdown import Extension, Markdown
 from markdown.preprocessors import Preprocessor
 
 from ..markdown.expand import transform_page
+from ..pages import front_matter_lines
 from ..project import Project
 from ..workspace import Workspace, load_workspace, tree_signature
 
@@ -58,25 +59,22 @@ class SnippetPreprocessor(Preprocessor):
         root = self.extension.getConfig("root") or "."
         page = str(self.extension.getConfig("page") or "").lstrip("/")
         site = load_site(root)
-        offset = _front_matter_lines(Path(root), page, text)
+        offset = _front_matter_lines(site, page, text)
         display = site.display(page) if page else "<markdown>"
         return transform_page(text, page or "index.md", site, line_offset=offset, display_path=display).split(
             "\n"
         )
 
 
-def _front_matter_lines(root: Path, page: str, text: str) -> int:
+def _front_matter_lines(site: Workspace, page: str, text: str) -> int:
     """Lines a host stripped from the top of the page file before handing it over."""
     if not page:
         return 0
-    path = Project.load(root).docs_dir / page
     try:
-        source = path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        source = (site.project.docs_dir / page).read_text(encoding="utf-8-sig")
     except OSError:
         return 0
-    body = text.rstrip("\n")
-    index = source.rfind(body) if body else -1
-    return source.count("\n", 0, index) if index > 0 else 0
+    return front_matter_lines(source, text)
 
 
 class SnippetExtension(Extension):

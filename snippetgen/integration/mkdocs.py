@@ -31,6 +31,7 @@ from ..loader import load_catalog
 from ..markdown.expand import expand_page
 from ..markdown.tabs import code_fence, indent
 from ..model import Location, Problem
+from ..pages import front_matter_lines
 from ..project import Project
 from ..secrets import find_leaks, secret_values
 from ..spec import load_specs
@@ -237,15 +238,12 @@ def _loc(project: Project | None) -> Location:
 
 
 def _front_matter_lines(page: Any, markdown: str) -> int:
-    """Lines MkDocs removed from the top of the file (YAML front matter), for true page lines."""
+    """Lines MkDocs removed from the top of the page file (YAML front matter), for true page lines."""
     try:
         source = page.file.content_string
     except Exception:
         return 0
-    source = source.replace("\r\n", "\n")
-    if markdown and source.endswith(markdown) and len(source) > len(markdown):
-        return source[: len(source) - len(markdown)].count("\n")
-    return 0
+    return front_matter_lines(source, markdown)
 
 
 def _error_box(message: str) -> str:

@@ -4,6 +4,9 @@ Inert unless enabled with ``--snippetgen`` or ``snippetgen = true`` in the pytes
 ``<snippet>`` embed in the docs pages, each un-embedded snippet and each hand-written code block that
 calls an API becomes one test item per language, with an id a docs author can open:
 ``docs/video/kling.md:42::kling.text-to-video::py``.
+
+pytest imports this module in every run where snippetgen is installed, so the runner, the workspace
+and the mock are imported inside the hooks that use them: only runs that enable the plugin load them.
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ from typing import Any
 
 import pytest
 
-from ..languages import get_language
 from ..project import Project
-from ..runner.verify import drift
 
 RUNNER_KEY = "snippetgen_session"
 
@@ -80,9 +81,8 @@ class ExampleSession:
     # -- collection --------------------------------------------------------------------------
     def examples_by_file(self) -> dict[str, list[Any]]:
         if self._examples is None:
-            # Inert unless enabled: pytest loads this plugin in every run where snippetgen is installed.
-            from ..runner import collect_examples
-            from ..workspace import load_workspace
+            from ..runner import collect_examples  # only when enabled (see the module docstring)
+            from ..workspace import load_workspace  # only when enabled
 
             self._ws, _ = load_workspace(self.project)
             self._examples = {}
@@ -116,7 +116,7 @@ class ExampleSession:
 
     def _slot(self) -> Any:
         from ..mock import MockServer, MockSettings  # the server pulls in uvicorn and starlette
-        from ..runner import Runner
+        from ..runner import Runner  # only when enabled
 
         settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
         mock = MockServer(self.project.specs_dir, settings=settings).start()
@@ -163,7 +163,7 @@ class ExampleSession:
             runner.close()
             runner.mock.stop()
         if self.outcomes:
-            from ..runner import write_record
+            from ..runner import write_record  # only when enabled
 
             # config.workerinput exists only on pytest-xdist workers (an environment variable would be
             # inherited by a nested pytest run and misname its record).
@@ -207,7 +207,8 @@ class ExampleItem(pytest.Item):
         self.example = example
 
     def runtest(self) -> None:
-        from ..runner import report
+        from ..runner import report  # only when enabled
+        from ..runner.verify import tab_drift  # only when enabled: it loads the whole runner package
 
         session: ExampleSession = self.config.pluginmanager.get_plugin(RUNNER_KEY)
         skip = self.example.snippet.test.get("skip") if self.example.snippet else None
@@ -240,12 +241,9 @@ class ExampleItem(pytest.Item):
                 None,
             )
             if first is not None and first != self.example.lang:
-                other = session._futures[f"{self.example.usage}::{first}"].result()
-                if other.passed:
-                    labels = {lang: get_language(lang).label for lang in (first, self.example.lang)}
-                    outcome.failures += drift(
-                        {first: other.requests, self.example.lang: outcome.requests}, labels
-                    )
+                outcome.failures += tab_drift(
+                    outcome, session._futures[f"{self.example.usage}::{first}"].result()
+                )
         if not outcome.passed:
             raise ExampleFailed(report(outcome))
 

@@ -1,7 +1,7 @@
 """``snippetgen build`` and ``snippetgen serve``: the check, then MkDocs with the snippetgen plugin.
 
 Shared by the CLI and the MkDocs plugin (neither imports the other): :class:`SnippetgenBuildError`
-carries a failed build's problems out of MkDocs as data, and :func:`build` records the project
+carries a failed build's problems out of MkDocs as data, and :func:`build_report` records the project
 states it already checked clean, so the plugin does not check them a second time.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ from mkdocs.commands.serve import serve as mkdocs_serve
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, ConfigurationError, PluginError
 
-from ..check import run_check
-from ..model import Location, Problem
+from ..check import check_project
+from ..model import CheckReport, Location, Problem, sort_problems
 from ..project import Project
 from ..secrets import find_leaks, secret_values
 from ..workspace import tree_signature
@@ -31,9 +32,7 @@ class SnippetgenBuildError(PluginError):
     """The build failed for these problems (``path:line: message`` each, in the message too)."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(
-            set(problems), key=lambda p: (p.location.path, p.location.line, p.location.col, p.code)
-        )
+        self.problems = sort_problems(problems)
         text = "\n".join(p.format() for p in self.problems)
         n = len(self.problems)
         super().__init__(f"{text}\nsnippetgen: {n} problem{'s' if n != 1 else ''}")
@@ -60,14 +59,26 @@ def _project(project: Project | Path | str) -> Project:
 def build(
     project: Project | Path | str, *, strict: bool = True, site_dir: Path | str | None = None
 ) -> list[Problem]:
-    """Check the project; if clean, build the site (``site/`` by default). Problems, or [] on success.
+    """Check the project; if clean, build the site (``site/`` by default). Problems, or [] on success."""
+    return build_report(project, strict=strict, site_dir=site_dir).problems
+
+
+def build_report(
+    project: Project | Path | str, *, strict: bool = True, site_dir: Path | str | None = None
+) -> CheckReport:
+    """:func:`build`, with what the check covered and how long the whole build took."""
+    start = time.perf_counter()
+    project = _project(project)
+    checked = check_project(project=project)
+    problems = checked.problems or _build_site(project, strict, site_dir)
+    return CheckReport(problems, checked.counts, time.perf_counter() - start, done="site built")
+
+
+def _build_site(project: Project, strict: bool, site_dir: Path | str | None) -> list[Problem]:
+    """MkDocs' strict build of a project the check found clean: its problems, or [] on success.
 
     The plugin raises :class:`SnippetgenBuildError` with the problems of a page it cannot render.
     """
-    project = _project(project)
-    problems = run_check(project=project)
-    if problems:
-        return problems
     CHECKED_CLEAN.add(project_state(project))
     config_file = project.root / CONFIG_NAME
     if not config_file.is_file():

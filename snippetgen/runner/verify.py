@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..languages import get_language
+
 MAGIC: dict[str, tuple[bytes, ...]] = {
     ".png": (b"\x89PNG\r\n\x1a\n",),
     ".jpg": (b"\xff\xd8\xff",),
@@ -79,6 +81,20 @@ def _numbers(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _numbers(v) for k, v in value.items()}
     return value
+
+
+def tab_drift(outcome: Any, first: Any) -> list[str]:
+    """Why a passing tab fails after all: it sent other requests than ``first``, the tab of the same
+    usage it must agree with. [] when either did not pass or they are the same tab.
+
+    Both are :class:`~snippetgen.runner.Outcome` values; ``snippetgen run`` and the pytest plugin
+    compare their tabs with this.
+    """
+    if outcome is first or not (outcome.passed and first.passed):
+        return []
+    langs = (first.example.lang, outcome.example.lang)
+    labels = {lang: get_language(lang).label for lang in langs}
+    return drift({langs[0]: first.requests, langs[1]: outcome.requests}, labels)
 
 
 def drift(per_lang: dict[str, list[dict[str, Any]]], labels: dict[str, str]) -> list[str]:
