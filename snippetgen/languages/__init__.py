@@ -92,6 +92,7 @@ class Language:
 _ID = re.compile(r"^[a-z][a-z0-9]*$")
 """A language id is a file stem, a filter name and a ``languages`` entry of config.json at once."""
 _FILTER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_FENCE = re.compile(r"^[^\sA-Z]+$")
 _REGISTRY: dict[str, Language] = {}
 _loaded = False
 _revision = 0
@@ -133,12 +134,10 @@ def register(language: Language) -> Language:
             taken = f" (a filter of {owner})" if owner else ""
             raise UsageError(f"language {language.id!r} cannot provide filter {name!r}{taken}")
     for fence in language.fences:
-        owner = fence_language(fence)
-        if owner is not None or fence != fence.lower():
-            raise UsageError(
-                f"language {language.id!r} cannot claim fence {fence!r}"
-                + (f" (it is {owner.id}'s)" if owner else " (fence names are lower-case)")
-            )
+        claimed = fence_language(fence)
+        if claimed is not None or not _FENCE.match(fence):
+            why = f"it is {claimed.id}'s" if claimed else "a fence name is one lower-case word"
+            raise UsageError(f"language {language.id!r} cannot claim fence {fence!r} ({why})")
     _add(language)
     return language
 

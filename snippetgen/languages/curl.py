@@ -103,7 +103,7 @@ def _sh_command(
     body: str | None,
     flags: str = "-sS --fail-with-body",
     output: str | None = None,
-    extra: list[str] = (),
+    extra: Sequence[str] = (),
 ) -> tuple[list[str], bool]:
     """The curl command's lines (continued with backslashes) and whether it ends in a here-document."""
     head = f"curl {flags}"

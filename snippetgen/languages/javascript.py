@@ -129,7 +129,7 @@ def _js_request(
     target: str = "response",
     url_var: str = "url",
     header_extra: str = "",
-    query_extra: list[str] = (),
+    query_extra: Sequence[str] = (),
 ) -> list[str]:
     out: list[str] = []
     query = [f for f in fields if f.where == "query"]

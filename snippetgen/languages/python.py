@@ -79,7 +79,7 @@ class ForkServer:
     guard, timeout) but without paying interpreter start-up and ``import requests`` each time."""
 
     def __init__(self, python: str | None = None):
-        from ..runner.sandbox import PASS_THROUGH  # the runner imports the language registry
+        from ..runner.sandbox import PASS_THROUGH  # here: the runner package imports this registry
 
         env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
         self.proc = subprocess.Popen(
