@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,8 @@ _ID = re.compile(r"^[a-z][a-z0-9]*$")
 _FILTER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _FENCE = re.compile(r"^[^\sA-Z]+$")
 _REGISTRY: dict[str, Language] = {}
+_LOCK = threading.RLock()
+"""Held while the registry changes (the pytest plugin runs examples on threads)."""
 _loaded = False
 _revision = 0
 
@@ -101,9 +104,11 @@ _revision = 0
 def _load() -> dict[str, Language]:
     global _loaded
     if not _loaded:
-        _loaded = True
-        for module in _MODULES:
-            _add(importlib.import_module(f"{__name__}.{module}").LANGUAGE)
+        with _LOCK:
+            if not _loaded:
+                _loaded = True
+                for module in _MODULES:
+                    _add(importlib.import_module(f"{__name__}.{module}").LANGUAGE)
     return _REGISTRY
 
 
@@ -121,7 +126,13 @@ def register(language: Language) -> Language:
     """
     from ..render import builtin_filter_names  # render imports this package
 
-    langs = _load()
+    with _LOCK:
+        _check_new(language, _load(), builtin_filter_names())
+        _add(language)
+    return language
+
+
+def _check_new(language: Language, langs: dict[str, Language], builtin_filters: set[str]) -> None:
     if not _ID.match(language.id):
         raise UsageError(
             f"bad language id {language.id!r}", hint="lower-case letters and digits, e.g. 'go' or 'ruby'"
@@ -129,8 +140,8 @@ def register(language: Language) -> Language:
     if language.id in langs:
         raise UsageError(f"language {language.id!r} is already registered")
     for name in language.filter_names:
-        owner = next((lg.id for lg in langs.values() if name in lg.filter_names), None)
-        if not _FILTER.match(name) or name in builtin_filter_names() or owner:
+        owner = next((lg.id for lg in all_languages() if name in lg.filter_names), None)
+        if not _FILTER.match(name) or name in builtin_filters or owner:
             taken = f" (a filter of {owner})" if owner else ""
             raise UsageError(f"language {language.id!r} cannot provide filter {name!r}{taken}")
     for fence in language.fences:
@@ -138,17 +149,15 @@ def register(language: Language) -> Language:
         if claimed is not None or not _FENCE.match(fence):
             why = f"it is {claimed.id}'s" if claimed else "a fence name is one lower-case word"
             raise UsageError(f"language {language.id!r} cannot claim fence {fence!r} ({why})")
-    _add(language)
-    return language
 
 
 def unregister(lang_id: str) -> Language:
     """Remove a language again (e.g. a test's throw-away one) and return it."""
     global _revision
-    langs = _load()
-    language = get_language(lang_id)
-    del langs[lang_id]
-    _revision += 1
+    with _LOCK:
+        language = get_language(lang_id)
+        del _REGISTRY[lang_id]
+        _revision += 1
     return language
 
 
@@ -159,7 +168,7 @@ def revision() -> int:
 
 
 def all_languages() -> list[Language]:
-    """Every registered language, in default tab order."""
+    """Every registered language, in default tab order (a copy: safe to use while one registers)."""
     return list(_load().values())
 
 
@@ -178,14 +187,14 @@ def language_ids() -> list[str]:
 def fence_language(info: str) -> Language | None:
     """The language of a fenced code block by its info string's first word (``python``, ``sh``)."""
     word = info.split()[0].lower() if info.strip() else ""
-    return next((lg for lg in _load().values() if word in lg.fences), None)
+    return next((lg for lg in all_languages() if word in lg.fences), None)
 
 
 def language_named(name: str) -> Language | None:
     """The language ``name`` most likely means (for a hint): an id, a fence name, a label or a
     lexer, in that order, case-insensitive; the first registered language wins a tie."""
     word = name.lower()
-    langs = _load().values()
+    langs = all_languages()
     for names in (
         lambda lg: (lg.id,),
         lambda lg: lg.fences,
