@@ -36,11 +36,11 @@ def naive() -> tuple[float, dict[str, list[float]], int]:
     with MockServer(
         project.specs_dir, settings=MockSettings(polls_per_phase=1, stream_interval=0.01)
     ) as mock:
-        runner = Runner(ws, mock, node_modules=ROOT / "tests" / "node" / "node_modules", warm_python=False)
+        runner = Runner(ws, mock, node_modules=ROOT / "tests" / "node" / "node_modules", warm=False)
         start = time.perf_counter()
         for example in examples:
             t0 = time.perf_counter()
-            outcome = runner.run(example)  # fresh interpreter per example: warm_python=False
+            outcome = runner.run(example)  # fresh interpreter per example: warm=False
             per_lang[example.lang].append(time.perf_counter() - t0)
             failed += not outcome.passed
         total = time.perf_counter() - start

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from .jsonpos import pointer_lines
-from .languages import all_languages, language_ids
+from .languages import language_ids, language_named
 from .model import Location, Problem, Snippet, Template
 
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -200,14 +200,8 @@ def load_snippet(directory: Path, key: str, rel) -> tuple[Snippet | None, list[P
             continue
         lang = file.stem
         if lang not in known:
-            aliases = {
-                alias: lg.id for lg in all_languages() for alias in (lg.label.lower(), lg.lexer, lg.id)
-            }
-            close = (
-                [aliases[lang.lower()]]
-                if lang.lower() in aliases
-                else difflib.get_close_matches(lang, known, n=1)
-            )
+            meant = language_named(lang)  # python.jinja, bash.jinja, node.jinja, ...
+            close = [meant.id] if meant else difflib.get_close_matches(lang, known, n=1)
             problems.append(
                 Problem(
                     Location(rel(file)),

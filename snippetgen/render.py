@@ -5,8 +5,12 @@ Undefined variables are errors, never empty strings. Language-aware literal filt
 impossible for a value (a prompt with quotes or newlines) to break the example's syntax:
 
 ``{{ prompt | lit }}``  a literal in the template's own language
-``{{ x | py }}`` / ``{{ x | js }}`` / ``{{ x | sh }}``  a literal in a named language
+``{{ x | py }}`` / ``{{ x | js }}`` / ``{{ x | sh }}``  a literal in a named language (each language
+names its filters: its id and its ``filters``, see :mod:`snippetgen.languages`)
 ``{{ x | json }}``  compact JSON text (``{{ body | json | sh }}`` for a curl ``--data`` word)
+
+The environment and the template caches follow the language registry: registering a language at
+run time adds its filters.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.defaults import DEFAULT_FILTERS
 
 from .errors import RenderError
 from .filters import HBS_FILTERS
-from .languages import all_languages, get_language
+from .languages import all_languages, get_language, revision
 from .loader import Catalog
 from .model import Embed, Location, Problem, Snippet
 
@@ -57,9 +62,19 @@ def _json(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-@functools.cache
+def builtin_filter_names() -> set[str]:
+    """Filter names no language may take: Jinja's own, ``lit``, ``json`` and the Handlebars ones."""
+    return set(DEFAULT_FILTERS) | {"lit", "json"} | set(HBS_FILTERS)
+
+
 def environment() -> jinja2.Environment:
     """The one Jinja environment: strict, no autoescape, trailing newline kept."""
+    return _environment(revision())
+
+
+@functools.cache
+def _environment(registry: int) -> jinja2.Environment:
+    del registry  # only the cache key: a language registered at run time brings its filters
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -70,16 +85,21 @@ def environment() -> jinja2.Environment:
     env.filters["lit"] = _lit
     env.filters["json"] = _strict(_json)
     for lang in all_languages():
-        env.filters[lang.id] = _strict(lang.literal)
-    env.filters["sh"] = _strict(get_language("curl").literal)
+        for name in lang.filter_names:
+            env.filters[name] = _strict(lang.literal)
     env.filters.update(HBS_FILTERS)  # templates converted from Handlebars print values the JS way
     return env
 
 
-@functools.cache
 def lenient_environment() -> jinja2.Environment:
     """Renders undefined variables as empty text, as Handlebars did. Only ``check`` uses it, to
     syntax-check a template that also has an undefined variable, so one defect cannot hide another."""
+    return _lenient_environment(revision())
+
+
+@functools.cache
+def _lenient_environment(registry: int) -> jinja2.Environment:
+    del registry
     return environment().overlay(undefined=jinja2.Undefined)
 
 
@@ -160,20 +180,24 @@ def variables_for(snippet: Snippet, overrides: dict[str, Any] | None = None) -> 
     return values
 
 
-@functools.lru_cache(maxsize=65536)
 def _parse(source: str) -> nodes.Template:
+    return _parse_for(source, revision())
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_for(source: str, registry: int) -> nodes.Template:
     return environment().parse(source)
 
 
 @functools.lru_cache(maxsize=65536)
-def _compile(source: str) -> jinja2.Template:
-    return environment().from_string(_parse(source))
+def _compile(source: str, registry: int) -> jinja2.Template:
+    return environment().from_string(_parse_for(source, registry))
 
 
 def compile_template(source: str, filename: str = "<template>") -> jinja2.Template:
     """Compile (parsed and compiled once per distinct source); raises ``TemplateSyntaxError``."""
     del filename  # locations are added by the caller, which knows the template's path
-    return _compile(source)
+    return _compile(source, revision())
 
 
 def render(snippet: Snippet, lang: str, overrides: dict[str, Any] | None = None) -> Rendered:

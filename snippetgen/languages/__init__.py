@@ -1,17 +1,31 @@
-"""The language registry: one small module per language, listed once in ``_MODULES``.
+"""The language registry: one module per language, listed once in ``_MODULES``.
 
-A language is data plus a few functions (see :class:`Language`). Adding one means writing
-``snippetgen/languages/<name>.py`` that defines ``LANGUAGE`` and adding its name below.
+A language is data plus a few functions (see :class:`Language`): how its templates are named,
+labelled and highlighted, which Markdown fences hold its code, how a value becomes one of its
+literals, how its code is syntax-checked, run and guarded, and what ``snippetgen new`` writes for
+it. Adding one means writing ``snippetgen/languages/<name>.py`` that defines ``LANGUAGE`` and
+adding its name below; nothing else in snippetgen names a language. A project or a test can also
+:func:`register` a language at run time (and :func:`unregister` it again).
 """
 
 from __future__ import annotations
 
 import importlib
+import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..runner.sandbox import Process
+    from ..scaffold.plan import Plan
+
+_MODULES = ("python", "javascript", "curl")
+"""The built-in languages, in default tab order: one module name a line."""
 
 
 @dataclass(frozen=True)
@@ -22,12 +36,23 @@ class SyntaxIssue:
     message: str
 
 
+class WarmRunner(Protocol):
+    """A long-lived helper that runs one language's example files faster than a fresh process each
+    (Python: a fork server of warm interpreters), with the same isolation as a fresh process."""
+
+    def run(self, script: str, cwd: Path, env: dict[str, str], timeout: float) -> Process:
+        """Run file ``script`` in folder ``cwd``; ``RuntimeError`` when the helper has stopped."""
+        ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Language:
     """Everything snippetgen needs to know about one example language."""
 
     id: str
-    """Template file stem: ``<id>.jinja``."""
+    """Template file stem: ``<id>.jinja``; also the name of its literal filter (``{{ x | py }}``)."""
     label: str
     """Tab label on the site; the same everywhere so linked tabs switch together."""
     lexer: str
@@ -42,25 +67,108 @@ class Language:
     """argv that runs a file holding the example."""
     file_name: Callable[[str], str] | None = None
     """File name for a rendered source when it is written to disk; default ``example<extension>``."""
+    filters: tuple[str, ...] = ()
+    """More filter names for :attr:`literal` besides the id (curl provides ``sh``)."""
+    fences: tuple[str, ...] = ()
+    """Lower-case Markdown fence info strings whose hand-written blocks are this language's code."""
+    environment: Callable[[], dict[str, str]] | None = None
+    """Variables the sandbox sets for this language's runtime (its in-process egress guard). Every
+    example gets every language's variables: a shell example may well start python or node."""
+    warm_runner: Callable[[], WarmRunner] | None = None
+    """Starts a :class:`WarmRunner` for this language's examples; the runner falls back to
+    :attr:`command` when it cannot start or stops. ``None``: a fresh process per example."""
+    scaffold: Callable[[Plan], list[str]] | None = None
+    """The lines of the template ``snippetgen new`` writes for a :class:`~snippetgen.scaffold.Plan`
+    (see :mod:`snippetgen.scaffold.common`); ``None``: this language cannot be scaffolded."""
 
     def file_for(self, source: str) -> str:
         return self.file_name(source) if self.file_name else f"example{self.extension}"
 
+    @property
+    def filter_names(self) -> tuple[str, ...]:
+        """Every filter name this language's literal goes by: its id, then :attr:`filters`."""
+        return (self.id, *self.filters)
 
-_MODULES = ("python", "javascript", "curl")
+
+_ID = re.compile(r"^[a-z][a-z0-9]*$")
+"""A language id is a file stem, a filter name and a ``languages`` entry of config.json at once."""
+_FILTER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_FENCE = re.compile(r"^[^\sA-Z]+$")
 _REGISTRY: dict[str, Language] = {}
+_LOCK = threading.RLock()
+"""Held while the registry changes (the pytest plugin runs examples on threads)."""
+_loaded = False
+_revision = 0
 
 
 def _load() -> dict[str, Language]:
-    if not _REGISTRY:
-        for module in _MODULES:
-            lang: Language = importlib.import_module(f"{__name__}.{module}").LANGUAGE
-            _REGISTRY[lang.id] = lang
+    global _loaded
+    if not _loaded:
+        with _LOCK:
+            if not _loaded:
+                _loaded = True
+                for module in _MODULES:
+                    _add(importlib.import_module(f"{__name__}.{module}").LANGUAGE)
     return _REGISTRY
 
 
+def _add(language: Language) -> None:
+    global _revision
+    _REGISTRY[language.id] = language
+    _revision += 1
+
+
+def register(language: Language) -> Language:
+    """Add ``language`` after the registered ones (last in default tab order) and return it.
+
+    ``UsageError`` if its id is taken or not a lower-case word, or if one of its filter or fence
+    names already belongs to another language or to the template environment.
+    """
+    from ..render import builtin_filter_names  # render imports this package
+
+    with _LOCK:
+        _check_new(language, _load(), builtin_filter_names())
+        _add(language)
+    return language
+
+
+def _check_new(language: Language, langs: dict[str, Language], builtin_filters: set[str]) -> None:
+    if not _ID.match(language.id):
+        raise UsageError(
+            f"bad language id {language.id!r}", hint="lower-case letters and digits, e.g. 'go' or 'ruby'"
+        )
+    if language.id in langs:
+        raise UsageError(f"language {language.id!r} is already registered")
+    for name in language.filter_names:
+        owner = next((lg.id for lg in all_languages() if name in lg.filter_names), None)
+        if not _FILTER.match(name) or name in builtin_filters or owner:
+            taken = f" (a filter of {owner})" if owner else ""
+            raise UsageError(f"language {language.id!r} cannot provide filter {name!r}{taken}")
+    for fence in language.fences:
+        claimed = fence_language(fence)
+        if claimed is not None or not _FENCE.match(fence):
+            why = f"it is {claimed.id}'s" if claimed else "a fence name is one lower-case word"
+            raise UsageError(f"language {language.id!r} cannot claim fence {fence!r} ({why})")
+
+
+def unregister(lang_id: str) -> Language:
+    """Remove a language again (e.g. a test's throw-away one) and return it."""
+    global _revision
+    with _LOCK:
+        language = get_language(lang_id)
+        del _REGISTRY[lang_id]
+        _revision += 1
+    return language
+
+
+def revision() -> int:
+    """A number that changes whenever a language is registered or removed (for caches)."""
+    _load()
+    return _revision
+
+
 def all_languages() -> list[Language]:
-    """Every registered language, in default tab order."""
+    """Every registered language, in default tab order (a copy: safe to use while one registers)."""
     return list(_load().values())
 
 
@@ -74,3 +182,26 @@ def get_language(lang_id: str) -> Language:
 
 def language_ids() -> list[str]:
     return list(_load())
+
+
+def fence_language(info: str) -> Language | None:
+    """The language of a fenced code block by its info string's first word (``python``, ``sh``)."""
+    word = info.split()[0].lower() if info.strip() else ""
+    return next((lg for lg in all_languages() if word in lg.fences), None)
+
+
+def language_named(name: str) -> Language | None:
+    """The language ``name`` most likely means (for a hint): an id, a fence name, a label or a
+    lexer, in that order, case-insensitive; the first registered language wins a tie."""
+    word = name.lower()
+    langs = all_languages()
+    for names in (
+        lambda lg: (lg.id,),
+        lambda lg: lg.fences,
+        lambda lg: (lg.label.lower(),),
+        lambda lg: (lg.lexer,),
+    ):
+        found = next((lg for lg in langs if word in names(lg)), None)
+        if found is not None:
+            return found
+    return None

@@ -1,4 +1,8 @@
-"""Shell examples (curl command lines): ``curl.jinja``, checked with ``bash -n``, run with bash."""
+"""Shell examples (curl command lines): ``curl.jinja``, checked with ``bash -n``, run with bash.
+
+curl honours the proxy variables, so the sandbox's refusing proxy (:mod:`snippetgen.runner.egress`)
+is its egress guard; it needs no variables of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
+from ..scaffold.common import lit, path_lit, path_local, segments, static
+from ..scaffold.plan import Field, Plan, Poll, snake
 from . import Language, SyntaxIssue
 
 
@@ -52,6 +58,190 @@ def check_many(sources: Sequence[str]) -> list[SyntaxIssue | None]:
     return results
 
 
+# --- scaffold: the code `snippetgen new` writes --------------------------------------------------
+
+
+def _sh_url(plan: Plan, path: str, poll: Poll | None, inline_base: bool) -> str:
+    if inline_base:
+        return "{{ baseUrl | lit }}" + shlex.quote(static(path))
+    parts = "".join(
+        re.sub(r'([\\"$`])', r"\\\1", static(t)) if kind == "text" else "${" + path_local(poll, t) + "}"
+        for kind, t in segments(path)
+    )
+    return f'"${{BASE_URL}}{parts}"'
+
+
+def _sh_headers(plan: Plan, json_body: bool) -> list[str]:
+    out = []
+    if plan.auth is not None:
+        kind, header = plan.auth
+        value = "Bearer ${{ apiKeyEnv }}" if kind == "bearer" else "${{ apiKeyEnv }}"
+        out.append(f'-H "{header}: {value}"')
+    if json_body:
+        out.append('-H "Content-Type: application/json"')
+    return out
+
+
+def _sh_query(f: Field) -> str:
+    """``name=value`` for a URL inside double quotes (``urlencode`` leaves no quote, $ or backtick)."""
+    name = re.sub(r"[^A-Za-z0-9_.~-]", lambda m: f"%{ord(m.group(0)):02X}", static(f.name))
+    if isinstance(f.value, list):
+        return (
+            f"{{% for value in {f.var} %}}{{{{ '&' if not loop.first }}}}{name}="
+            "{{ value | urlencode }}{% endfor %}"
+        )
+    filters = "json | urlencode" if not isinstance(f.value, str) else "urlencode"
+    return f"{name}={{{{ {f.var} | {filters} }}}}"
+
+
+def _sh_command(
+    plan: Plan,
+    fields: list[Field],
+    method: str,
+    url: str,
+    *,
+    body: str | None,
+    flags: str = "-sS --fail-with-body",
+    output: str | None = None,
+    extra: Sequence[str] = (),
+) -> tuple[list[str], bool]:
+    """The curl command's lines (continued with backslashes) and whether it ends in a here-document."""
+    head = f"curl {flags}"
+    query = [f for f in fields if f.where == "query"]
+    if method != "GET" and query:  # --data-urlencode would send it as the body: the query goes in the URL
+        url = url[:-1] + "?" + "&".join(_sh_query(f) for f in query) + url[-1]
+        query = []
+    if method == "GET" and (query or any(e.startswith("--data-urlencode") for e in extra)):
+        head += " --get"
+    elif method not in ("GET", "POST") or (method == "POST" and body is None):
+        head += f" -X {method}"
+    args = [f"{head} {url}", *_sh_headers(plan, body == "json"), *extra]
+    for f in query:
+        name = shlex.quote(static(f.name))
+        if isinstance(f.value, list):
+            args.append(
+                f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} {{% endfor +%}}"
+            )
+        else:
+            args.append(f"--data-urlencode {name}={lit(f, text=True)}")
+    if body == "multipart":
+        for f in fields:
+            if f.where == "file":
+                args.append(f'-F "{static(f.name)}=@{f.filename};type={f.content_type}"')
+            elif f.where == "body":
+                args.append(f"--form-string {shlex.quote(static(f.name))}={lit(f, text=True)}")
+    if output:
+        args.append(f"-o {shlex.quote(output)}")
+    heredoc = body == "json"
+    if heredoc:
+        args.append("--data @- <<'JSON'")
+    lines = [args[0] + (" \\" if len(args) > 1 else "")]
+    lines += [f"  {a}" + ("" if i == len(args) - 2 else " \\") for i, a in enumerate(args[1:])]
+    if heredoc:
+        body_fields = [f for f in fields if f.where == "body"]
+        lines.append("{")
+        entries = [f"  {json.dumps(static(f.name))}: {{{{ {f.var} | json }}}}" for f in body_fields]
+        lines += [e + ("," if i < len(entries) - 1 else "") for i, e in enumerate(entries)]
+        lines += ["}", "JSON"]
+    return lines, heredoc
+
+
+def _sed(key: str, index: bool, integer: bool) -> str:
+    name = re.sub(r"([][.*^$/\\])", r"\\\1", key).replace("'", "'\\''")
+    value = r"\([0-9][0-9]*\)" if integer else r'"\([^"]*\)"'
+    bracket = r"\[ *" if index else ""
+    return "sed -n 's/.*\"" + name + '": *' + bracket + value + ".*/\\1/p'"
+
+
+def scaffold(plan: Plan) -> list[str]:
+    """Plain command lines: ``curl`` with ``--fail-with-body``; ``sed`` extracts ids, never ``jq``."""
+    r, poll = plan.request, plan.poll
+    needs_base = poll is not None or bool(r.of("path"))
+    needs_base = needs_base or (r.op.method != "GET" and bool(r.of("query")))  # the query goes in "$URL?..."
+    out: list[str] = []
+    if needs_base:
+        out.append("BASE_URL={{ baseUrl | lit }}")
+    if poll is not None:
+        out += [
+            "POLL_INTERVAL={{ pollInterval | lit }}  # seconds between two polls",
+            "POLL_TIMEOUT={{ pollTimeout | lit }}  # give up after this many seconds",
+        ]
+    for f in r.of("path"):
+        out.append(f"{snake(f.name)}={path_lit(f)}")
+    if out:
+        out.append("")
+    flags = "-sS -N --fail-with-body" if r.response == "sse" else "-sS --fail-with-body"
+    url = _sh_url(plan, r.op.path, None, not needs_base)
+    command, heredoc = _sh_command(
+        plan,
+        r.fields,
+        r.op.method,
+        url,
+        body=r.body,
+        flags=flags,
+        output=r.output_file if r.response == "binary" and poll is None else None,
+    )
+    if poll is None:
+        return out + command
+    command[0] = "response=$(" + command[0]
+    if heredoc:
+        command.append(') || { echo "Request failed: $response" >&2; exit 1; }')
+    else:
+        command[-1] += ') || { echo "Request failed: $response" >&2; exit 1; }'
+    out += command
+    return out + _sh_poll(plan, poll)
+
+
+def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
+    key = next((p for p in reversed(poll.id_pointer) if isinstance(p, str)), poll.param)
+    index = bool(poll.id_pointer) and isinstance(poll.id_pointer[-1], int)
+    out = [
+        f"""{poll.local}=$(printf '%s' "$response" | {_sed(key, index, poll.id_type == "integer")})""",
+        f'if [ -z "${poll.local}" ]; then',
+        f'  echo "No {static(key)} in the answer: $response" >&2',
+        "  exit 1",
+        "fi",
+        f'echo "Started job ${poll.local}"',
+        "",
+        "deadline=$((SECONDS + POLL_TIMEOUT))",
+        "while true; do",
+    ]
+    extra = []
+    if poll.param_in == "query":
+        extra.append(f'--data-urlencode "{static(poll.param)}=${poll.local}"')
+    elif poll.param_in == "header":
+        extra.append(f'-H "{static(poll.param)}: ${poll.local}"')
+    url = _sh_url(plan, poll.op.path, poll, False)
+    command, _ = _sh_command(plan, [f for f in poll.extra if f.var], "GET", url, body=None, extra=extra)
+    command[0] = "job=$(" + command[0]
+    command[-1] += ') || { echo "Polling failed: $job" >&2; exit 1; }'
+    out += ["  " + line for line in command]
+    if poll.status_field:
+        out += [
+            f"""  status=$(printf '%s' "$job" | {_sed(poll.status_field, False, False)})""",
+            '  echo "Status: $status"',
+            '  case "$status" in',
+            f"    {'|'.join(shlex.quote(static(v)) for v in poll.done)}) break ;;",
+        ]
+        if poll.failed:
+            out.append(
+                f"    {'|'.join(shlex.quote(static(v)) for v in poll.failed)}) "
+                'echo "The job failed: $job" >&2; exit 1 ;;'
+            )
+        out += [
+            "  esac",
+            "  if (( SECONDS > deadline )); then",
+            '    echo "Gave up after $POLL_TIMEOUT seconds; the job is still $status" >&2',
+            "    exit 1",
+            "  fi",
+            '  sleep "$POLL_INTERVAL"',
+        ]
+    else:
+        out.append("  break")
+    out += ["done", 'echo "$job"']
+    return out
+
+
 LANGUAGE = Language(
     id="curl",
     label="cURL",
@@ -60,4 +250,7 @@ LANGUAGE = Language(
     literal=literal,
     check_many=check_many,
     command=lambda path: ["bash", path],
+    filters=("sh",),
+    fences=("bash", "shell", "sh", "curl", "console"),
+    scaffold=scaffold,
 )

@@ -1,4 +1,8 @@
-"""JavaScript examples (Node 18+): ``js.jinja``, syntax-checked in one batched node process."""
+"""JavaScript examples (Node 18+): ``js.jinja``, syntax-checked in one batched node process.
+
+node's ``fetch`` ignores proxy variables, so the sandbox preloads ``runtime/guard.cjs`` (the egress
+guard) into every node process with ``NODE_OPTIONS``.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..scaffold.common import lit, path_lit, path_local, segments, static
+from ..scaffold.plan import Field, Plan, Poll, camel
 from . import Language, SyntaxIssue
 
 _NODE_FLAGS = ["--experimental-vm-modules", "--no-warnings"]
-_CHECKER = Path(__file__).resolve().parent.parent / "runtime" / "js_check.cjs"
+RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+_CHECKER = RUNTIME / "js_check.cjs"
 
 
 def literal(value: Any) -> str:
@@ -74,6 +81,235 @@ def command(path: str) -> list[str]:
     return ["node", path]
 
 
+def environment() -> dict[str, str]:
+    """The egress guard, preloaded into every node process; no experimental-feature warnings."""
+    return {"NODE_OPTIONS": f"--require {RUNTIME / 'guard.cjs'}", "NODE_NO_WARNINGS": "1"}
+
+
+# --- scaffold: the code `snippetgen new` writes --------------------------------------------------
+
+
+_IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+
+def _js_key(name: str) -> str:
+    return name if _IDENT.match(name) else json.dumps(static(name), ensure_ascii=False)
+
+
+def _js_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
+    parts = "".join(
+        static(t).replace("`", "\\`").replace("${", "\\${")
+        if kind == "text"
+        else "${" + camel(path_local(poll, t)) + "}"
+        for kind, t in segments(path)
+    )
+    return f"`${{baseUrl}}{parts}`"
+
+
+def _js_headers(plan: Plan, json_body: bool, extra: str = "") -> list[str]:
+    items = []
+    if plan.auth is not None:
+        kind, header = plan.auth
+        value = "`Bearer ${apiKey}`" if kind == "bearer" else "apiKey"
+        items.append(f"{_js_key(header)}: {value}")
+    if json_body:
+        items.append('"Content-Type": "application/json"')
+    if extra:
+        items.append(extra)
+    return items
+
+
+def _js_request(
+    plan: Plan,
+    fields: list[Field],
+    method: str,
+    url: str,
+    *,
+    body: str | None,
+    target: str = "response",
+    url_var: str = "url",
+    header_extra: str = "",
+    query_extra: Sequence[str] = (),
+) -> list[str]:
+    out: list[str] = []
+    query = [f for f in fields if f.where == "query"]
+    if query or query_extra:
+        out.append(f"const {url_var} = new URL({url});")
+        for line in query_extra:
+            out.append(line)
+        for f in query:
+            if isinstance(f.value, list):
+                out.append(
+                    f"for (const value of {lit(f)}) {url_var}.searchParams.append("
+                    f"{json.dumps(static(f.name))}, value);"
+                )
+            else:
+                name = json.dumps(static(f.name))
+                out.append(f"{url_var}.searchParams.set({name}, {lit(f, text=True)});")
+        url = url_var
+    if body == "multipart":
+        out.append("const form = new FormData();")
+        for f in fields:
+            if f.where == "file":
+                out.append(
+                    f"form.append({json.dumps(static(f.name))}, new Blob([await readFile("
+                    f"{json.dumps(f.filename)})], {{ type: {json.dumps(f.content_type)} }}), "
+                    f"{json.dumps(f.filename)});"
+                )
+            elif f.where == "body":
+                out.append(f"form.append({json.dumps(static(f.name))}, {lit(f, text=True)});")
+    options = []
+    if method != "GET":
+        options.append(f'method: "{method}",')
+    headers = _js_headers(plan, body == "json", header_extra)
+    if headers:
+        options += ["headers: {", *[f"  {h}," for h in headers], "},"]
+    if body == "json":
+        options += [
+            "body: JSON.stringify({",
+            *[f"  {_js_key(f.name)}: {lit(f)}," for f in fields if f.where == "body"],
+            "}),",
+        ]
+    elif body == "multipart":
+        options.append("body: form,")
+    if options:
+        out += [f"const {target} = await fetch({url}, {{", *[f"  {o}" for o in options], "});"]
+    else:
+        out.append(f"const {target} = await fetch({url});")
+    return out
+
+
+def _js_fail(what: str, target: str = "response", indent: str = "") -> list[str]:
+    return [
+        f"{indent}if (!{target}.ok) {{",
+        f"{indent}  console.error(`{what} failed (${{{target}.status}}): ${{await {target}.text()}}`);",
+        f"{indent}  process.exit(1);",
+        f"{indent}}}",
+    ]
+
+
+def scaffold(plan: Plan) -> list[str]:
+    """An ES module with top-level ``await`` and the global ``fetch``; ``process.exit(1)`` on failure."""
+    r, poll = plan.request, plan.poll
+    fs = [
+        name
+        for name, used in (("readFile", r.body == "multipart"), ("writeFile", r.response == "binary"))
+        if used
+    ]
+    out = [f'import {{ {", ".join(fs)} }} from "node:fs/promises";', ""] if fs else []
+    out.append("const baseUrl = {{ baseUrl | lit }};")
+    if plan.auth is not None:
+        out.append("const apiKey = process.env[{{ apiKeyEnv | lit }}];")
+    if poll is not None:
+        out += [
+            "const pollInterval = {{ pollInterval | lit }}; // seconds between two polls",
+            "const pollTimeout = {{ pollTimeout | lit }}; // give up after this many seconds",
+        ]
+    for f in r.of("path"):
+        out.append(f"const {camel(f.name)} = {path_lit(f)};")
+    out.append("")
+    out += _js_request(plan, r.fields, r.op.method, _js_url(plan, r.op.path), body=r.body)
+    out += _js_fail("Request")
+    if poll is not None:
+        return out + _js_poll(plan, poll)
+    if r.response == "sse":
+        out += [
+            "const decoder = new TextDecoder();",
+            'let buffer = "";',
+            "for await (const chunk of response.body) {",
+            "  buffer += decoder.decode(chunk, { stream: true });",
+            '  const lines = buffer.split("\\n");',
+            "  buffer = lines.pop();",
+            "  for (const line of lines) {",
+            '    if (line.startsWith("data:")) console.log(line.slice("data:".length).trim());',
+            "  }",
+            "}",
+        ]
+    elif r.response == "json":
+        out.append("console.log(JSON.stringify(await response.json(), null, 2));")
+    elif r.response == "text":
+        out.append("console.log(await response.text());")
+    elif r.response == "binary":
+        name = json.dumps(r.output_file or "output.bin")
+        out += [
+            f"await writeFile({name}, Buffer.from(await response.arrayBuffer()));",
+            f'console.log("Saved", {name});',
+        ]
+    else:
+        out.append('console.log("Done:", response.status);')
+    return out
+
+
+def _js_poll(plan: Plan, poll: Poll) -> list[str]:
+    local = camel(poll.local)
+    access = "created" + "".join(
+        f"[{p}]" if isinstance(p, int) else (f".{p}" if _IDENT.match(p) else f"[{json.dumps(static(p))}]")
+        for p in poll.id_pointer
+    )
+    out = [
+        "const created = await response.json();",
+        f"const {local} = {access};",
+        f"console.log(`Started job ${{{local}}}`);",
+        "",
+    ]
+    query_extra = (
+        [f"pollUrl.searchParams.set({json.dumps(static(poll.param))}, {local});"]
+        if poll.param_in == "query"
+        else []
+    )
+    header_extra = f"{_js_key(poll.param)}: {local}" if poll.param_in == "header" else ""
+    request = _js_request(
+        plan,
+        [f for f in poll.extra if f.var],
+        "GET",
+        _js_url(plan, poll.op.path, poll),
+        body=None,
+        target="poll",
+        url_var="pollUrl",
+        header_extra=header_extra,
+        query_extra=query_extra,
+    )
+    setup = [
+        line
+        for line in request
+        if not line.startswith("const poll =") and not line.startswith("  ") and line != "});"
+    ]
+    fetch = request[len(setup) :]
+    out += setup
+    out += ["const deadline = Date.now() + pollTimeout * 1000;", "let job;", "while (true) {"]
+    out += ["  " + line for line in fetch]
+    out += _js_fail("Polling", "poll", "  ")
+    out.append("  job = await poll.json();")
+    if poll.status_field:
+        field = poll.status_field
+        status = f"job.{field}" if _IDENT.match(field) else f"job[{json.dumps(static(field))}]"
+        out += [f"  console.log(`Status: ${{{status}}}`);", f"  if ({_js_in(poll.done, status)}) break;"]
+        if poll.failed:
+            out += [
+                f"  if ({_js_in(poll.failed, status)}) {{",
+                "    console.error(`The job failed: ${JSON.stringify(job)}`);",
+                "    process.exit(1);",
+                "  }",
+            ]
+        out += [
+            "  if (Date.now() > deadline) {",
+            f"    console.error(`Gave up after ${{pollTimeout}} seconds; the job is still ${{{status}}}`);",
+            "    process.exit(1);",
+            "  }",
+            "  await new Promise((resolve) => setTimeout(resolve, pollInterval * 1000));",
+        ]
+    else:
+        out.append("  break;")
+    out += ["}", "console.log(JSON.stringify(job, null, 2));"]
+    return out
+
+
+def _js_in(values: list[str], expr: str) -> str:
+    if len(values) == 1:
+        return f"{expr} === {json.dumps(static(values[0]))}"
+    return "[" + ", ".join(json.dumps(static(v)) for v in values) + f"].includes({expr})"
+
+
 LANGUAGE = Language(
     id="js",
     label="JavaScript",
@@ -83,4 +319,7 @@ LANGUAGE = Language(
     check_many=check_many,
     command=command,
     file_name=lambda source: "example.mjs" if _is_module(source) else "example.cjs",
+    fences=("javascript", "js", "node", "mjs"),
+    environment=environment,
+    scaffold=scaffold,
 )

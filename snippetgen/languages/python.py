@@ -1,12 +1,28 @@
-"""Python examples: ``py.jinja``, checked with ``compile()``, run with the current interpreter."""
+"""Python examples: ``py.jinja``, checked with ``compile()``, run with the current interpreter.
+
+Examples use ``requests``; the sandbox puts ``runtime/pyguard`` (the egress guard) on their
+``PYTHONPATH``, and a warm fork server (``runtime/py_forkserver.py``) saves each one the interpreter
+start-up and ``import requests``.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from ..scaffold.common import HTTP_TIMEOUT, STREAM_TIMEOUT, lit, path_lit, path_local, segments, static
+from ..scaffold.plan import Field, Plan, Poll, snake
 from . import Language, SyntaxIssue
+
+if TYPE_CHECKING:
+    from ..runner.sandbox import Process
+
+RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 
 
 def literal(value: Any) -> str:
@@ -44,6 +60,279 @@ def check_many(sources: Sequence[str]) -> list[SyntaxIssue | None]:
     return issues
 
 
+# --- running -------------------------------------------------------------------------------------
+
+
+def environment() -> dict[str, str]:
+    """The egress guard (``runtime/pyguard/sitecustomize.py``) and unbuffered UTF-8 output."""
+    return {
+        "PYTHONPATH": str(RUNTIME / "pyguard"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONIOENCODING": "utf-8",
+    }
+
+
+class ForkServer:
+    """Client of ``runtime/py_forkserver.py``: runs Python examples in forked children of a warm
+    interpreter, with the same isolation as a fresh process (own session, folder, environment,
+    guard, timeout) but without paying interpreter start-up and ``import requests`` each time."""
+
+    def __init__(self, python: str | None = None):
+        from ..runner.sandbox import PASS_THROUGH  # here: the runner package imports this registry
+
+        env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
+        self.proc = subprocess.Popen(
+            [python or sys.executable, str(RUNTIME / "py_forkserver.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+            bufsize=1,
+        )
+        ready = self.proc.stdout.readline() if self.proc.stdout else ""
+        if '"ready"' not in ready:
+            raise RuntimeError("the Python fork server did not start")
+
+    def run(self, script: str, cwd: Path, env: dict[str, str], timeout: float) -> Process:
+        from ..runner.sandbox import Process
+
+        out_path, err_path = cwd.parent / f"{cwd.name}.stdout", cwd.parent / f"{cwd.name}.stderr"
+        job = {
+            "script": str(cwd / script),
+            "cwd": str(cwd),
+            "env": env,
+            "timeout": timeout,
+            "stdout": str(out_path),
+            "stderr": str(err_path),
+        }
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the Python fork server stopped")
+        result = json.loads(line)
+        return Process(
+            result["returncode"],
+            out_path.read_text("utf-8", "replace"),
+            err_path.read_text("utf-8", "replace"),
+            result["seconds"],
+            result["timed_out"],
+        )
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+# --- scaffold: the code `snippetgen new` writes --------------------------------------------------
+
+
+def _py_str(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _py_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
+    parts = "".join(
+        static(t).replace("{", "{{").replace("}", "}}") if kind == "text" else "{" + path_local(poll, t) + "}"
+        for kind, t in segments(path)
+    )
+    return f'f"{{BASE_URL}}{parts}"'
+
+
+def _py_headers(plan: Plan, extra: str = "") -> str | None:
+    items = []
+    if plan.auth is not None:
+        kind, header = plan.auth
+        items.append(f'"{header}": f"Bearer {{API_KEY}}"' if kind == "bearer" else f'"{header}": API_KEY')
+    if extra:
+        items.append(extra)
+    return "{" + ", ".join(items) + "}" if items else None
+
+
+def _py_dict(items: list[tuple[str, str]], indent: str) -> list[str]:
+    """A dict literal: inline when it holds one short entry, else one entry per line."""
+    entries = [f"{_py_str(static(k))}: {v}" for k, v in items]
+    if len(entries) == 1 and len(entries[0]) < 60:
+        return ["{" + entries[0] + "}"]
+    return ["{", *[f"{indent}    {e}," for e in entries], f"{indent}}}"]
+
+
+def _py_call(
+    plan: Plan,
+    fields: list[Field],
+    method: str,
+    url: str,
+    *,
+    body: str | None,
+    stream: bool = False,
+    header_extra: str = "",
+    target: str = "response",
+    query_extra: tuple[str, str] | None = None,
+) -> list[str]:
+    args: list[list[str]] = [[url]]
+    query = [(f.name, lit(f, text=not isinstance(f.value, list))) for f in fields if f.where == "query"]
+    if query_extra is not None:
+        query.insert(0, query_extra)
+    if query:
+        args.append(["params=", *_py_dict(query, "    ")])
+    headers = _py_headers(plan, header_extra)
+    if headers:
+        args.append([f"headers={headers}"])
+    if body == "json":
+        args.append(["json=", *_py_dict([(f.name, lit(f)) for f in fields if f.where == "body"], "    ")])
+    elif body == "multipart":
+        files = [f for f in fields if f.where == "file"]
+        entries = [
+            (f.name, f"({_py_str(f.filename)}, {snake(f.name)}_file, {_py_str(f.content_type)})")
+            for f in files
+        ]
+        args.append(["files=", *_py_dict(entries, "    ")])
+        data = [(f.name, lit(f, text=True)) for f in fields if f.where == "body"]
+        if data:
+            args.append(["data=", *_py_dict(data, "    ")])
+    if stream:
+        args.append(["stream=True"])
+    args.append([f"timeout={STREAM_TIMEOUT if stream else HTTP_TIMEOUT}"])
+    lines = [f"{target} = requests.{method.lower()}("]
+    for arg in args:
+        first, *rest = arg
+        if len(rest) > 1:
+            lines.append(f"    {first}{rest[0]}")
+            lines += rest[1:-1]
+            lines.append(f"{rest[-1]},")
+        else:
+            lines.append(f"    {first}{''.join(rest)},")
+    lines.append(")")
+    files = [f for f in fields if f.where == "file"] if body == "multipart" else []
+    if files:
+        opens = ", ".join(f'open({_py_str(f.filename)}, "rb") as {snake(f.name)}_file' for f in files)
+        lines = [f"with {opens}:", *["    " + line for line in lines]]
+    return lines
+
+
+def _py_fail(what: str, target: str = "response") -> list[str]:
+    return [
+        f"if not {target}.ok:",
+        f'    sys.exit(f"{what} failed ({{{target}.status_code}}): {{{target}.text}}")',
+    ]
+
+
+def scaffold(plan: Plan) -> list[str]:
+    """``requests``, a flat script, ``sys.exit("message")`` on failure; a job is polled in a loop."""
+    r, poll = plan.request, plan.poll
+    imports = {"sys"}
+    if plan.auth is not None:
+        imports.add("os")
+    if r.response == "json" or poll is not None:
+        imports.add("json")
+    if poll is not None:
+        imports.add("time")
+    out = [
+        *(f"import {name}" for name in sorted(imports)),
+        "",
+        "import requests",
+        "",
+        "BASE_URL = {{ baseUrl | lit }}",
+    ]
+    if plan.auth is not None:
+        out.append("API_KEY = os.environ[{{ apiKeyEnv | lit }}]")
+    if poll is not None:
+        out += [
+            "POLL_INTERVAL = {{ pollInterval | lit }}  # seconds between two polls",
+            "POLL_TIMEOUT = {{ pollTimeout | lit }}  # give up after this many seconds",
+        ]
+    for f in r.of("path"):
+        out.append(f"{snake(f.name)} = {path_lit(f)}")
+    out.append("")
+    out += _py_call(
+        plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body, stream=r.response == "sse"
+    )
+    out += _py_fail("Request")
+    if poll is not None:
+        return out + _py_poll(plan, poll)
+    if r.response == "sse":
+        out += [
+            "for line in response.iter_lines(decode_unicode=True):",
+            '    if line.startswith("data:"):',
+            '        print(line[len("data:"):].strip())',
+        ]
+    elif r.response == "json":
+        out.append("print(json.dumps(response.json(), indent=2))")
+    elif r.response == "text":
+        out.append("print(response.text)")
+    elif r.response == "binary":
+        name = _py_str(r.output_file or "output.bin")
+        out += [
+            f'with open({name}, "wb") as output:',
+            "    output.write(response.content)",
+            f'print("Saved", {name})',
+        ]
+    else:
+        out.append('print("Done:", response.status_code)')
+    return out
+
+
+def _py_access(root: str, pointer: list[str | int]) -> str:
+    return root + "".join(f"[{p}]" if isinstance(p, int) else f"[{_py_str(p)}]" for p in pointer)
+
+
+def _py_poll(plan: Plan, poll: Poll) -> list[str]:
+    out = [
+        f"{poll.local} = {_py_access('response.json()', poll.id_pointer)}",
+        f'print(f"Started job {{{poll.local}}}")',
+        "",
+        "deadline = time.monotonic() + POLL_TIMEOUT",
+        "while True:",
+    ]
+    header_extra = f"{_py_str(static(poll.param))}: {poll.local}" if poll.param_in == "header" else ""
+    call = _py_call(
+        plan,
+        [f for f in poll.extra if f.var],
+        "GET",
+        _py_url(plan, poll.op.path, poll),
+        body=None,
+        header_extra=header_extra,
+        query_extra=(poll.param, poll.local) if poll.param_in == "query" else None,
+    )
+    out += ["    " + line for line in call]
+    out += ["    " + line for line in _py_fail("Polling")]
+    out.append("    job = response.json()")
+    if poll.status_field:
+        out += [
+            f"    status = job.get({_py_str(poll.status_field)})",
+            '    print(f"Status: {status}")',
+            f"    if status {_py_in(poll.done)}:",
+            "        break",
+        ]
+        if poll.failed:
+            out += [
+                f"    if status {_py_in(poll.failed)}:",
+                '        sys.exit(f"The job failed: {json.dumps(job)}")',
+            ]
+        out += [
+            "    if time.monotonic() > deadline:",
+            '        sys.exit(f"Gave up after {POLL_TIMEOUT} seconds; the job is still {status}")',
+            "    time.sleep(POLL_INTERVAL)",
+        ]
+    else:
+        out.append("    break")
+    out += ["", "print(json.dumps(job, indent=2))"]
+    return out
+
+
+def _py_in(values: list[str]) -> str:
+    if len(values) == 1:
+        return f"== {_py_str(static(values[0]))}"
+    return "in (" + ", ".join(_py_str(static(v)) for v in values) + ")"
+
+
 LANGUAGE = Language(
     id="py",
     label="Python",
@@ -52,4 +341,8 @@ LANGUAGE = Language(
     literal=literal,
     check_many=check_many,
     command=lambda path: [sys.executable, path],
+    fences=("python", "py"),
+    environment=environment,
+    warm_runner=ForkServer,
+    scaffold=scaffold,
 )

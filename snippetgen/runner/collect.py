@@ -1,7 +1,8 @@
 """What the example runner runs: one Example per usage x language.
 
 A usage is a page embed (with its overrides), a snippet's defaults when no page embeds it, or a
-hand-written fenced code block in a page that calls one of the APIs.
+hand-written fenced code block in a page that calls one of the APIs (its language is the one whose
+``fences`` name the block's info string).
 """
 
 from __future__ import annotations
@@ -11,25 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..languages import fence_language
 from ..model import Location, Snippet
 from ..pages import find_code_blocks
 from ..workspace import Workspace
 
 SKIP_MARKER = "<!-- snippetgen: skip -->"
 """Put this HTML comment on the line just above a fenced block to keep it from being run."""
-FENCE_LANGS = {
-    "python": "py",
-    "py": "py",
-    "javascript": "js",
-    "js": "js",
-    "node": "js",
-    "mjs": "js",
-    "bash": "curl",
-    "shell": "curl",
-    "sh": "curl",
-    "curl": "curl",
-    "console": "curl",
-}
 
 
 @dataclass(frozen=True)
@@ -90,14 +79,14 @@ def collect_examples(ws: Workspace) -> list[Example]:
     for page, text in sorted(ws.page_texts.items()):
         lines = text.splitlines()
         for block in find_code_blocks(text, page):
-            lang = FENCE_LANGS.get(block.info.split()[0].lower() if block.info else "")
-            if lang is None or not origins or not any(o in block.code for o in origins):
+            language = fence_language(block.info or "")
+            if language is None or not origins or not any(o in block.code for o in origins):
                 continue
             above = lines[block.location.line - 2].strip() if block.location.line >= 2 else ""
             if above == SKIP_MARKER:
                 continue
             examples.append(
-                Example(f"{page}:{block.location.line}::block", lang, block.location, code=block.code)
+                Example(f"{page}:{block.location.line}::block", language.id, block.location, code=block.code)
             )
     return examples
 

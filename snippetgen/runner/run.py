@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import RenderError
-from ..languages import get_language
+from ..languages import WarmRunner, all_languages, get_language
 from ..mock import media
 from ..mock.settings import DEFAULT_KEY
 from ..render import render, variables_for
@@ -57,7 +57,7 @@ class Runner:
         node_modules: Path | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         keep: bool = False,
-        warm_python: bool = True,
+        warm: bool = True,
     ):
         self.ws = ws
         self.mock = mock
@@ -69,16 +69,18 @@ class Runner:
         self.origins = api_origins(ws)
         self.allow = [urlsplit(o).netloc for o in mock.origins.values()] + [f"127.0.0.1:{self.guard.port}"]
         self.key = mock.keys[0] if getattr(mock, "keys", None) else _default_key()
-        self.forkserver: sandbox.PythonForkServer | None = None
-        if warm_python:
-            try:
-                self.forkserver = sandbox.PythonForkServer()
-            except (OSError, RuntimeError):
-                self.forkserver = None  # fall back to one fresh interpreter per example
+        # Language id -> its warm runner; without one (or with warm=False) a fresh process each time.
+        self.warm: dict[str, WarmRunner] = {}
+        for language in all_languages() if warm else []:
+            if language.warm_runner is not None:
+                try:
+                    self.warm[language.id] = language.warm_runner()
+                except (OSError, RuntimeError):
+                    pass  # fall back to one fresh process per example
 
     def close(self) -> None:
-        if self.forkserver is not None:
-            self.forkserver.close()
+        for warm in self.warm.values():
+            warm.close()
         self.guard.stop()
         if not self.keep:
             shutil.rmtree(self.base, ignore_errors=True)
@@ -146,11 +148,12 @@ class Runner:
         if hasattr(self.mock, "reset"):
             self.mock.reset()  # each example starts with fresh jobs, token balances and rate windows
         start_index = len(self.mock.requests())
-        if example.lang == "py" and self.forkserver is not None:
+        warm = self.warm.get(lang.id)
+        if warm is not None:
             try:
-                outcome.process = self.forkserver.run(script.name, workdir, env, timeout)
+                outcome.process = warm.run(script.name, workdir, env, timeout)
             except RuntimeError:
-                self.forkserver = None
+                del self.warm[lang.id]  # it stopped: fresh processes from now on
         if outcome.process is None:
             outcome.process = sandbox.run_process(lang.command(script.name), workdir, env, timeout)
         outcome.requests = self.mock.requests()[start_index:]

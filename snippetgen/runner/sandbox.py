@@ -1,5 +1,6 @@
 """Running one example in isolation: its own temp dir, a clean environment, a timeout that kills
-the whole process group, and the egress guard."""
+the whole process group, and the egress guards (the refusing proxy for anything honouring the proxy
+variables, and each language's in-process guard from its ``environment``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+from ..languages import all_languages
+
 PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TZ")
 """The only variables of the caller's environment an example sees (never any *_API_KEY)."""
 
@@ -28,20 +30,20 @@ class Process:
 
 
 def example_env(workdir: Path, allow: list[str], proxy_url: str, extra: dict[str, str]) -> dict[str, str]:
-    """A minimal environment: PATH and locale, a private HOME, the guards, and ``extra``."""
+    """A minimal environment: PATH and locale, a private HOME, the guards, and ``extra``.
+
+    Every registered language's ``environment`` is in it, whatever the example's language: a shell
+    example that starts python or node gets their guards too.
+    """
     env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
     env.setdefault("LANG", "C.UTF-8")
     report = workdir.parent / f"{workdir.name}.egress"
+    env.update({"HOME": str(workdir), "TMPDIR": str(workdir)})
+    for language in all_languages():
+        if language.environment is not None:
+            env.update(language.environment())
     env.update(
         {
-            "HOME": str(workdir),
-            "TMPDIR": str(workdir),
-            "PYTHONPATH": str(RUNTIME / "pyguard"),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONIOENCODING": "utf-8",
-            "NODE_OPTIONS": f"--require {RUNTIME / 'guard.cjs'}",
-            "NODE_NO_WARNINGS": "1",
             "SNIPPETGEN_ALLOW": ",".join(allow),
             "SNIPPETGEN_EGRESS_REPORT": str(report),
             "NO_PROXY": "127.0.0.1,localhost",
@@ -93,61 +95,3 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-class PythonForkServer:
-    """Client of ``runtime/py_forkserver.py``: runs Python examples in forked children of a warm
-    interpreter, with the same isolation as :func:`run_process` (own session, folder, environment,
-    guard, timeout) but without paying interpreter start-up and ``import requests`` each time."""
-
-    def __init__(self, python: str | None = None):
-        import sys
-
-        env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
-        self.proc = subprocess.Popen(
-            [python or sys.executable, str(RUNTIME / "py_forkserver.py")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            text=True,
-            bufsize=1,
-        )
-        ready = self.proc.stdout.readline() if self.proc.stdout else ""
-        if '"ready"' not in ready:
-            raise RuntimeError("the Python fork server did not start")
-
-    def run(self, script: str, cwd: Path, env: dict[str, str], timeout: float) -> Process:
-        import json
-
-        out_path, err_path = cwd.parent / f"{cwd.name}.stdout", cwd.parent / f"{cwd.name}.stderr"
-        job = {
-            "script": str(cwd / script),
-            "cwd": str(cwd),
-            "env": env,
-            "timeout": timeout,
-            "stdout": str(out_path),
-            "stderr": str(err_path),
-        }
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps(job) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the Python fork server stopped")
-        result = json.loads(line)
-        return Process(
-            result["returncode"],
-            out_path.read_text("utf-8", "replace"),
-            err_path.read_text("utf-8", "replace"),
-            result["seconds"],
-            result["timed_out"],
-        )
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()

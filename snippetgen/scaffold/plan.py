@@ -1,7 +1,7 @@
-"""``snippetgen new``: scaffold a snippet (config.json + one template per language) from an operation.
+"""What ``snippetgen new`` writes for an operation: a :class:`Plan` decided once from the spec.
 
-Pure core: reads a :class:`~snippetgen.spec.SpecSet`, returns ``{relative path: text}`` for the
-snippet folder and writes nothing. What goes into the request:
+Every language's scaffold emitter turns the same plan into its template, so all tabs send the same
+request. What goes into the request:
 
 * the operation's request example (its ``example``, or the first of its ``examples``), then every
   required field missing from it, then every enum-valued field that has a ``default``; every one
@@ -11,24 +11,19 @@ snippet folder and writes nothing. What goes into the request:
 
 A create operation with an OpenAPI ``links`` entry (or ``x-mock.job-poll``) to a poll operation
 gets a create-then-poll loop; asking for the poll operation itself scaffolds the same loop, since a
-job id only comes from its create call. The code itself is written by :mod:`.scaffold_templates`.
+job id only comes from its create call.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UsageError
-from .languages import get_language
-from .spec.model import Operation, SpecSet, schema_properties
-from .spec.values import enum_values
+from ..errors import UsageError
+from ..spec.model import Operation, SpecSet, schema_properties
+from ..spec.values import enum_values
 
-LANGS = ("py", "js", "curl")
-"""Languages the scaffolder writes code for, in tab order."""
 SUCCESS_STATES = re.compile(r"^(complete|completed|succeeded|success|successful|done|finished|ready)$", re.I)
 FAILURE_STATES = re.compile(r"fail|error|cancel|reject|expire", re.I)
 MEDIA_EXT = {
@@ -67,6 +62,8 @@ class Field:
 
 @dataclass
 class Request:
+    """The call an example makes: its operation, body kind, fields and what comes back."""
+
     op: Operation
     body: str | None
     """``json``, ``multipart`` or None."""
@@ -82,6 +79,8 @@ class Request:
 
 @dataclass
 class Poll:
+    """How a job example polls: the poll operation and where the job id and its status are."""
+
     op: Operation
     id_pointer: list[str | int]
     """Where the job id sits in the create call's answer (``["clip_ids", 0]``)."""
@@ -113,36 +112,11 @@ class Plan:
     fixtures: list[str]
 
 
-# --- entry point ---------------------------------------------------------------------------------
-
-
-def scaffold(
-    specs: SpecSet,
-    ref: str,
-    key: str,
-    langs: list[str],
-    *,
-    schema_ref: str | None = None,
-    pages: Collection[str] | None = None,
-) -> dict[str, str]:
-    """Files of a new snippet ``key`` (``group.name``) calling ``ref``, relative to its folder.
-
-    ``pages`` (docs-relative paths of the site's pages) keeps the ``docs`` link only when its page
-    ``<group>/<name>.md`` exists, since ``check`` and the site build reject a link to nowhere.
-    """
-    from . import scaffold_templates
-
-    langs = _check_langs(langs)
-    requested = resolve(specs, ref)
-    create, poll_op = _create_and_poll(specs, requested)
-    plan = make_plan(specs, create, poll_op)
-    files = {"config.json": config_text(plan, key, schema_ref, pages)}
-    for lang in langs:
-        files[f"{lang}.jinja"] = scaffold_templates.template(plan, lang)
-    return files
+# --- the operations: create and poll -------------------------------------------------------------
 
 
 def resolve(specs: SpecSet, ref: str) -> Operation:
+    """The operation ``ref`` names; an unknown one suggests close names (or lists the APIs)."""
     op = specs.resolve(ref)
     if op is not None:
         return op
@@ -154,29 +128,6 @@ def resolve(specs: SpecSet, ref: str) -> Operation:
         else f"write api:operationId or 'api:METHOD /path'; the APIs are: {apis}"
     )
     raise UsageError(f"unknown operation {ref!r}", hint=hint)
-
-
-def _check_langs(langs: list[str]) -> list[str]:
-    out: list[str] = []
-    for lang in langs:
-        lang = lang.strip()
-        if not lang:
-            continue
-        get_language(lang)  # UsageError listing the known ones
-        if lang not in LANGS:
-            raise UsageError(
-                f"snippetgen new cannot write {lang!r} code yet", hint=f"use some of: {', '.join(LANGS)}"
-            )
-        if lang not in out:
-            out.append(lang)
-    if not out:
-        raise UsageError(
-            "no language given", hint=f"--lang takes a comma-separated list of: {', '.join(LANGS)}"
-        )
-    return out
-
-
-# --- the operations: create and poll -------------------------------------------------------------
 
 
 def _x(op: Operation) -> dict:
@@ -206,7 +157,7 @@ def _find(specs: SpecSet, api: str, op_id: str) -> Operation | None:
     return specs.resolve(f"{api}:{op_id}")
 
 
-def _create_and_poll(specs: SpecSet, op: Operation) -> tuple[Operation, Operation | None]:
+def create_and_poll(specs: SpecSet, op: Operation) -> tuple[Operation, Operation | None]:
     """(create, poll) for a job operation asked by either end; (op, None) otherwise."""
     poll = _poll_of(specs, op)
     if poll is not None:
@@ -395,7 +346,7 @@ def _make_poll(create: Operation, poll: Operation, taken: set[str]) -> Poll:
     for p in poll.raw.get("parameters") or []:
         if isinstance(p, dict) and p.get("name") == param:
             param_in = p.get("in", "query")
-    local = _snake(param) if param != "id" else "job_id"
+    local = snake(param) if param != "id" else "job_id"
     extra = [f for f in _request_fields(poll, taken) if f.name != param and f.where in ("query", "path")]
     extra = [
         f
@@ -516,14 +467,14 @@ def value_for(name: str, schema: dict, depth: int = 0) -> Any:
         return {k: value_for(k, props.get(k) or {}, depth + 1) for k in schema.get("required") or []}
     if schema.get("format") in ("uri", "url") or word.endswith("url"):
         ext = "mp3" if "audio" in word else "mp4" if "video" in word else "jpg"
-        return f"https://example.com/{_kebab(name).removesuffix('-url') or 'file'}.{ext}"
+        return f"https://example.com/{kebab(name).removesuffix('-url') or 'file'}.{ext}"
     if schema.get("format") == "uuid":
         return "00000000-0000-4000-8000-000000000000"
     if re.search(r"prompt|text|description|lyrics|input|query|message|content", word):
         return PLACEHOLDER_TEXT
     if re.search(r"(^|_)ids?(\[\])?$", word):
-        return f"your-{_kebab(name.rstrip('[]'))}"
-    return f"example-{_kebab(name)}" if _kebab(name) else "example"
+        return f"your-{kebab(name.rstrip('[]'))}"
+    return f"example-{kebab(name)}" if kebab(name) else "example"
 
 
 def _tidy(value: Any) -> Any:
@@ -545,17 +496,20 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
 
 
-def _snake(name: str) -> str:
+def snake(name: str) -> str:
+    """``videoDescription`` / ``video-description`` -> ``video_description`` (a valid identifier)."""
     words = _words(name)
     text = "_".join(words) or "value"
     return f"v_{text}" if text[0].isdigit() else text
 
 
-def _kebab(name: str) -> str:
+def kebab(name: str) -> str:
+    """``video_description`` -> ``video-description``."""
     return "-".join(_words(name))
 
 
 def camel(name: str) -> str:
+    """``video_description`` -> ``videoDescription`` (a valid identifier)."""
     words = _words(name) or ["value"]
     text = words[0] + "".join(w.capitalize() for w in words[1:])
     return f"v{text[0].upper()}{text[1:]}" if text[0].isdigit() else text
@@ -574,62 +528,3 @@ def _var(name: str, taken: set[str]) -> str:
 def api_key_env(api: str) -> str:
     """``aimlapi`` -> ``AIMLAPI_API_KEY``."""
     return re.sub(r"[^A-Z0-9]+", "_", api.upper()).strip("_") + "_API_KEY"
-
-
-# --- config.json ---------------------------------------------------------------------------------
-
-
-def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    match = re.match(r"(.+?[.!?])(\s|$)", text)
-    return (match.group(1) if match else text)[:300]
-
-
-def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any]:
-    group, _, name = key.replace("/", ".").partition(".")
-    op = plan.request.op
-    config: dict[str, Any] = {}
-    if schema_ref:
-        config["$schema"] = schema_ref
-    config["title"] = op.summary.strip().rstrip(".") or f"{op.method} {op.path}"
-    description = _first_sentence(op.description) if op.description.strip() else ""
-    if plan.poll is not None:
-        poll = plan.poll.op
-        description += (" " if description else "") + (
-            f"The example starts the job, then polls {poll.method} {poll.path} until it is done."
-        )
-    if description:
-        config["description"] = description
-    config["docs"] = f"{group}/{name}.md"
-    payload: dict[str, Any] = {"baseUrl": plan.base_url}
-    if plan.auth is not None:
-        payload["apiKeyEnv"] = api_key_env(plan.api)
-    for f in plan.request.fields:
-        if f.var:
-            payload[f.var] = f.value
-    if plan.poll is not None:
-        for f in plan.poll.extra:
-            payload[f.var] = f.value
-        payload["pollInterval"] = 5
-        payload["pollTimeout"] = 600
-    config["payload"] = payload
-    config["operations"] = [op.ref] + ([plan.poll.op.ref] if plan.poll is not None else [])
-    test: dict[str, Any] = {}
-    if plan.poll is not None:
-        test["set"] = {"pollInterval": 0.05}
-    if plan.fixtures:
-        test["fixtures"] = list(plan.fixtures)
-    if plan.request.output_file:
-        test["expect_files"] = [plan.request.output_file]
-    if test:
-        config["test"] = test
-    return config
-
-
-def config_text(
-    plan: Plan, key: str, schema_ref: str | None = None, pages: Collection[str] | None = None
-) -> str:
-    data = config(plan, key, schema_ref)
-    if pages is not None and data.get("docs") not in pages:
-        del data["docs"]
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
