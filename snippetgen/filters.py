@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
+from jinja2.defaults import DEFAULT_FILTERS
 
 
 def _js_number(value: int | float) -> str:
@@ -78,3 +79,8 @@ HBS_FILTERS: dict[str, Callable[[Any], Any]] = {
     "hbs_truthy": handlebars_truthy,
     "hbs_each": handlebars_each,
 }
+
+
+def builtin_filter_names() -> set[str]:
+    """Filter names no language may take: Jinja's own, ``lit``, ``json`` and the Handlebars ones."""
+    return set(DEFAULT_FILTERS) | {"lit", "json"} | set(HBS_FILTERS)

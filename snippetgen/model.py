@@ -191,3 +191,15 @@ class Embed:
     """Character offsets of the tag in the page text (for in-place replacement)."""
     end: int = 0
     raw: str = ""
+
+
+@dataclass
+class Process:
+    """What a finished example process left behind."""
+
+    returncode: int | None
+    """``None`` when it was killed for running past its timeout."""
+    stdout: str
+    stderr: str
+    seconds: float
+    timed_out: bool

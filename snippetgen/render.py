@@ -24,7 +24,6 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
-from jinja2.defaults import DEFAULT_FILTERS
 
 from .errors import RenderError
 from .filters import HBS_FILTERS
@@ -60,11 +59,6 @@ def _json(value: Any, indent: int | None = None) -> str:
     if indent:
         return json.dumps(value, ensure_ascii=False, indent=indent)
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-
-
-def builtin_filter_names() -> set[str]:
-    """Filter names no language may take: Jinja's own, ``lit``, ``json`` and the Handlebars ones."""
-    return set(DEFAULT_FILTERS) | {"lit", "json"} | set(HBS_FILTERS)
 
 
 def environment() -> jinja2.Environment:

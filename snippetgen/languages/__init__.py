@@ -19,10 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UsageError
+from ..filters import builtin_filter_names
+from ..model import Process
 
 if TYPE_CHECKING:
-    from ..runner.sandbox import Process
     from ..scaffold.plan import Plan
+
+PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TZ")
+"""The only variables of the caller's environment an example (or a warm runner) sees, never a key."""
 
 _MODULES = ("python", "javascript", "curl")
 """The built-in languages, in default tab order: one module name a line."""
@@ -124,8 +128,6 @@ def register(language: Language) -> Language:
     ``UsageError`` if its id is taken or not a lower-case word, or if one of its filter or fence
     names already belongs to another language or to the template environment.
     """
-    from ..render import builtin_filter_names  # render imports this package
-
     with _LOCK:
         _check_new(language, _load(), builtin_filter_names())
         _add(language)

@@ -13,14 +13,12 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..model import Process
 from ..scaffold.common import HTTP_TIMEOUT, STREAM_TIMEOUT, lit, path_lit, path_local, segments, static
 from ..scaffold.plan import Field, Plan, Poll, snake
-from . import Language, SyntaxIssue
-
-if TYPE_CHECKING:
-    from ..runner.sandbox import Process
+from . import PASS_THROUGH, Language, SyntaxIssue
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 
@@ -79,8 +77,6 @@ class ForkServer:
     guard, timeout) but without paying interpreter start-up and ``import requests`` each time."""
 
     def __init__(self, python: str | None = None):
-        from ..runner.sandbox import PASS_THROUGH  # here: the runner package imports this registry
-
         env = {k: os.environ[k] for k in PASS_THROUGH if k in os.environ}
         self.proc = subprocess.Popen(
             [python or sys.executable, str(RUNTIME / "py_forkserver.py")],
@@ -95,7 +91,6 @@ class ForkServer:
             raise RuntimeError("the Python fork server did not start")
 
     def run(self, script: str, cwd: Path, env: dict[str, str], timeout: float) -> Process:
-        from ..runner.sandbox import Process
 
         out_path, err_path = cwd.parent / f"{cwd.name}.stdout", cwd.parent / f"{cwd.name}.stderr"
         job = {

@@ -8,25 +8,10 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..languages import all_languages
-
-PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TZ")
-"""The only variables of the caller's environment an example sees (never any *_API_KEY)."""
-
-
-@dataclass
-class Process:
-    """What a finished example process left behind."""
-
-    returncode: int | None
-    """``None`` when it was killed for running past its timeout."""
-    stdout: str
-    stderr: str
-    seconds: float
-    timed_out: bool
+from ..languages import PASS_THROUGH, all_languages
+from ..model import Process
 
 
 def example_env(workdir: Path, allow: list[str], proxy_url: str, extra: dict[str, str]) -> dict[str, str]:
