@@ -75,14 +75,12 @@ async def read_body(receive: Any, cap: int) -> bytes:
 async def stream(chunks: AsyncIterator[bytes], receive: Any, send: Any) -> None:
     """Send each chunk as it comes; a client that disconnects stops (and closes) the iterator."""
     disconnect = asyncio.ensure_future(wait_disconnect(receive))
+    step: asyncio.Future[bytes] | None = None
     try:
         while True:
             step = asyncio.ensure_future(anext(chunks))
             await asyncio.wait([step, disconnect], return_when=asyncio.FIRST_COMPLETED)
             if disconnect.done():
-                step.cancel()
-                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                    await step
                 return
             try:
                 chunk = step.result()
@@ -92,6 +90,10 @@ async def stream(chunks: AsyncIterator[bytes], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
     finally:
         disconnect.cancel()
+        if step is not None and not step.done():  # interrupt the iterator where it waits
+            step.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await step
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
