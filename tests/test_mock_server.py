@@ -134,8 +134,8 @@ def test_stream_interval_and_disconnect_frees_it():
             with http.stream(
                 "POST", server.base_urls["alpha"] + "/stream", json={"model": "slow"}, headers=AUTH
             ) as r:
-                first = next(r.iter_lines())
-                assert first.startswith("data: ")
+                lines = r.iter_lines()  # held: a dropped iterator makes httpx close the connection
+                assert next(lines).startswith("data: ")
                 seen = time.monotonic() + 3
                 while server.active_streams != 1 and time.monotonic() < seen:
                     time.sleep(0.01)  # the counter lives on the server's thread

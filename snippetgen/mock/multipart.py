@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass, field
+from typing import Any
 
 try:
     from python_multipart.exceptions import FormParserError
     from python_multipart.multipart import MultipartParser, parse_options_header
 except ModuleNotFoundError:  # python-multipart before 0.0.13 installs as `multipart`
-    from multipart.exceptions import FormParserError  # type: ignore[no-redef]
-    from multipart.multipart import MultipartParser, parse_options_header  # type: ignore[no-redef]
+    from multipart.exceptions import FormParserError  # type: ignore[no-redef, import-untyped, unused-ignore]
+    from multipart.multipart import (  # type: ignore[no-redef, import-untyped, unused-ignore]
+        MultipartParser,
+        parse_options_header,
+    )
 
 MAX_FILES = 100
 MAX_FIELDS = 1000
@@ -79,7 +83,7 @@ class _Collector:
         self.header_value = b""
         self.headers: dict[bytes, bytes] = {}
 
-    def callbacks(self) -> dict[str, object]:
+    def callbacks(self) -> Any:
         return {
             "on_part_begin": self.on_part_begin,
             "on_part_data": self.on_part_data,

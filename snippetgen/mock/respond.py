@@ -20,7 +20,7 @@ import json
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -467,7 +467,7 @@ class Responder:
         api: Api,
         status: int,
         message: str,
-        headers: list[tuple[str, str]] = (),
+        headers: Sequence[tuple[str, str]] = (),
         errors: list[dict[str, str]] | None = None,
     ) -> Answer:
         body, ctype = self.error_body(api, status, message, errors)
@@ -498,14 +498,14 @@ class Responder:
 
 
 def _response(
-    status: int, body: bytes, content_type: str | None, headers: list[tuple[str, str]] = ()
+    status: int, body: bytes, content_type: str | None, headers: Sequence[tuple[str, str]] = ()
 ) -> Response:
     pairs = [("content-type", content_type)] if content_type else []
     return Response(status, [*pairs, *((k.lower(), str(v)) for k, v in headers)], body)
 
 
 def _is_json(content_type: str | None) -> bool:
-    return bool(content_type) and (content_type.split(";")[0].endswith("json"))
+    return content_type is not None and content_type.split(";")[0].endswith("json")
 
 
 def _encode(content_type: str | None, body: Any) -> bytes:

@@ -105,19 +105,19 @@ class MockServer:
         if self._thread is not None:
             return self
         self.bind()
-        self._server = uvicorn.Server(self._config())
+        self._server = server = uvicorn.Server(self._config())
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                asyncio.run(self._server.serve(sockets=self._sockets))
+                asyncio.run(server.serve(sockets=self._sockets))
             except BaseException as exc:
                 failure.append(exc)
 
         self._thread = threading.Thread(target=run, name="snippetgen-mock", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
-        while not self._server.started:
+        while not server.started:
             if failure or not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
                 raise SpecError(
