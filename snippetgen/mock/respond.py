@@ -1,7 +1,8 @@
 """The mock as a function: ``Responder.respond(Request) -> Response`` over the compiled specs.
 
     mock = Responder.load(Path("shared/openapi"))
-    answer = mock.respond(Request("GET", "/api/ping", api="ainow", headers={"authorization": "Bearer k"}))
+    answer = mock.respond(Request("GET", "/api/ping", api="ainow", headers={"Authorization": f"Bearer {DEFAULT_KEY}"}))
+    answer.status, answer.body  # 200, b"pong"
 
 Every behaviour of the mock lives here: routing, auth, content type, body parsing and validation,
 the error answers, cost, rate limits, jobs and polls, pagination, example-by, streams, media and the
@@ -78,7 +79,8 @@ class Response:
         return not isinstance(self.body, bytes)
 
     def json(self) -> Any:
-        assert isinstance(self.body, bytes), "a streamed body has no JSON value"
+        if not isinstance(self.body, bytes):
+            raise TypeError("a streamed body has no JSON value")
         return json.loads(self.body)
 
 
@@ -108,9 +110,9 @@ class Responder:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ):
         self.apis = {a.name: a for a in apis}
-        self.settings = settings or MockSettings()
+        self.settings = settings if settings is not None else MockSettings()
         self.keys = set(keys) if keys else {DEFAULT_KEY}
-        self.state = state or State()
+        self.state = state if state is not None else State()
         self.sleep = sleep
         self.origins: dict[str, str] = {name: f"http://{name}.test" for name in self.apis}
         # canned bodies with their media URLs on the API's origin, made once per reply and origin
