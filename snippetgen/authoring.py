@@ -175,7 +175,7 @@ def run_snippet(
     Returns one :class:`~snippetgen.runner.Outcome` per language; tabs that passed are also compared
     with each other (the same requests), a difference failing the later tab.
     """
-    from .mock import MockServer, MockSettings  # the server pulls in uvicorn and starlette
+    from .mock import MockServer, MockSettings  # the server pulls in uvicorn
 
     sets = dict(sets or {})
     ws, problems = load_workspace(project)

@@ -227,7 +227,7 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 @root_option
 def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, project: Project) -> None:
     """Serve every API spec as a stateful mock on loopback."""
-    from ..mock import serve  # the server pulls in uvicorn and starlette
+    from ..mock import serve  # the server pulls in uvicorn
 
     serve(
         project.specs_dir,

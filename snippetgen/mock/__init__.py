@@ -23,11 +23,11 @@ def __getattr__(name: str) -> Any:
     # The server pulls in uvicorn, and the responder the spec compiler: importing mock.media or the
     # settings must do neither. The responder itself never imports uvicorn or starlette.
     if name in ("MockServer", "serve"):
-        from . import server
+        from . import server  # uvicorn: only when a server is asked for
 
         return getattr(server, name)
     if name in ("Request", "Responder", "Response"):
-        from . import respond
+        from . import respond  # the spec compiler: only when a responder is asked for
 
         return getattr(respond, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
