@@ -17,7 +17,9 @@ from urllib.parse import parse_qsl
 
 from ..pointers import lookup, replace
 from . import media
-from .compile import Api, Operation, Reply
+from .compile import CompiledApi as Api
+from .compile import Reply
+from .compile import Route as Operation
 from .settings import MockSettings
 from .state import State, retry_after
 from .validation import BadRequest, check_params, match_body, parse_body

@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from .compile import BodyType, Operation
+from .compile import BodyType
+from .compile import Route as Operation
 
 Violation = dict[str, str]
 
