@@ -11,15 +11,13 @@ violations and lint findings come back as :class:`~snippetgen.model.Problem` val
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from ..model import Location, Problem
 from ..pointers import escape
 from . import lint
 from .model import METHODS, Api, Document, Operation, SpecSet
-from .read import CACHE_SIZE, display_path, load_yaml_with_lines, read_document, spec_files
+from .read import FINDINGS, display_path, load_yaml_with_lines, read_document, spec_files
 from .refs import KEEP
 
 __all__ = [
@@ -33,9 +31,6 @@ __all__ = [
     "read_document",
     "spec_files",
 ]
-
-_findings: OrderedDict[tuple[str, str, str], list[Problem]] = OrderedDict()
-_findings_lock = threading.Lock()
 
 
 def load_api(
@@ -59,8 +54,7 @@ def load_api(
     if not validate:
         return api, []
     key = (api.digest, api.name, api.display)
-    with _findings_lock:
-        cached = _findings.get(key)
+    cached = FINDINGS.get(key)
     if cached is not None:
         return api, list(cached)
     problems = lint.check_refs(api)
@@ -69,10 +63,7 @@ def load_api(
     problems += op_problems
     if not any(p.code == "spec-ref" for p in problems):
         problems += lint.lint(api)
-    with _findings_lock:
-        _findings[key] = list(problems)
-        while len(_findings) > CACHE_SIZE:
-            _findings.popitem(last=False)
+    FINDINGS.put(key, list(problems))
     return api, problems
 
 

@@ -106,22 +106,48 @@ class Parsed:
     error: tuple[int, int, str] | None = None
 
 
-_cache: OrderedDict[str, Parsed] = OrderedDict()
-_lock = threading.Lock()
+class Lru:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self.lock = threading.RLock()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        with self.lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        with self.lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._items.clear()
+
+
+PARSED = Lru()
+"""content digest -> :class:`Parsed`."""
+FINDINGS = Lru()
+"""(digest, API name, displayed path) -> the validation's problems (see ``spec.load_api``)."""
 
 
 def parse(data: bytes, kind: str) -> tuple[str, Parsed]:
     """``(digest, parsed)`` for a file's bytes read as ``kind`` (``"yaml"`` or ``"json"``), from the
     cache when this content was parsed before in this process."""
     digest = f"{kind}:{hashlib.sha256(data).hexdigest()}"
-    with _lock:  # one parse per content even when threads ask together
-        hit = _cache.get(digest)
+    with PARSED.lock:  # one parse per content even when threads ask together
+        hit = PARSED.get(digest)
         if hit is None:
-            hit = _cache[digest] = _parse(data, kind)
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
-        else:
-            _cache.move_to_end(digest)
+            hit = _parse(data, kind)
+            PARSED.put(digest, hit)
     return digest, hit
 
 
@@ -147,9 +173,9 @@ def _parse(data: bytes, kind: str) -> Parsed:
 
 
 def clear_cache() -> None:
-    """Forget every parsed content (tests; a process that must see files as new)."""
-    with _lock:
-        _cache.clear()
+    """Forget every parsed content and finding (tests; a process that must see files as new)."""
+    PARSED.clear()
+    FINDINGS.clear()
 
 
 # --- files -----------------------------------------------------------------------------------
