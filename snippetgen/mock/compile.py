@@ -447,11 +447,10 @@ def compile_operation(
         }
         media = pick_media(content)
         mt = content.get(media) or {} if media else {}
-        examples = mt.get("examples") if isinstance(mt.get("examples"), dict) else {}
-        names = [None] + list(examples)
-        for name in names:
-            body = reply_body(mt, name) if media else None
-            replies[(status, name)] = Reply(status, media, body, headers)
+        examples: dict[str, Any] = mt["examples"] if isinstance(mt.get("examples"), dict) else {}
+        for example in [None, *examples]:
+            body = reply_body(mt, example) if media else None
+            replies[(status, example)] = Reply(status, media, body, headers)
     success = pick_success(src, pointer, responses, replies, x)
     declared = {s for s, _ in replies}
     validation_status = 422 if 422 in declared else 400 if 400 in declared else 422

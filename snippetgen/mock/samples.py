@@ -24,7 +24,7 @@ _FORMATS = {
 def reply_body(media_type: dict[str, Any], name: str | None) -> Any:
     """The body for one response media type: the named example, else ``example``, else the first of
     ``examples``, else the schema's example, else a sample of the schema."""
-    examples = media_type.get("examples") if isinstance(media_type.get("examples"), dict) else {}
+    examples: dict[str, Any] = media_type["examples"] if isinstance(media_type.get("examples"), dict) else {}
     if name is not None and name in examples:
         return _example_value(examples[name])
     if "example" in media_type:
