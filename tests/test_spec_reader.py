@@ -427,6 +427,13 @@ def test_each_content_is_parsed_once_per_process(tmp_path, monkeypatch):
     write_spec(tmp_path, "shared.yaml", twice(6))
     edited, _ = load_specs(tmp_path, tmp_path, validate=False)
     assert len(parses) == 3 and "S6" in edited.apis["shared"].document["components"]["schemas"]
+    read_document(copy / "shared.yaml")  # the old content is still some file's: kept
+    assert len(parses) == 3
+    write_spec(copy, "shared.yaml", twice(7))
+    read_document(copy / "shared.yaml")  # now no file has it: dropped, read again from scratch
+    write_spec(copy, "shared.yaml", twice(5))
+    read_document(copy / "shared.yaml")
+    assert len(parses) == 5
 
 
 @pytest.mark.skipif(not OPENAPI.is_dir(), reason="no shared/openapi")
