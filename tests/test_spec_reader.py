@@ -19,7 +19,7 @@ from snippetgen.errors import SpecError
 from snippetgen.mock import DEFAULT_KEY, MockServer
 from snippetgen.mock import compile as mock_compile
 from snippetgen.mock.compile import compile_api, load_apis
-from snippetgen.spec import lint, load_specs, read
+from snippetgen.spec import TOO_DEEP, lint, load_specs, read
 from snippetgen.spec.read import clear_cache, load_json_with_lines, read_document
 from snippetgen.spec.refs import ACCEPT, KEEP, Refs
 from snippetgen.spec.schema import bundle, to_json_schema
@@ -154,6 +154,16 @@ def test_shared_schemas_load_and_compile_in_linear_time(tmp_path, shape):
     measured = json.loads(child.stdout)
     assert all(s < 2 for s in measured["seconds"].values()), measured
     assert measured["peak"] < 64 * 2**20, measured
+
+
+def test_a_chain_deeper_than_the_stack_is_a_problem_not_a_crash(tmp_path):
+    path = write_spec(tmp_path, "shared.yaml", twice(1000))
+    specs, problems = load_specs(tmp_path, tmp_path)
+    assert specs.apis == {} and [(str(p.location), p.message) for p in problems] == [
+        ("shared.yaml:1", TOO_DEEP)
+    ]
+    with pytest.raises(SpecError, match="too deep"):
+        compile_api(path)
 
 
 def nested(depth: int, key: str, leaf: dict) -> dict:

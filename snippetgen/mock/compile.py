@@ -23,7 +23,7 @@ import jsonschema_rs
 from ..errors import SpecError
 from ..model import Location, Problem
 from ..pointers import escape
-from ..spec import lint
+from ..spec import TOO_DEEP, lint
 from ..spec.model import METHODS, Document
 from ..spec.read import read_document, spec_files
 from ..spec.refs import ACCEPT
@@ -160,11 +160,17 @@ def _refusal(problem: Problem) -> SpecError:
 def compile_api(path: Path, display_root: Path | None = None) -> CompiledApi:
     """One document compiled; locations are shown relative to ``display_root`` (default: the
     current directory), like ``snippetgen check`` shows them."""
-    path = Path(path)
-    src, problems = read_document(path, display_root)
+    src, problems = read_document(Path(path), display_root)
     if src is None:
         raise _refusal(problems[0])
-    raw = src.document
+    try:
+        return _compile(src)
+    except RecursionError:
+        raise SpecError(TOO_DEEP, src.location("")) from None
+
+
+def _compile(src: Document) -> CompiledApi:
+    path, raw = src.path, src.document
     if "paths" not in raw:
         raise SpecError("not an OpenAPI document (no top-level `paths`)", src.location(""))
     for problem in lint.check_refs(src):

@@ -25,12 +25,16 @@ __all__ = [
     "Document",
     "Operation",
     "SpecSet",
+    "TOO_DEEP",
     "load_api",
     "load_specs",
     "load_yaml_with_lines",
     "read_document",
     "spec_files",
 ]
+
+
+TOO_DEEP = "$refs nest too deep to resolve (a chain of hundreds of schemas, each referencing the next)"
 
 
 def load_api(
@@ -50,7 +54,10 @@ def load_api(
         str(servers[0].get("url", "")) if isinstance(servers, list) and isinstance(servers[0], dict) else ""
     )
     api = Api.of(source, Path(path).stem, base_url)
-    api.operations, op_problems = build_operations(api)
+    try:
+        api.operations, op_problems = build_operations(api)
+    except RecursionError:
+        return None, [Problem(api.location(""), TOO_DEEP, "spec-invalid")]
     if not validate:
         return api, []
     key = (api.digest, api.name, api.display)
