@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from ..pointers import lookup, replace
 from . import media
-from .compile import Api, Operation, Reply, load_apis
+from .compile import CompiledApi, Reply, Route, load_apis
 from .settings import DEFAULT_KEY, MockSettings
 from .state import State, retry_after
 from .validation import BadRequest, check_params, match_body, parse_body
@@ -102,7 +102,7 @@ class Responder:
 
     def __init__(
         self,
-        apis: list[Api],
+        apis: list[CompiledApi],
         settings: MockSettings | None = None,
         keys: list[str] | None = None,
         state: State | None = None,
@@ -117,7 +117,7 @@ class Responder:
         self.origins: dict[str, str] = {name: f"http://{name}.test" for name in self.apis}
         # canned bodies with their media URLs on the API's origin, made once per reply and origin
         self._canned: dict[int, tuple[Reply, Any, bytes | None]] = {}
-        self._sequences: dict[int, tuple[Operation, dict[str, Any]]] = {}
+        self._sequences: dict[int, tuple[Route, dict[str, Any]]] = {}
 
     @classmethod
     def load(
@@ -170,7 +170,7 @@ class Responder:
 
     __call__ = respond
 
-    def api_for(self, request: Request) -> Api:
+    def api_for(self, request: Request) -> CompiledApi:
         if request.api is None:
             return next(iter(self.apis.values()))
         api = self.apis.get(request.api)
@@ -178,7 +178,7 @@ class Responder:
             raise ValueError(f"no API named {request.api!r}; the mock has {', '.join(self.apis)}")
         return api
 
-    def handle(self, api: Api, request: Request, entry: dict[str, Any]) -> Response:
+    def handle(self, api: CompiledApi, request: Request, entry: dict[str, Any]) -> Response:
         method, path = request.method, request.path
         headers = {k.lower(): v for k, v in request.headers.items()}
         hit = api.match(path)
@@ -248,8 +248,8 @@ class Responder:
 
     def answer(
         self,
-        api: Api,
-        op: Operation,
+        api: CompiledApi,
+        op: Route,
         key: str,
         path_params: dict[str, str],
         query: list[tuple[str, str]],
@@ -342,7 +342,7 @@ class Responder:
         content = encoded if encoded is not None else _encode(reply.content_type, value)
         return _response(reply.status, content, reply.content_type, hdrs)
 
-    def stream(self, api: Api, op: Operation, body: Any, headers: list[tuple[str, str]]) -> Response:
+    def stream(self, api: CompiledApi, op: Route, body: Any, headers: list[tuple[str, str]]) -> Response:
         """``x-mock.stream``: the sequence the body's ``by`` field picks (else the default, else the
         first), one ``data:`` event per item."""
         spec = op.x["stream"]
@@ -370,7 +370,7 @@ class Responder:
             self.state.streams -= 1
 
     # pieces ---------------------------------------------------------------------------------------
-    def canned(self, api: Api, reply: Reply) -> tuple[Any, bytes | None]:
+    def canned(self, api: CompiledApi, reply: Reply) -> tuple[Any, bytes | None]:
         """A reply's body with its media URLs on the API's origin, and its JSON bytes when it is JSON."""
         hit = self._canned.get(id(reply))
         if hit is None or hit[0] is not reply:
@@ -379,7 +379,7 @@ class Responder:
             hit = self._canned[id(reply)] = (reply, body, encoded)
         return hit[1], hit[2]
 
-    def sequences(self, api: Api, op: Operation) -> dict[str, Any]:
+    def sequences(self, api: CompiledApi, op: Route) -> dict[str, Any]:
         """An operation's stream sequences with their media URLs on the API's origin."""
         hit = self._sequences.get(id(op))
         if hit is None or hit[0] is not op:
@@ -388,7 +388,9 @@ class Responder:
             hit = self._sequences[id(op)] = (op, rewritten)
         return hit[1]
 
-    def rate_limit(self, api: Api, headers: dict[str, str], client: str | None) -> list[tuple[str, str]]:
+    def rate_limit(
+        self, api: CompiledApi, headers: dict[str, str], client: str | None
+    ) -> list[tuple[str, str]]:
         """Count the request; the rate-limit headers to send, ending with Retry-After when over."""
         s = self.settings
         if s.rate_limit is not None:
@@ -416,7 +418,7 @@ class Responder:
             out.append(("retry-after", retry_after(reset)))
         return out
 
-    def authenticate(self, op: Operation, headers: dict[str, str], query: str) -> str | None:
+    def authenticate(self, op: Route, headers: dict[str, str], query: str) -> str | None:
         """The caller's key (or ``anonymous`` for an open operation); None when it must answer 401."""
         if op.security is None:
             return "anonymous"
@@ -449,7 +451,7 @@ class Responder:
         return None
 
     def error_body(
-        self, api: Api, status: int, message: str, errors: list[dict[str, str]] | None = None
+        self, api: CompiledApi, status: int, message: str, errors: list[dict[str, str]] | None = None
     ) -> tuple[bytes, str]:
         """An error answer's body and content type: the API's ``x-mock.error`` shape, else problem+json."""
         if api.error:
@@ -466,7 +468,7 @@ class Responder:
 
     def error(
         self,
-        api: Api,
+        api: CompiledApi,
         status: int,
         message: str,
         headers: Sequence[tuple[str, str]] = (),

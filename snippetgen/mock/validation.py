@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .compile import BodyType, Operation
+from .compile import BodyType, Route
 from .multipart import MalformedMultipart, parse_multipart
 
 Violation = dict[str, str]
@@ -30,7 +30,7 @@ def violations(validator: Any, instance: Any, where: str) -> list[Violation]:
 
 
 def check_params(
-    op: Operation, path_params: dict[str, str], query: list[tuple[str, str]], headers: dict[str, str]
+    op: Route, path_params: dict[str, str], query: list[tuple[str, str]], headers: dict[str, str]
 ) -> list[Violation]:
     if not op.params:
         return []
@@ -55,7 +55,7 @@ def check_params(
     return out
 
 
-def match_body(op: Operation, content_type: str) -> BodyType | None:
+def match_body(op: Route, content_type: str) -> BodyType | None:
     base = content_type.split(";")[0].strip().lower()
     hit = op.bodies.get(base)
     if hit is not None:

@@ -17,9 +17,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ..model import Problem
-from ..pointers import escape, pointer_get, unescape
-from .model import Api
-from .refs import deref
+from ..pointers import escape, join, pointer_get, tokens, unescape
+from .model import Api, Document
+from .refs import KEEP
 from .xmock import VALIDATORS
 
 # --- $ref ------------------------------------------------------------------------------------
@@ -39,7 +39,7 @@ def iter_refs(node: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
             yield from iter_refs(value, f"{pointer}/{i}")
 
 
-def check_refs(api: Api) -> list[Problem]:
+def check_refs(api: Document) -> list[Problem]:
     """One problem per remote or broken ``$ref``, located at the ``$ref`` line."""
     problems = []
     for pointer, target in iter_refs(api.document):
@@ -57,17 +57,27 @@ def check_refs(api: Api) -> list[Problem]:
             continue
         try:
             pointer_get(api.document, target)
-        except KeyError as exc:
-            parent = target.rsplit("/", 1)[0] or "#"
+        except KeyError:
+            parts = tokens(target)
+            depth = next(i for i in range(len(parts)) if not _exists(api.document, parts[: i + 1]))
+            missing, parent = parts[depth], "#" + join(parts[:depth])
             problems.append(
                 Problem(
                     loc,
-                    f"$ref '{target}' does not resolve: no '{unescape(str(exc.args[0]))}' under '{parent}'",
+                    f"$ref '{target}' does not resolve: no '{missing}' under '{parent}'",
                     "spec-ref",
                     hint=_ref_hint(api.document, target),
                 )
             )
     return problems
+
+
+def _exists(document: dict, parts: list[str]) -> bool:
+    try:
+        pointer_get(document, join(parts))
+    except KeyError:
+        return False
+    return True
 
 
 def _ref_hint(document: dict, target: str) -> str | None:
@@ -83,15 +93,39 @@ def _ref_hint(document: dict, target: str) -> str | None:
     return None
 
 
-def validate_document(api: Api) -> list[Problem]:
-    """openapi-spec-validator findings, one per error, at the line of the offending node."""
+def _spec_validator(version: str) -> Any:
+    """openapi-spec-validator's class for ``version``, collecting each schema's property names once.
+
+    Its ``allOf`` check collects the properties of every part, recursively, again at each use: on
+    schemas shared through ``$ref`` (an ``allOf`` of two parts that share a part, 30 deep) that is
+    exponential, and a reference cycle never ends. Memoised per schema object, with a cycle giving
+    no names where it closes, it is linear.
+    """
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
+    base = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
+    schema_validator = base.keyword_validators["schema"]
+
+    class OncePerSchema(schema_validator):  # type: ignore[valid-type, misc]
+        def _collect_properties(self, schema: Any) -> set[str]:
+            value = schema.read_value()
+            memo = self.__dict__.setdefault("_snippetgen_properties", {})
+            hit = memo.get(id(value))
+            if hit is None:
+                memo[id(value)] = (value, frozenset())  # in progress: a cycle closes here
+                hit = memo[id(value)] = (value, frozenset(super()._collect_properties(schema)))
+            return set(hit[1])
+
+    return type(
+        base.__name__, (base,), {"keyword_validators": {**base.keyword_validators, "schema": OncePerSchema}}
+    )
+
+
+def validate_document(api: Api) -> list[Problem]:
+    """openapi-spec-validator findings, one per error, at the line of the offending node."""
     version = str(api.document.get("openapi", ""))
-    if version.startswith("3.1"):
-        validator_class = OpenAPIV31SpecValidator
-    elif version.startswith("3.0"):
-        validator_class = OpenAPIV30SpecValidator
+    if version.startswith(("3.0", "3.1")):
+        validator_class = _spec_validator(version)
     else:
         found = f"openapi: {version}" if version else "no 'openapi' field"
         return [
@@ -262,7 +296,7 @@ def lint_examples(api: Api) -> list[Problem]:
         for name, entry in (
             (holder.get("examples") or {}).items() if isinstance(holder.get("examples"), dict) else ()
         ):
-            entry = deref(entry, doc)
+            entry = api.refs.resolve(entry, KEEP)
             if isinstance(entry, dict) and "value" in entry:
                 examples.append((f"{pointer}/examples/{escape(name)}/value", entry["value"]))
         for where, value in examples:
@@ -289,8 +323,9 @@ def lint_examples(api: Api) -> list[Problem]:
 # --- x-mock ----------------------------------------------------------------------------------
 
 
-def _vocabulary(api: Api, value: Any, level: str, pointer: str) -> list[Problem]:
-    """Validate against the mock's own x-mock schema, so the lint and the mock never disagree."""
+def vocabulary_problems(api: Document, value: Any, level: str, pointer: str) -> list[Problem]:
+    """``value`` (the ``x-mock`` at ``pointer``) against the vocabulary's schema for ``level``
+    (``document`` or ``operation``); the mock refuses the first of these, so both say the same."""
     problems = []
     for error in VALIDATORS[level].iter_errors(value):
         where = pointer + "".join(f"/{escape(str(p))}" for p in error.instance_path)
@@ -325,7 +360,7 @@ def lint_extensions(api: Api) -> list[Problem]:
     problems = []
     allowed_places = {"/x-mock"}
     if "x-mock" in doc:
-        problems += _vocabulary(api, doc["x-mock"], "document", "/x-mock")
+        problems += vocabulary_problems(api, doc["x-mock"], "document", "/x-mock")
     by_id = {op.operation_id: op for op in api.operations}
     for op in api.operations:
         base = f"/paths/{escape(op.path)}/{op.method.lower()}/x-mock"
@@ -333,7 +368,7 @@ def lint_extensions(api: Api) -> list[Problem]:
         mock = op.raw.get("x-mock")
         if mock is None:
             continue
-        problems += _vocabulary(api, mock, "operation", base)
+        problems += vocabulary_problems(api, mock, "operation", base)
         if isinstance(mock, dict):
             problems += _check_operation_mock(api, op, mock, base, by_id)
     for pointer in _find_key(doc, "x-mock"):
