@@ -101,6 +101,7 @@ def _spec_validator(version: str) -> Any:
     exponential, and a reference cycle never ends. Memoised per schema object, with a cycle giving
     no names where it closes, it is linear.
     """
+    # openapi-spec-validator costs ~0.25 s to import: only a validating load pays it (not render, new, mock)
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     base = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
