@@ -13,13 +13,13 @@ import difflib
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
 
 from . import secrets
-from .errors import RenderError
+from .errors import RenderError, UsageError
 from .languages import get_language
 from .markdown.tabs import docs_href
 from .model import CheckReport, Embed, Location, Problem, Snippet, Template, sort_problems
@@ -33,6 +33,7 @@ from .render import (
     render_lenient,
     template_variables,
 )
+from .spec.read import display_path, spec_files
 from .spec.values import check_value
 from .workspace import Workspace, load_workspace
 
@@ -48,17 +49,55 @@ class Rule:
 
 
 def check_project(root: Path | str = ".", project: Project | None = None) -> CheckReport:
-    """Every problem of the project at ``root`` (sorted by location), what was checked, and how long."""
+    """Every problem of the project at ``root`` (sorted by location), what was checked, and how long.
+
+    Each finding counts as the project says (:meth:`~snippetgen.project.Project.severity`): errors
+    are the report's ``problems``, warnings its ``warnings``, ``off`` drops it.
+    """
     start = time.perf_counter()
     project = project or Project.load(root)
+    _check_lint_settings(project)
     ws, problems = load_workspace(project)
     problems += check_workspace(ws)
-    return CheckReport(sort_problems(problems), ws.counts(), time.perf_counter() - start)
+    errors, warnings = apply_severities(project, sort_problems(problems))
+    return CheckReport(errors, ws.counts(), time.perf_counter() - start, warnings=warnings)
 
 
 def run_check(root: Path | str = ".", project: Project | None = None) -> list[Problem]:
-    """Every problem of the project at ``root``, sorted by location."""
+    """Every error of the project at ``root``, sorted by location (warnings left out)."""
     return check_project(root, project).problems
+
+
+def apply_severities(project: Project, problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """``(errors, warnings)`` of ``problems`` by the project's severities; a finding in a spec file
+    counts as that API's (``[tool.snippetgen.apis.<name>]``: vendor, its own lint table)."""
+    apis = {display_path(path, project.root): path.stem for path in _spec_paths(project)}
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for problem in problems:
+        severity = project.severity(problem.code, apis.get(problem.location.path))
+        if severity == "error":
+            errors.append(problem if problem.severity == "error" else replace(problem, severity="error"))
+        elif severity == "warning":
+            warnings.append(replace(problem, severity="warning"))
+    return errors, warnings
+
+
+def _spec_paths(project: Project) -> list[Path]:
+    return spec_files(project.specs_dir) if project.specs_dir.is_dir() else []
+
+
+def _check_lint_settings(project: Project) -> None:
+    """A severity set for a code no rule reports is a mistake (a typo would silently do nothing)."""
+    known = [code for rule in RULES for code in rule.codes]
+    for code, line in project.lint_codes().items():
+        if code not in known:
+            close = difflib.get_close_matches(code, known, n=1)
+            raise UsageError(
+                f"[tool.snippetgen] lint: no rule reports the problem code {code!r}",
+                Location("pyproject.toml", line),
+                hint=f"did you mean {close[0]!r}?" if close else "`snippetgen check --help` lists the codes",
+            )
 
 
 def check_workspace(ws: Workspace) -> list[Problem]:
@@ -327,9 +366,20 @@ RULES: tuple[Rule, ...] = (
         "<lang>.jinja template per known language.",
     ),
     Rule(
-        ("spec-yaml", "spec-invalid", "spec-ref", "spec-lint", "spec-example", "spec-extension"),
-        "The OpenAPI specs parse, validate and resolve their $refs; operations are unique and declare "
-        "their responses, examples fit their schemas, x-mock keys are known.",
+        (
+            "spec-yaml",
+            "spec-version",
+            "spec-limit",
+            "spec-invalid",
+            "spec-ref",
+            "spec-lint",
+            "spec-example",
+            "spec-extension",
+        ),
+        "The OpenAPI specs parse (no duplicate keys), are OpenAPI 3.0-3.2 (not Swagger 2.0), stay within "
+        "the size, nesting and YAML alias limits, validate and resolve their $refs; operations are "
+        "unique and declare their responses, examples and defaults fit their schemas, x-mock keys are "
+        "known.",
     ),
     Rule(
         ("unknown-snippet", "unknown-variable"),

@@ -22,7 +22,7 @@ from ..check import RULES, check_project
 from ..errors import SnippetgenError
 from ..languages import get_language
 from ..loader import load_catalog
-from ..model import CheckReport, Problem
+from ..model import CheckReport, Problem, sort_problems
 from ..project import Project
 from ..render import render
 from ..tools.coverage import compute, format_table, read_record
@@ -80,9 +80,11 @@ def set_option(help: str) -> Any:
 
 
 def report(found: CheckReport | list[Problem], fmt: str) -> int:
-    """Print problems in the chosen format, then one last line: a check's summary (what it covered,
-    in how long), or how many problems there are. Return the exit code (0 clean, 1 findings)."""
+    """Print problems (and a check's warnings, marked so) in the chosen format, then one last line: a
+    check's summary (what it covered, warnings counted, in how long), or how many problems there
+    are. Return the exit code: 0 clean or only warnings, 1 findings."""
     problems = found.problems if isinstance(found, CheckReport) else found
+    shown = sort_problems([*problems, *found.warnings]) if isinstance(found, CheckReport) else problems
     if fmt == "json":
         data = (
             found.as_dict()
@@ -91,7 +93,7 @@ def report(found: CheckReport | list[Problem], fmt: str) -> int:
         )
         click.echo(json.dumps(data, indent=2))
     elif fmt == "github":
-        for p in problems:
+        for p in shown:
             msg = p.format().split("\n", 1)
             body = (msg[0].split(": ", 1)[-1] + ("\n" + msg[1] if len(msg) > 1 else "")).replace("%", "%25")
             body = body.replace("\r", "%0D").replace("\n", "%0A")
@@ -100,9 +102,9 @@ def report(found: CheckReport | list[Problem], fmt: str) -> int:
                 loc += f",line={p.location.line}"
             if p.location.col:
                 loc += f",col={p.location.col}"
-            click.echo(f"::error {loc},title=snippetgen {p.code}::{body}")
+            click.echo(f"::{p.severity} {loc},title=snippetgen {p.code}::{body}")
     else:
-        for p in problems:
+        for p in shown:
             click.echo(p.format())
     if fmt != "json":
         n = len(problems)

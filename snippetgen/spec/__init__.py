@@ -17,7 +17,14 @@ from ..model import Location, Problem
 from ..pointers import escape
 from . import lint
 from .model import METHODS, Api, Document, Operation, SpecSet
-from .read import FINDINGS, display_path, load_yaml_with_lines, read_document, spec_files
+from .read import (
+    FINDINGS,
+    MAX_SPEC_BYTES,
+    display_path,
+    load_yaml_with_lines,
+    read_document,
+    spec_files,
+)
 from .refs import KEEP
 
 __all__ = [
@@ -38,15 +45,20 @@ TOO_DEEP = "$refs nest too deep to resolve (a chain of hundreds of schemas, each
 
 
 def load_api(
-    path: Path, display_root: Path | None = None, *, validate: bool = True
+    path: Path,
+    display_root: Path | None = None,
+    *,
+    validate: bool = True,
+    max_bytes: int = MAX_SPEC_BYTES,
 ) -> tuple[Api | None, list[Problem]]:
-    """Read, check and index one document; ``None`` when it cannot be parsed at all.
+    """Read, check and index one document; ``None`` when it cannot be used at all (see
+    :func:`~.read.read_document`: syntax, limits, duplicate keys, not OpenAPI 3).
 
     ``validate=False`` only parses and indexes (for adapters that render; the check validates).
     The validation's findings are cached with the parse: they depend on the content, the API's
     name and the displayed path only.
     """
-    source, problems = read_document(path, display_root)
+    source, problems = read_document(path, display_root, max_bytes=max_bytes)
     if source is None:
         return None, problems
     servers = source.document.get("servers") or [{}]
@@ -57,7 +69,7 @@ def load_api(
     try:
         api.operations, op_problems = build_operations(api)
     except RecursionError:
-        return None, [Problem(api.location(""), TOO_DEEP, "spec-invalid")]
+        return None, [Problem(api.location(""), TOO_DEEP, "spec-limit")]
     if not validate:
         return api, []
     key = (api.digest, api.name, api.display)
@@ -124,11 +136,16 @@ def build_operations(api: Api) -> tuple[list[Operation], list[Problem]]:
 
 
 def load_specs(
-    root: Path, display_root: Path | None = None, *, validate: bool = True
+    root: Path,
+    display_root: Path | None = None,
+    *,
+    validate: bool = True,
+    max_bytes: int = MAX_SPEC_BYTES,
 ) -> tuple[SpecSet, list[Problem]]:
     """Load every ``*.yaml``, ``*.yml`` and ``*.json`` under ``root`` (a directory of specs, or one file).
 
-    Problem paths are relative to ``display_root`` (default: the current directory).
+    Problem paths are relative to ``display_root`` (default: the current directory); a file larger
+    than ``max_bytes`` is refused.
     """
     root = Path(root)
     specs = SpecSet()
@@ -138,7 +155,7 @@ def load_specs(
             Problem(Location(display_path(root, display_root)), "no such spec directory", "spec-yaml")
         ]
     for path in spec_files(root):
-        api, found = load_api(path, display_root, validate=validate)
+        api, found = load_api(path, display_root, validate=validate, max_bytes=max_bytes)
         problems += found
         if api is None:
             continue

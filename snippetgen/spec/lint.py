@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import best_match
+import jsonschema  # type: ignore[import-untyped]
+from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -94,18 +94,29 @@ def _ref_hint(document: dict, target: str) -> str | None:
 
 
 def _spec_validator(version: str) -> Any:
-    """openapi-spec-validator's class for ``version``, collecting each schema's property names once.
+    """openapi-spec-validator's class for ``version``, adapted in two ways.
 
     Its ``allOf`` check collects the properties of every part, recursively, again at each use: on
     schemas shared through ``$ref`` (an ``allOf`` of two parts that share a part, 30 deep) that is
     exponential, and a reference cycle never ends. Memoised per schema object, with a cycle giving
     no names where it closes, it is linear.
+
+    Its keyword validators (a schema's meta-schema check, a ``default`` against its schema, an
+    operation's parameters) report errors located only within the node they check; each error is
+    given the path of that node in the document (see :func:`_locate`), so it is reported at its line.
     """
     # openapi-spec-validator costs ~0.25 s to import: only a validating load pays it (not render, new, mock)
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+    from openapi_spec_validator import (
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+        OpenAPIV32SpecValidator,
+    )
 
-    base = OpenAPIV31SpecValidator if version.startswith("3.1") else OpenAPIV30SpecValidator
-    schema_validator = base.keyword_validators["schema"]
+    base = {"3.0": OpenAPIV30SpecValidator, "3.2": OpenAPIV32SpecValidator}.get(
+        version[:3], OpenAPIV31SpecValidator
+    )
+    keywords = {name: _located(name, cls) for name, cls in base.keyword_validators.items()}
+    schema_validator = keywords["schema"]
 
     class OncePerSchema(schema_validator):  # type: ignore[valid-type, misc]
         def _collect_properties(self, schema: Any) -> set[str]:
@@ -117,27 +128,61 @@ def _spec_validator(version: str) -> Any:
                 hit = memo[id(value)] = (value, frozenset(super()._collect_properties(schema)))
             return set(hit[1])
 
-    return type(
-        base.__name__, (base,), {"keyword_validators": {**base.keyword_validators, "schema": OncePerSchema}}
-    )
+    return type(base.__name__, (base,), {"keyword_validators": {**keywords, "schema": OncePerSchema}})
+
+
+LOCATED = "_snippetgen_located"
+"""Set on an error once its path is made absolute (by the innermost keyword validator it crossed)."""
+DEFAULT = "_snippetgen_default"
+"""Set on an error about a ``default`` value that does not fit its schema (a lint, not validity)."""
+
+
+def _located(name: str, cls: Any) -> Any:
+    """``cls`` (a keyword validator) whose errors carry their place in the document.
+
+    A keyword validator is called with a ``SchemaPath`` (the node it checks, whose ``parts`` are its
+    path from the document's root) and yields errors whose path is relative to that node. The
+    innermost validator an error comes out of prefixes the node's path, so ``absolute_path`` is the
+    document's path. The ``default`` validator checks the value under the node's ``default``.
+    """
+
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:
+        node = next((a for a in args if hasattr(a, "parts") and hasattr(a, "read_value")), None)
+        for error in cls.__call__(self, *args, **kwargs):
+            if node is not None and not getattr(error, LOCATED, False):
+                if not isinstance(error, OpenAPIValidationError):  # as the validator would wrap it later
+                    error = OpenAPIValidationError.create_from(error)
+                parts = [*node.parts, "default"] if name == "default" else list(node.parts)
+                error.path.extendleft(reversed(parts))
+                setattr(error, LOCATED, True)
+                if name == "default":
+                    setattr(error, DEFAULT, True)
+            yield error
+
+    return type(cls.__name__, (cls,), {"__call__": __call__})
 
 
 def validate_document(api: Api) -> list[Problem]:
-    """openapi-spec-validator findings, one per error, at the line of the offending node."""
+    """openapi-spec-validator findings, one per error, at the line of the offending node.
+
+    A ``default`` that does not fit its schema is a ``spec-example`` finding (like an example that
+    does not: JSON Schema only recommends that it fit); everything else is ``spec-invalid``.
+    """
     version = str(api.document.get("openapi", ""))
-    if version.startswith(("3.0", "3.1")):
-        validator_class = _spec_validator(version)
-    else:
+    if not version.startswith(("3.0", "3.1", "3.2")):  # the reader refuses these; a caller may not
         found = f"openapi: {version}" if version else "no 'openapi' field"
         return [
             Problem(
                 api.location("/openapi"),
-                "not an OpenAPI 3.0 or 3.1 document",
-                "spec-invalid",
+                "not an OpenAPI 3.0, 3.1 or 3.2 document",
+                "spec-version",
                 expected="openapi: 3.1.0 (or 3.0.x)",
                 found=found,
             )
         ]
+    validator_class = _spec_validator(version)
     problems = []
     try:
         for error in validator_class(api.document).iter_errors():
@@ -157,22 +202,58 @@ def validate_document(api: Api) -> list[Problem]:
 
 
 def _validation_problem(api: Api, error: Any) -> Problem:
-    path = [escape(str(p)) for p in getattr(error, "absolute_path", None) or []]
+    path = [str(p) for p in getattr(error, "absolute_path", None) or []]
     detail = error
     if getattr(error, "context", None):
         detail = best_match(error.context) or error
-        path += [escape(str(p)) for p in detail.relative_path]
-    pointer = "".join(f"/{p}" for p in path)
+        path += [str(p) for p in detail.relative_path]
+    pointer = real_pointer(api.document, path)
     pointer = _anchor(api, pointer, error.instance)
     try:
         instance = pointer_get(api.document, pointer)
     except KeyError:
         instance = detail.instance
+    if getattr(error, DEFAULT, False) or getattr(detail, DEFAULT, False):
+        where = pointer.rpartition("/default")[0] or "/"
+        return Problem(
+            api.location(pointer),
+            f"default does not match its schema at {where}: {_describe(detail, instance)}",
+            "spec-example",
+        )
     return Problem(
         api.location(pointer),
         f"invalid OpenAPI at {pointer or '/'}: {_describe(detail, instance)}",
         "spec-invalid",
     )
+
+
+def real_pointer(document: Any, parts: list[str]) -> str:
+    """The pointer of the node at ``parts`` where it is written: a path that goes through a local
+    ``$ref`` (as the validator's does) continues from the ``$ref``'s target."""
+    node, where = document, []
+    for part in parts:
+        if isinstance(node, dict) and part not in node and isinstance(node.get("$ref"), str):
+            seen = 0
+            while (
+                isinstance(node, dict)
+                and part not in node
+                and isinstance(node.get("$ref"), str)
+                and node["$ref"].startswith("#")
+                and seen < 64
+            ):
+                try:
+                    node, where = pointer_get(document, node["$ref"]), tokens(node["$ref"])
+                except KeyError:
+                    break
+                seen += 1
+        where = [*where, part]
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            node = None
+    return "".join(f"/{escape(p)}" for p in where)
 
 
 def _anchor(api: Api, pointer: str, instance: Any) -> str:
@@ -241,7 +322,18 @@ def lint_operations(api: Api) -> list[Problem]:
             )
         else:
             seen[op.operation_id] = op
-        codes = [str(code).upper() for code in (op.raw.get("responses") or {})]
+        if "responses" not in op.raw:  # valid in 3.1 (3.0's validator reports it): one finding, not three
+            problems.append(
+                Problem(
+                    op.location,
+                    f"{op.method} {op.path} declares no responses",
+                    "spec-lint",
+                    hint="document at least its success response, so examples and the mock know what it answers",
+                )
+            )
+            continue
+        responses = op.raw.get("responses")
+        codes = [str(code).upper() for code in (responses if isinstance(responses, dict) else {})]
         if not any(code.startswith("2") for code in codes):
             problems.append(
                 Problem(op.location, f"{op.method} {op.path} declares no 2xx response", "spec-lint")

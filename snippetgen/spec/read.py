@@ -10,12 +10,14 @@ never mutate a document or anything resolved from it.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,64 +36,340 @@ new content (each save under ``mkdocs serve``) drops its previous content at onc
 file still has it: a 3 MB spec parsed and resolved holds about 50 MB."""
 
 
+# --- limits -----------------------------------------------------------------------------------
+
+MAX_DEPTH = 128
+"""Deepest nesting of mappings and lists a spec may have. Real documents stay under 30 (openai.yaml:
+22): deeper ones are machine-made or hostile, and every recursive reader after this one (the
+validators, the ``$ref`` resolver, the mock's compile) must stay far from Python's stack limit."""
+MAX_ALIAS_NODES = 1_000_000
+"""Nodes YAML aliases may add to a document by repeating what their anchors hold. Nine levels of nine
+aliases in 554 bytes expand to 387 million nodes; the whole of openai.yaml is 61,000."""
+MAX_SPEC_BYTES = 50 * 1024 * 1024
+"""Default size cap of one spec file (``[tool.snippetgen] max_spec_bytes``)."""
+
+
+def _at(line: int, col: int = 0) -> Location:
+    """A place in a content not yet named: contents are parsed once, whatever path shows them, and
+    :func:`read_document` names the file."""
+    return Location("", line, col)
+
+
+class Refused(Exception):
+    """A parse stopped at a limit, or ended with flaws that make the data unusable."""
+
+    def __init__(self, *flaws: Problem):
+        super().__init__(flaws[0].message if flaws else "")
+        self.flaws = flaws
+
+
+def _too_deep(line: int, col: int = 0) -> Problem:
+    return Problem(
+        _at(line, col),
+        f"nested too deep: more than {MAX_DEPTH} levels of mappings and lists",
+        "spec-limit",
+        hint="real OpenAPI documents nest under 30 levels; share deep schemas through $ref",
+    )
+
+
 # --- YAML and JSON with line numbers --------------------------------------------------------
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def load_yaml_with_lines(text: str) -> tuple[Any, dict[str, int]]:
     """Parse YAML into JSON-like data plus ``{json_pointer: 1-based line}``.
 
     Mapping entries are located at their key's line. Keys become strings and timestamps become
-    ISO strings, so the result is what a JSON document would hold. Raises ``yaml.YAMLError``.
+    ISO strings, so the result is what a JSON document would hold (a date that is not a real date,
+    such as ``2024-13-45``, stays the text it is). Merge keys (``<<``) are applied.
+
+    Raises ``yaml.YAMLError`` for syntax, and :class:`Refused` for what no OpenAPI document holds or
+    what would not fit in memory: a duplicate key (every one is reported, at its line), a key that is
+    a mapping or a list, nesting deeper than :data:`MAX_DEPTH`, aliases that expand past
+    :data:`MAX_ALIAS_NODES` nodes or that contain themselves.
     """
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when installed
     try:
         root = loader.get_single_node()
+    except RecursionError:  # the pure-Python composer nests a call per level
+        raise Refused(_too_deep(*_yaml_too_deep(text))) from None
+    except yaml.YAMLError as exc:
+        if "maximum nesting depth" in str(getattr(exc, "problem", "")):  # libyaml stops at 1000
+            raise Refused(_too_deep(*_yaml_too_deep(text))) from None
+        raise
     finally:
         loader.dispose()
-    lines: dict[str, int] = {}
-    constructor = yaml.SafeLoader("")
-
-    def build(node: yaml.Node, pointer: str, line: int, depth: int) -> Any:
-        lines.setdefault(pointer, line)
-        if depth > 200:  # alias cycles
-            return None
-        if isinstance(node, yaml.MappingNode):
-            constructor.flatten_mapping(node)
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = constructor.construct_object(key_node, deep=True)
-                key = _jsonable(key)
-                key = key if isinstance(key, str) else json.dumps(key)
-                child = f"{pointer}/{escape(key)}"
-                out[key] = build(value_node, child, key_node.start_mark.line + 1, depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [
-                build(item, f"{pointer}/{i}", item.start_mark.line + 1, depth + 1)
-                for i, item in enumerate(node.value)
-            ]
-        return _jsonable(constructor.construct_object(node, deep=True))
-
     if root is None:
         return None, {"": 1}
-    return build(root, "", root.start_mark.line + 1, 0), lines
+    return _YamlBuilder().run(root)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
+class _YamlBuilder:
+    """Composed YAML nodes to JSON-like data, with the line of every pointer.
+
+    A node reached a second time is an alias of an anchor: its content is built again at each use
+    (the data is a tree, as a JSON document's is), and every node built so is counted against
+    :data:`MAX_ALIAS_NODES`.
+    """
+
+    def __init__(self) -> None:
+        self.lines: dict[str, int] = {}
+        self.constructor = yaml.SafeLoader("")
+        self.seen: set[int] = set()
+        self.built = 0
+        self.expanding: list[tuple[int, int]] = []
+        """(node id, line of its use) of the aliases being expanded, outermost first."""
+        self.active: set[int] = set()
+        self.flaws: list[Problem] = []
+
+    def run(self, root: yaml.Node) -> tuple[Any, dict[str, int]]:
+        data = self.build(root, "", root.start_mark.line + 1, 1)
+        if self.flaws:
+            raise Refused(*self.flaws)
+        return data, self.lines
+
+    def build(self, node: yaml.Node, pointer: str, line: int, depth: int) -> Any:
+        self.lines.setdefault(pointer, line)
+        self.built += 1
+        alias = id(node) in self.seen
+        if alias:
+            if id(node) in self.active:
+                raise Refused(
+                    Problem(
+                        _at(line, 0),
+                        "a YAML alias refers to a node that contains it (a cycle)",
+                        "spec-yaml",
+                        hint="JSON-like data is a tree: copy the content instead of the alias",
+                    )
+                )
+            if self.built - len(self.seen) > MAX_ALIAS_NODES:
+                first = self.expanding[0][1] if self.expanding else line
+                raise Refused(
+                    Problem(
+                        _at(first, 0),
+                        f"too many YAML aliases (expands past {MAX_ALIAS_NODES:,} nodes)",
+                        "spec-limit",
+                        hint="an alias repeats its anchor's whole content; aliases of aliases multiply it",
+                    )
+                )
+        else:
+            self.seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise Refused(_too_deep(line, node.start_mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        collection = isinstance(node, (yaml.MappingNode, yaml.SequenceNode))
+        if alias and collection:
+            self.expanding.append((id(node), line))
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, pointer, depth)
+            # An alias in a list is known by its anchor's place: locate its copy at the list's use.
+            return [
+                self.build(
+                    item,
+                    f"{pointer}/{i}",
+                    line if id(item) in self.seen else item.start_mark.line + 1,
+                    depth + 1,
+                )
+                for i, item in enumerate(node.value)
+            ]
+        finally:
+            self.active.discard(id(node))
+            if alias and collection:
+                self.expanding.pop()
+
+    def scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR:
+            return node.value
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except ValueError:  # a timestamp that is no date (2024-13-45): the text as written
+            return node.value
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        if isinstance(value, bytes):
+            return value.decode("latin-1")
+        return value
+
+    def mapping(self, node: yaml.MappingNode, pointer: str, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        merged: list[dict[str, Any]] = []
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE:
+                merged += self.merge(value_node, pointer, key_line, depth)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                kind = "mapping" if isinstance(key_node, yaml.MappingNode) else "list"
+                self.flaws.append(
+                    Problem(
+                        _at(key_line, key_node.start_mark.column + 1),
+                        f"a key that is a {kind}: OpenAPI keys are strings",
+                        "spec-yaml",
+                    )
+                )
+                continue
+            raw = self.scalar(key_node)
+            key = raw if isinstance(raw, str) else json.dumps(raw)
+            if key in first_line:
+                self.flaws.append(
+                    Problem(
+                        _at(key_line, key_node.start_mark.column + 1),
+                        f"duplicate key '{key}' (first at line {first_line[key]}): "
+                        "YAML keeps only the last one",
+                        "spec-yaml",
+                        hint="merge the two entries or rename one",
+                    )
+                )
+            else:
+                first_line[key] = key_line
+            out[key] = self.build(value_node, f"{pointer}/{escape(key)}", key_line, depth + 1)
+        if not merged:
+            return out
+        result: dict[str, Any] = {}
+        for part in reversed(merged):  # earlier merged mappings win over later ones, own keys over all
+            result.update(part)
+        result.update(out)
+        return result
+
+    def merge(self, value: yaml.Node, pointer: str, line: int, depth: int) -> list[dict[str, Any]]:
+        """The mappings a ``<<`` key merges (one mapping, or a list of them), built at ``pointer``."""
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        parts = []
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                self.flaws.append(
+                    Problem(
+                        _at(line, 0), "a merge key (<<) takes a mapping or a list of mappings", "spec-yaml"
+                    )
+                )
+                continue
+            parts.append(self.build(source, pointer, line, depth))
+        return parts
+
+
+def _yaml_too_deep(text: str) -> tuple[int, int]:
+    """(line, column) where YAML nesting first passes :data:`MAX_DEPTH`, from the event stream (no
+    call per level), or (0, 0)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1, event.start_mark.column + 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return 0, 0
 
 
 def load_json_with_lines(text: str) -> tuple[Any, dict[str, int]]:
     """Parse JSON into data plus ``{json_pointer: 1-based line}`` (a member at its value's line).
-    Raises ``json.JSONDecodeError``."""
-    data = json.loads(text)
+
+    Raises ``json.JSONDecodeError`` for syntax, and :class:`Refused` for a duplicate key (each one
+    located) or nesting deeper than :data:`MAX_DEPTH`.
+    """
+    duplicated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        out = dict(items)
+        duplicated = duplicated or len(out) != len(items)
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except RecursionError:
+        raise Refused(_too_deep(*_json_scan(text).deep)) from None
+    if duplicated or _depth(data) > MAX_DEPTH:
+        scan = _json_scan(text)
+        flaws = [
+            Problem(
+                _at(line, col),
+                f"duplicate key '{key}' (first at line {first}): JSON keeps only the last one",
+                "spec-yaml",
+                hint="merge the two entries or rename one",
+            )
+            for key, line, col, first in scan.duplicates
+        ]
+        if scan.deep != (0, 0):
+            flaws.append(_too_deep(*scan.deep))
+        if flaws:
+            raise Refused(*flaws)
     lines = {pointer: line for pointer, (line, _col) in pointer_lines(text).items()}
     lines.setdefault("", 1)
     return data, lines
+
+
+def _depth(data: Any) -> int:
+    """How deep mappings and lists nest in ``data`` (a walk without recursion)."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return deepest
+
+
+@dataclass
+class _JsonScan:
+    duplicates: list[tuple[str, int, int, int]] = field(default_factory=list)
+    """(key, line, column, line of the first) of each repeated key of an object."""
+    deep: tuple[int, int] = (0, 0)
+    """(line, column) of the first bracket past :data:`MAX_DEPTH`, or (0, 0)."""
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+
+def _json_scan(text: str) -> _JsonScan:
+    """Locate duplicate keys and over-deep nesting in JSON text (run only when parsing found one)."""
+    scan = _JsonScan()
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def where(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(line_starts, offset)
+        return line, offset - line_starts[line - 1] + 1
+
+    stack: list[dict[str, int] | None] = []  # per open bracket: an object's keys -> line, or None
+    expect_key = False
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "{[":
+            stack.append({} if token == "{" else None)
+            expect_key = token == "{"
+            if len(stack) > MAX_DEPTH and scan.deep == (0, 0):
+                scan.deep = where(match.start())
+        elif token in "}]":
+            if stack:
+                stack.pop()
+            expect_key = False
+        elif token == ",":
+            expect_key = bool(stack) and stack[-1] is not None
+        elif token == ":":
+            expect_key = False
+        elif expect_key and stack and stack[-1] is not None:
+            keys = stack[-1]
+            key = json.loads(token)
+            line, col = where(match.start())
+            if key in keys:
+                scan.duplicates.append((key, line, col, keys[key]))
+            else:
+                keys[key] = line
+            expect_key = False
+    return scan
 
 
 # --- the parse cache ---------------------------------------------------------------------------
@@ -99,12 +377,12 @@ def load_json_with_lines(text: str) -> tuple[Any, dict[str, int]]:
 
 @dataclass(frozen=True)
 class Parsed:
-    """One parsed content: data, lines and resolver, or the syntax error (line, column, message)."""
+    """One parsed content: data, lines and resolver, or why it cannot be used (each flaw located)."""
 
     document: Any = None
     lines: dict[str, int] | None = None
     refs: Refs | None = None
-    error: tuple[int, int, str] | None = None
+    flaws: tuple[Problem, ...] = ()
 
 
 class Lru:
@@ -162,21 +440,68 @@ def _parse(data: bytes, kind: str) -> Parsed:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Parsed(error=(0, 0, f"cannot read the spec: {exc}"))
-    if kind == "json":
-        try:
-            document, lines = load_json_with_lines(text)
-        except json.JSONDecodeError as exc:
-            return Parsed(error=(exc.lineno, exc.colno, f"JSON syntax error: {exc.msg}"))
-    else:
-        try:
-            document, lines = load_yaml_with_lines(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            return Parsed(error=(line, col, f"YAML syntax error: {what}"))
-    return Parsed(document, lines, Refs(document))
+        return Parsed(flaws=(Problem(_at(0, 0), f"cannot read the spec: {exc}", "spec-yaml"),))
+    try:
+        if kind == "json":
+            try:
+                document, lines = load_json_with_lines(text)
+            except json.JSONDecodeError as exc:
+                return Parsed(
+                    flaws=(Problem(_at(exc.lineno, exc.colno), f"JSON syntax error: {exc.msg}", "spec-yaml"),)
+                )
+        else:
+            try:
+                document, lines = load_yaml_with_lines(text)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+                line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+                what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                return Parsed(flaws=(Problem(_at(line, col), f"YAML syntax error: {what}", "spec-yaml"),))
+    except Refused as exc:
+        return Parsed(flaws=exc.flaws)
+    return Parsed(document, lines, Refs(document), _version_flaws(document, lines))
+
+
+VERSIONS = ("3.0", "3.1", "3.2")
+"""The OpenAPI versions snippetgen reads (``openapi: 3.1.0``): the ones its validator knows."""
+
+
+def _version_flaws(document: Any, lines: dict[str, int]) -> tuple[Problem, ...]:
+    """Why a parsed document is not one snippetgen reads, if it is not: the same refusal for every
+    command (check, build, new, the mock), at the line of the ``openapi`` (or ``swagger``) field."""
+    if not isinstance(document, dict):
+        return (
+            Problem(_at(1, 0), "not an OpenAPI document: the top level must be a mapping", "spec-version"),
+        )
+    if "swagger" in document and "openapi" not in document:
+        return (
+            Problem(
+                _at(lines.get("/swagger", 1), 0),
+                f"Swagger {document['swagger']} is not supported: snippetgen reads OpenAPI 3.0, 3.1 and 3.2",
+                "spec-version",
+                hint="convert it to OpenAPI 3 once and keep the result, e.g. "
+                "`npx swagger2openapi swagger.yaml -o openapi.yaml` or https://converter.swagger.io",
+            ),
+        )
+    version = document.get("openapi")
+    if version is None:
+        return (
+            Problem(
+                _at(1, 0),
+                "not an OpenAPI document: no 'openapi' field",
+                "spec-version",
+                hint="an OpenAPI 3 document starts with `openapi: 3.1.0` (or 3.0.x)",
+            ),
+        )
+    if not str(version).startswith(tuple(v + "." for v in VERSIONS)) and str(version) not in VERSIONS:
+        return (
+            Problem(
+                _at(lines.get("/openapi", 1), 0),
+                f"OpenAPI {version} is not supported: snippetgen reads OpenAPI 3.0, 3.1 and 3.2",
+                "spec-version",
+            ),
+        )
+    return ()
 
 
 def _replaced(path: Path, digest: str) -> None:
@@ -219,24 +544,38 @@ def spec_files(root: Path) -> list[Path]:
     )
 
 
-def read_document(path: Path, display_root: Path | None = None) -> tuple[Document | None, list[Problem]]:
-    """Parse one file (``.json`` as JSON, anything else as YAML); ``None`` and the reason when it
-    cannot be read, does not parse, or its top level is not a mapping."""
+def read_document(
+    path: Path, display_root: Path | None = None, *, max_bytes: int = MAX_SPEC_BYTES
+) -> tuple[Document | None, list[Problem]]:
+    """Parse one file (``.json`` as JSON, anything else as YAML); ``None`` and the reasons when it
+    cannot be read, is larger than ``max_bytes``, does not parse, passes a parsing limit (nesting,
+    aliases), repeats a key, or is not an OpenAPI 3 document (Swagger 2.0 included)."""
     path = Path(path)
     display = display_path(path, display_root)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # never more than the cap, whatever the file claims
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         return None, [Problem(Location(display), f"cannot read the spec: {exc}", "spec-yaml")]
-    digest, parsed = parse(data, "json" if path.suffix == ".json" else "yaml")
-    _replaced(path.resolve(), digest)
-    if parsed.error is not None:
-        line, col, message = parsed.error
-        return None, [Problem(Location(display, line, col), message, "spec-yaml")]
-    if not isinstance(parsed.document, dict):
+    if len(data) > max_bytes:
         problem = Problem(
-            Location(display, 1), "not an OpenAPI document: the top level must be a mapping", "spec-invalid"
+            Location(display, 1),
+            f"the spec is larger than the {_size(max_bytes)} cap",
+            "spec-limit",
+            hint="raise [tool.snippetgen] max_spec_bytes in pyproject.toml if it is a real spec",
         )
         return None, [problem]
-    assert parsed.lines is not None and parsed.refs is not None
+    digest, parsed = parse(data, "json" if path.suffix == ".json" else "yaml")
+    _replaced(path.resolve(), digest)
+    if parsed.flaws:
+        return None, [replace(flaw, location=replace(flaw.location, path=display)) for flaw in parsed.flaws]
+    assert isinstance(parsed.document, dict) and parsed.lines is not None and parsed.refs is not None
     return Document(path, parsed.document, parsed.lines, display, digest, parsed.refs), []
+
+
+def _size(n: int) -> str:
+    """``50 MB``, ``1.5 kB``, ``900 bytes``."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
