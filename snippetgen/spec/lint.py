@@ -7,6 +7,7 @@ Every finding is a :class:`~snippetgen.model.Problem` at the line of the offendi
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -93,7 +94,7 @@ def _ref_hint(document: dict, target: str) -> str | None:
     return None
 
 
-def _spec_validator(version: str) -> Any:
+def _spec_validator(version: str, dialect: str | None = None) -> Any:
     """openapi-spec-validator's class for ``version``, adapted in two ways.
 
     Its ``allOf`` check collects the properties of every part, recursively, again at each use: on
@@ -117,8 +118,41 @@ def _spec_validator(version: str) -> Any:
     )
     keywords = {name: _located(name, cls) for name, cls in base.keyword_validators.items()}
     schema_validator = keywords["schema"]
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
     class OncePerSchema(schema_validator):  # type: ignore[valid-type, misc]
+        def __init__(self, registry: Any) -> None:
+            super().__init__(registry)
+            # Lists the validator searches once per schema: quadratic on thousands of schemas.
+            self.visited_schema_ids = _Ids()
+            self.meta_checked_schema_ids = _Ids()
+
+        def __call__(self, schema: Any, require_properties: bool = True, meta_checked: bool = False) -> Any:
+            """The meta-schema check of each schema object, with every error (the validator's own
+            stops at the first), by :func:`_meta_validator` when the schema is of the version's
+            default dialect; the rest as the validator does it."""
+            value = schema.read_value() if not meta_checked else None
+            checker = _meta_validator(version, value, dialect) if not meta_checked else None
+            if checker is not None:
+                done = self.__dict__.setdefault("_snippetgen_meta", {})
+                if id(value) not in done:
+                    done[id(value)] = value  # keeps the id taken while the check runs
+                    errors = []
+                    for found in checker.iter_errors(value):
+                        error = OpenAPIValidationError(
+                            found.message,
+                            validator=type(found.kind).__name__.lower(),
+                            path=[*schema.parts, *found.instance_path],
+                            instance=found.instance,
+                        )
+                        setattr(error, LOCATED, True)
+                        errors.append(error)
+                    if errors:  # as the validator: a schema that fails its meta-schema is not walked
+                        yield from errors
+                        return
+                meta_checked = True
+            yield from super().__call__(schema, require_properties, meta_checked)
+
         def _collect_properties(self, schema: Any) -> set[str]:
             value = schema.read_value()
             memo = self.__dict__.setdefault("_snippetgen_properties", {})
@@ -129,6 +163,66 @@ def _spec_validator(version: str) -> Any:
             return set(hit[1])
 
     return type(base.__name__, (base,), {"keyword_validators": {**keywords, "schema": OncePerSchema}})
+
+
+class _Ids(list):
+    """The validator's list of visited schema ids, with a set for ``in``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._set: set[int] = set()
+
+    def append(self, item: int) -> None:
+        self._set.add(item)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._set
+
+
+@functools.cache
+def _meta_validators() -> dict[str, Any]:
+    """version -> a jsonschema_rs validator of the meta-schema every schema object of that OpenAPI
+    version must fit when it names no other dialect: draft-04 for 3.0 (as openapi-schema-validator
+    checks it), the OAS base dialects for 3.1 and 3.2, with their vocabularies from the same registry
+    openapi-schema-validator uses. Rust: on openai.yaml's 2,000 schemas 0.04 s instead of 6 s, with
+    the same verdicts (tests/test_spec_tolerance.py compares them)."""
+    import jsonschema_rs
+    from openapi_schema_validator._dialects import (
+        OAS31_BASE_DIALECT_METASCHEMA,
+        OAS32_BASE_DIALECT_METASCHEMA,
+    )
+    from openapi_schema_validator._specifications import REGISTRY
+
+    registry = jsonschema_rs.Registry([(uri, REGISTRY.contents(uri)) for uri in REGISTRY])
+    draft4 = REGISTRY.contents("http://json-schema.org/draft-04/schema#")
+
+    def build(schema: Any) -> Any:
+        return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=True)
+
+    return {
+        "3.0": build(draft4),
+        "3.1": build(OAS31_BASE_DIALECT_METASCHEMA),
+        "3.2": build(OAS32_BASE_DIALECT_METASCHEMA),
+    }
+
+
+_DEFAULT_DIALECTS = {
+    "3.1": "https://spec.openapis.org/oas/3.1/dialect/base",
+    "3.2": "https://spec.openapis.org/oas/3.2/dialect/2025-09-17",
+}
+
+
+def _meta_validator(version: str, value: Any, dialect: str | None) -> Any:
+    """The fast meta-schema validator for a schema object, or None when the validator's own check
+    must run: a schema of another dialect (its ``$schema``, else the document's ``jsonSchemaDialect``)."""
+    if not isinstance(value, (dict, bool)):
+        return None
+    key = version[:3]
+    if key != "3.0":
+        own = value.get("$schema", dialect) if isinstance(value, dict) else dialect
+        if own is not None and own != _DEFAULT_DIALECTS.get(key):
+            return None
+    return _meta_validators().get(key)
 
 
 LOCATED = "_snippetgen_located"
@@ -182,7 +276,8 @@ def validate_document(api: Api) -> list[Problem]:
                 found=found,
             )
         ]
-    validator_class = _spec_validator(version)
+    dialect = api.document.get("jsonSchemaDialect")
+    validator_class = _spec_validator(version, dialect if isinstance(dialect, str) else None)
     problems = []
     try:
         for error in validator_class(api.document).iter_errors():

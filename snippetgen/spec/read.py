@@ -261,8 +261,9 @@ def _yaml_too_deep(text: str) -> tuple[int, int]:
         for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark.line + 1, event.start_mark.column + 1
+                mark = event.start_mark
+                if depth > MAX_DEPTH and mark is not None:
+                    return mark.line + 1, mark.column + 1
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError:
