@@ -10,6 +10,7 @@ rendered example of a language in one batch (one node process for all the JavaSc
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -228,14 +229,65 @@ def _line(code: str, number: int) -> str:
 
 
 def _check_secrets(ws: Workspace) -> list[Problem]:
+    """Key-shaped strings (:func:`snippetgen.secrets.scan`), except the example values the specs
+    publish: ``snippetgen new`` copies an operation's example (``resp_677efb...``) into config.json, and
+    a value printed in the API's own spec is no secret of the docs. JSON has no comments, so a
+    config.json finding gets a hint it can follow."""
+    published = _published_examples(ws)
     problems = []
     for snippet in ws.catalog.snippets.values():
-        problems += secrets.scan(_read(ws, snippet.config_path), str(snippet.config_path))
+        text = _read(ws, snippet.config_path)
+        for problem in _unpublished(secrets.scan(text, str(snippet.config_path)), text, published):
+            problems.append(replace(problem, hint=CONFIG_SECRET_HINT))
         for template in snippet.templates.values():
-            problems += secrets.scan(template.source, str(template.path))
+            problems += _unpublished(
+                secrets.scan(template.source, str(template.path)), template.source, published
+            )
     for path, text in ws.page_texts.items():
-        problems += secrets.scan(text, path)
+        problems += _unpublished(secrets.scan(text, path), text, published)
     return problems
+
+
+CONFIG_SECRET_HINT = (
+    "read keys from the environment variable apiKeyEnv names, never write them in config.json; a value "
+    "that only looks like a key can move into the template, where the comment 'snippetgen: allow-secret' "
+    "exempts its line"
+)
+_EXAMPLE_KEYS = frozenset({"example", "examples", "default", "enum", "const", "x-example"})
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_+/=.~-]+")
+
+
+def _published_examples(ws: Workspace) -> str:
+    """Every string under an ``example``, ``examples``, ``default``, ``enum`` or ``const`` of the
+    specs, joined by NULs (a substring test finds a token in any of them)."""
+    if ws.specs is None:
+        return ""
+    found: list[str] = []
+    for api in ws.specs.apis.values():
+        stack: list[tuple[object, bool]] = [(api.document, False)]
+        while stack:
+            node, inside = stack.pop()
+            if isinstance(node, dict):
+                stack.extend((value, inside or key in _EXAMPLE_KEYS) for key, value in node.items())
+            elif isinstance(node, list):
+                stack.extend((value, inside) for value in node)
+            elif inside and isinstance(node, str) and len(node) >= 16:
+                found.append(node)
+    return "\0".join(found)
+
+
+def _unpublished(problems: list[Problem], text: str, published: str) -> list[Problem]:
+    """The findings whose key-shaped token is not an example value the specs publish."""
+    if not published:
+        return problems
+    lines = text.splitlines()
+    kept = []
+    for problem in problems:
+        line = lines[problem.location.line - 1] if 0 < problem.location.line <= len(lines) else ""
+        match = _TOKEN_CHARS.match(line, max(problem.location.col - 1, 0))
+        if match is None or match.group() not in published:
+            kept.append(problem)
+    return kept
 
 
 def _read(ws: Workspace, rel_path: Path) -> str:
