@@ -97,7 +97,9 @@ def load_yaml_with_lines(text: str) -> tuple[Any, dict[str, int]]:
         raise Refused(_too_deep(*_yaml_too_deep(text))) from None
     except yaml.YAMLError as exc:
         if "maximum nesting depth" in str(getattr(exc, "problem", "")):  # libyaml stops at 1000
-            raise Refused(_too_deep(*_yaml_too_deep(text))) from None
+            mark = getattr(exc, "problem_mark", None)
+            head = text[: mark.index] if mark is not None else text  # the deep part is before the stop
+            raise Refused(_too_deep(*_yaml_too_deep(head))) from None
         raise
     finally:
         loader.dispose()
@@ -198,11 +200,11 @@ class _YamlBuilder:
     def mapping(self, node: yaml.MappingNode, pointer: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
-        merged: list[dict[str, Any]] = []
+        merges: list[tuple[yaml.Node, int]] = []
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if key_node.tag == _MERGE:
-                merged += self.merge(value_node, pointer, key_line, depth)
+                merges.append((value_node, key_line))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 kind = "mapping" if isinstance(key_node, yaml.MappingNode) else "list"
@@ -229,8 +231,11 @@ class _YamlBuilder:
             else:
                 first_line[key] = key_line
             out[key] = self.build(value_node, f"{pointer}/{escape(key)}", key_line, depth + 1)
-        if not merged:
+        if not merges:
             return out
+        merged: list[dict[str, Any]] = []
+        for value_node, key_line in merges:  # after the own keys: their lines win in the line map
+            merged += self.merge(value_node, pointer, key_line, depth)
         result: dict[str, Any] = {}
         for part in reversed(merged):  # earlier merged mappings win over later ones, own keys over all
             result.update(part)
@@ -254,20 +259,24 @@ class _YamlBuilder:
 
 
 def _yaml_too_deep(text: str) -> tuple[int, int]:
-    """(line, column) where YAML nesting first passes :data:`MAX_DEPTH`, from the event stream (no
-    call per level), or (0, 0)."""
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                mark = event.start_mark
-                if depth > MAX_DEPTH and mark is not None:
-                    return mark.line + 1, mark.column + 1
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.YAMLError:
-        pass
+    """(line, column) where YAML nesting first passes :data:`MAX_DEPTH`, or (0, 0): from the event
+    stream (no call per level), libyaml's when it gets that far (its scanner, running ahead, may stop
+    at its own limit of 1000 first), else the pure-Python parser's."""
+    for loader in (getattr(yaml, "CSafeLoader", None), yaml.SafeLoader):
+        if loader is None:
+            continue
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=loader):
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    depth += 1
+                    mark = event.start_mark
+                    if depth > MAX_DEPTH and mark is not None:
+                        return mark.line + 1, mark.column + 1
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+        except yaml.YAMLError:
+            pass
     return 0, 0
 
 
@@ -561,7 +570,7 @@ def read_document(
     if len(data) > max_bytes:
         problem = Problem(
             Location(display, 1),
-            f"the spec is larger than the {_size(max_bytes)} cap",
+            f"the spec is over the size cap: more than {_size(max_bytes)}",
             "spec-limit",
             hint="raise [tool.snippetgen] max_spec_bytes in pyproject.toml if it is a real spec",
         )
@@ -575,8 +584,6 @@ def read_document(
 
 
 def _size(n: int) -> str:
-    """``50 MB``, ``1.5 kB``, ``900 bytes``."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
+    """``2,000 bytes``, ``52,428,800 bytes (50 MB)``."""
+    mb = n / 1024**2
+    return f"{n:,} bytes" + (f" ({mb:g} MB)" if n >= 1024**2 and mb == int(mb) else "")
