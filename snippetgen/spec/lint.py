@@ -118,6 +118,7 @@ def _spec_validator(version: str, dialect: str | None = None) -> Any:
     )
     keywords = {name: _located(name, cls) for name, cls in base.keyword_validators.items()}
     schema_validator = keywords["schema"]
+    # lazily, like the validator above: only a validating load pays for these imports
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
     class OncePerSchema(schema_validator):  # type: ignore[valid-type, misc]
@@ -186,11 +187,16 @@ def _meta_validators() -> dict[str, Any]:
     checks it), the OAS base dialects for 3.1 and 3.2, with their vocabularies from the same registry
     openapi-schema-validator uses. Rust: on openai.yaml's 2,000 schemas 0.04 s instead of 6 s, with
     the same verdicts (tests/test_spec_tolerance.py compares them)."""
+    # lazily, like the validator above: only a validating load pays for these imports
     import jsonschema_rs
+
+    # lazily, like the validator above: only a validating load pays for these imports
     from openapi_schema_validator._dialects import (
         OAS31_BASE_DIALECT_METASCHEMA,
         OAS32_BASE_DIALECT_METASCHEMA,
     )
+
+    # lazily, like the validator above: only a validating load pays for these imports
     from openapi_schema_validator._specifications import REGISTRY
 
     registry = jsonschema_rs.Registry([(uri, REGISTRY.contents(uri)) for uri in REGISTRY])
@@ -240,6 +246,7 @@ def _located(name: str, cls: Any) -> Any:
     document's path. The ``default`` validator checks the value under the node's ``default``.
     """
 
+    # lazily, like the validator above: only a validating load pays for these imports
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
     def __call__(self: Any, *args: Any, **kwargs: Any) -> Any:

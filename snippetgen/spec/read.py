@@ -494,15 +494,8 @@ def _version_flaws(document: Any, lines: dict[str, int]) -> tuple[Problem, ...]:
             ),
         )
     version = document.get("openapi")
-    if version is None:
-        return (
-            Problem(
-                _at(1, 0),
-                "not an OpenAPI document: no 'openapi' field",
-                "spec-version",
-                hint="an OpenAPI 3 document starts with `openapi: 3.1.0` (or 3.0.x)",
-            ),
-        )
+    if version is None:  # the check's validation says so; the mock serves a bare `paths` as it can
+        return ()
     if not str(version).startswith(tuple(v + "." for v in VERSIONS)) and str(version) not in VERSIONS:
         return (
             Problem(
