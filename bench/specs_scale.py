@@ -265,7 +265,7 @@ def measured(command: list[str], cwd: Path, log: Path) -> tuple[float, float, in
 
 
 def first_2xx(command: list[str], port: int, path: str, cwd: Path, cap: float) -> float | None:
-    """Seconds from start to the first 2xx of ``GET path``; None past ``cap``."""
+    """Seconds from start to the first 2xx of ``GET path``; None past ``cap``, -1 when it exited."""
     began = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -280,7 +280,7 @@ def first_2xx(command: list[str], port: int, path: str, cwd: Path, cap: float) -
             except OSError:
                 pass
             if proc.poll() is not None:
-                return None
+                return -1.0  # it exited: refused the spec
             time.sleep(0.01)
         return None
     finally:
@@ -364,12 +364,19 @@ def main() -> None:
                 folder,
                 args.prism_cap,
             )
-            show = lambda s, cap: f"{s:.2f} s" if s is not None else f"> {cap:g} s"  # noqa: E731
+            show = lambda s, cap: (  # noqa: E731
+                "exited (refused the spec)"
+                if s == -1.0
+                else f"{s:.2f} s"
+                if s is not None
+                else f"> {cap:g} s"
+            )
+            ok = (ours or -1.0) > 0, (theirs or -1.0) > 0
             ratio = (
                 f"{theirs / ours:.1f}x faster"
-                if ours and theirs
+                if all(ok)
                 else f"> {args.prism_cap / ours:.1f}x faster"
-                if ours
+                if ok[0] and theirs is None
                 else "n/a"
             )
             print(
@@ -390,7 +397,11 @@ def main() -> None:
             f"\ntargets on the Stripe-size spec: check {seconds:.1f} s of 10 s "
             f"({'met' if seconds < 10 else 'MISSED'}), peak {peak:.0f} MB of 1024 "
             f"({'met' if peak < 1024 else 'MISSED'}), mock "
-            + (f"{ours:.2f} s of 2 s ({'met' if ours < 2 else 'MISSED'})" if ours else "did not answer")
+            + (
+                f"{ours:.2f} s of 2 s ({'met' if ours < 2 else 'MISSED'})"
+                if ours and ours > 0
+                else "did not answer"
+            )
         )
 
 
