@@ -35,7 +35,6 @@ from snippetgen.spec import load_specs
 from snippetgen.tools.export import (
     apply,
     dump_yaml,
-    export,
     jsonpath,
     name_selector,
     parse_jsonpath,
@@ -477,7 +476,8 @@ def test_every_embed_with_overrides_exports_the_first_and_says_its_defaults_neve
         ("docs/index.md:0", "expected PAGE:LINE"),
         (
             "docs/index.md:4",
-            "docs/index.md:4: no <snippet> tag starts on this line\n    hint:     its embeds start on lines 3 (demo.images), 5 (demo.images), 7 (demo.images)",
+            "docs/index.md:4: no <snippet> tag starts on this line\n"
+            "    hint:     its embeds start on lines 3 (demo.images), 5 (demo.images), 7 (demo.images)",
         ),
         (
             "docs/nope.md:3",
