@@ -800,39 +800,77 @@ def test_proven_by_a_real_run_and_rendered_by_redoc(pytester):
     lint = redocly("lint", "out/tiny.yaml", cwd=root)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert lint_problems(out / "tiny.yaml", root) == lint_problems(root / "shared/openapi/tiny.yaml", root)
-    built = redocly("build-docs", "out/tiny.yaml", "--output", "out/reference.html", cwd=root)
+    built = redocly(
+        "build-docs", "out/tiny.yaml", "--output", "out/reference.html", "--disableGoogleFont", cwd=root
+    )
     assert built.returncode == 0, built.stdout + built.stderr
 
-    shown = redoc_samples(out / "reference.html", "Echo a prompt")
-    assert list(shown) == ["Python", "JavaScript", "cURL"]
+    shown, errors = redoc_samples(out / "reference.html", "tag/Echo/operation/echo")
+    assert [label for label in shown if label in ("Python", "JavaScript", "cURL")] == [
+        "Python",
+        "JavaScript",
+        "cURL",
+    ]
     for sample in samples:
-        assert shown[sample["label"]] == sample["source"].rstrip("\n")
+        assert shown[sample["label"]].rstrip("\n") == sample["source"].rstrip("\n")
+    # Redoc 2.5.3's page hydrates with React errors #418/#423 (server and client render differ) for
+    # the source spec too, then renders on the client; the samples must add no error of their own.
+    plain = redocly(
+        "build-docs",
+        "shared/openapi/tiny.yaml",
+        "--output",
+        "out/plain.html",
+        "--disableGoogleFont",
+        cwd=root,
+    )
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    shown_plain, errors_plain = redoc_samples(out / "plain.html", "tag/Echo/operation/echo")
+    assert "Python" not in shown_plain
+    assert errors <= errors_plain
 
 
-def redoc_samples(html: Path, summary: str) -> dict[str, str]:
-    """Label -> code of every request sample tab Redoc shows for the operation titled ``summary``."""
+def redoc_samples(html: Path, section: str) -> tuple[dict[str, str], set[str]]:
+    """Tab label -> code of every request sample Redoc shows in the operation's section, and the
+    errors the page raised.
+
+    The page asks for Redoc's bundle on a CDN; it gets the same file from the npm package Redocly's
+    CLI installed (``redoc``), and nothing else from the network (images are refused quietly).
+    """
     sync_api = pytest.importorskip("playwright.sync_api")
     from test_site_browser import ARGS
 
+    bundle = NODE_MODULES / "redoc" / "bundles" / "redoc.standalone.js"
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.endswith("/redoc.standalone.js"):
+            r.fulfill(path=str(bundle), content_type="application/javascript")
+        else:  # Redoc's "by Redocly" logo is the one image it asks for; any script or data fails the test
+            if r.request.resource_type != "image":
+                outside.append(r.request.url)
+            r.abort()
+
     shown: dict[str, str] = {}
+    errors: list[str] = []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.route("http*://**/*", route)
             page.goto(html.as_uri(), wait_until="load")
-            operation = page.locator("[data-section-id]", has=page.get_by_role("heading", name=summary)).first
-            operation.wait_for(state="attached", timeout=30_000)
+            page.wait_for_function("() => window.Redoc !== undefined")
+            operation = page.locator(f'[data-section-id="{section}"]')
             tabs = operation.get_by_role("tab")
+            tabs.first.wait_for(timeout=30_000)
             for i in range(tabs.count()):
                 tab = tabs.nth(i)
                 tab.click()
-                panel = operation.locator("[role=tabpanel]:not([hidden])").first
-                shown[tab.inner_text().strip()] = panel.locator("pre").first.inner_text()
-            assert not [u for u in requests if u.startswith("http")], (
-                "the page loaded something from the network"
-            )
+                panel = operation.locator(f'[id="{tab.get_attribute("aria-controls")}"]')
+                code = panel.locator("pre")
+                if code.count():
+                    shown[tab.inner_text().strip()] = code.first.inner_text()
         finally:
             browser.close()
-    return shown
+    assert outside == []
+    return shown, set(errors)
