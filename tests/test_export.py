@@ -316,6 +316,26 @@ def test_several_snippets_for_one_operation_export_the_first_and_say_so(demo):
     )
 
 
+def test_a_snippet_named_by_embed_wins_its_operations(demo):
+    demo.snippet(
+        "demo.also",
+        {"title": "Also", "operations": ["demo:createImage"], "payload": {"prompt": "c"}},
+        py=PY,
+    )
+    demo.page("index.md", PAGE)
+    record(demo.root, *all_passed(demo.root, "demo.also", "demo:createImage"))
+    usage = "docs/index.md:7::demo.images"
+    record(demo.root, *all_passed(demo.root, "demo.images", "demo:createImage", usage), name="gw1")
+    result = run_export(demo.root, "--out", "out", "--embed", "docs/index.md:7")
+    assert result.exit_code == 0, result.output
+    doc = yaml.safe_load((demo.root / "out" / "demo.overlay.yaml").read_text(encoding="utf-8"))
+    samples = doc["actions"][0]["update"]["x-codeSamples"]
+    assert [s["x-snippetgen"]["example"] for s in samples] == [
+        f"{usage}::{lang}" for lang in ("py", "js", "curl")
+    ]
+    assert "exported one sample per language from demo.images (not demo.also)" in result.stderr
+
+
 def test_a_snippet_without_a_proven_sample_gives_way_to_the_next(demo):
     demo.snippet(
         "demo.also",
@@ -452,7 +472,7 @@ def test_an_embedded_snippet_exports_its_plain_embed_or_the_one_named(demo):
     assert named[2]["source"] == "curl -sS https://api.demo.test/v1/images --data 'an owl'\n"
     assert named[0]["x-snippetgen"]["example"] == "docs/index.md:7::demo.images::py"
     assert (
-        'docs/index.md:7:1: demo.images for demo:createImage is exported as embedded here (data-prompt="an owl")'
+        'docs/index.md:7:1: demo.images is exported as embedded here (data-prompt="an owl")\n'
         in result.stderr
     )
 

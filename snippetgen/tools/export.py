@@ -289,7 +289,10 @@ def plan(
                 callers.setdefault(op.ref, []).append((index, snippet.key))
     for api in ws.specs.apis.values():
         for op in api.operations:
-            ranked = [key for _, key in sorted(callers.get(op.ref, []))]
+            # a snippet named by --embed first, then those naming the operation first, then by key
+            ranked = [
+                key for _, _, key in sorted((key not in chosen, i, key) for i, key in callers.get(op.ref, []))
+            ]
             if not ranked:
                 result.without_snippet.append(op)
                 continue
@@ -310,8 +313,8 @@ def _pick(
     allow_unproven: bool,
     result: Plan,
 ) -> None:
-    """One snippet's samples for ``op``: the first (snippets naming it first, then by key) with
-    something to export."""
+    """One snippet's samples for ``op``: those of the first snippet in ``ranked`` with something to
+    export."""
     candidates = []
     for key in ranked:
         usage = usage_of(ws, ws.catalog.snippets[key], chosen)
@@ -332,12 +335,11 @@ def _pick(
         )
     if usage.embed is not None and usage.overrides:
         sets = " ".join(f"data-{kebab_case(k)}={_short(v)}" for k, v in usage.overrides.items())
-        result.notes.append(
-            f"{usage.location}: {usage.snippet.key} for {op.ref} is exported as embedded here ({sets}): "
-            "every page embeds it with overrides, so its defaults never ran"
-            if usage.snippet.key not in chosen
-            else f"{usage.location}: {usage.snippet.key} for {op.ref} is exported as embedded here ({sets})"
-        )
+        note = f"{usage.location}: {usage.snippet.key} is exported as embedded here ({sets})"
+        if usage.snippet.key not in chosen:
+            note += ": every page embeds it with overrides, so its defaults never ran"
+        if note not in result.notes:
+            result.notes.append(note)
 
 
 def _short(value: str, width: int = 40) -> str:
