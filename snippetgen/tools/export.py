@@ -173,7 +173,6 @@ class Plan:
     unreachable: list[tuple[Operation, str]] = field(default_factory=list)
     """Operations an overlay cannot target (a ``$ref`` path item), with the reason."""
     notes: list[str] = field(default_factory=list)
-    runs_found: bool = False
 
     def count(self) -> int:
         return sum(len(s) for ops in self.samples.values() for s in ops.values())
@@ -280,18 +279,20 @@ def plan(
             hint="the samples are exported into the OpenAPI specs the snippets call",
         )
     chosen = chosen_embeds(ws, embeds)
-    result = Plan(runs_found=bool(runs))
-    callers: dict[str, list[tuple[int, str]]] = {}
+    result = Plan()
+    callers: dict[str, dict[str, int]] = {}
+    """Operation ref -> the snippets calling it -> where the operation is in their list."""
     for snippet in ws.catalog.snippets.values():
         for index, ref in enumerate(snippet.operations):
             op = ws.specs.resolve(ref)
-            if op is not None and (index, snippet.key) not in callers.get(op.ref, []):
-                callers.setdefault(op.ref, []).append((index, snippet.key))
+            if op is not None:
+                callers.setdefault(op.ref, {}).setdefault(snippet.key, index)
     for api in ws.specs.apis.values():
         for op in api.operations:
             # a snippet named by --embed first, then those naming the operation first, then by key
             ranked = [
-                key for _, _, key in sorted((key not in chosen, i, key) for i, key in callers.get(op.ref, []))
+                key
+                for _, _, key in sorted((k not in chosen, i, k) for k, i in callers.get(op.ref, {}).items())
             ]
             if not ranked:
                 result.without_snippet.append(op)
