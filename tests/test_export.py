@@ -602,6 +602,17 @@ def test_spec_format_inserts_the_samples_into_the_original_text(demo):
     assert len(specs.apis["demo"].operations) == 3
 
 
+def test_spec_format_keeps_crlf_line_endings(demo):
+    crlf = SPEC.replace("\n", "\r\n")
+    (demo.root / "shared" / "openapi" / "demo.yaml").write_bytes(crlf.encode())
+    record(demo.root, *all_passed(demo.root, "demo.images", "demo:createImage"))
+    result = run_export(demo.root, "--format", "spec", "--out", "out")
+    assert "(the original text with the samples inserted)" in result.stdout, result.output
+    data = (demo.root / "out" / "demo.yaml").read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") > crlf.count("\n")
+    assert yaml.safe_load(data) == apply(yaml.safe_load(SPEC), overlay_of(demo.root))
+
+
 def test_spec_format_falls_back_to_a_faithful_dump_for_flow_style(demo):
     flow = SPEC.replace(
         "    post:\n      operationId: createImage\n      summary: Create an image\n      # a comment inside the operation\n"

@@ -626,7 +626,7 @@ def write(ws: Workspace, result: Plan, fmt: str, out_dir: Path) -> list[Written]
                 text, how = json.dumps(applied, indent=2, ensure_ascii=False) + "\n", "re-serialized JSON"
             else:
                 try:
-                    source = api.path.read_text(encoding="utf-8")
+                    source = api.path.read_bytes().decode("utf-8")  # keeps its line endings
                 except (OSError, UnicodeDecodeError):
                     source = ""
                 inserted = insert_samples(source, api, api.document, applied, samples) if source else None
@@ -636,7 +636,7 @@ def write(ws: Workspace, result: Plan, fmt: str, out_dir: Path) -> list[Written]
                     text, how = dump_yaml(applied), "re-serialized: comments and layout not kept"
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
-            path.write_text(text, encoding="utf-8")
+            path.write_bytes(text.encode("utf-8"))
         except OSError as exc:
             raise UsageError(f"cannot write {project.rel(path)}: {exc.strerror or exc}") from None
         written.append(Written(path, name, len(samples), n_samples, how))
