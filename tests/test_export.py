@@ -422,6 +422,28 @@ def test_a_sample_edited_after_its_run_is_not_proven(demo):
     assert [s["label"] for s in doc["actions"][0]["update"]["x-codeSamples"]] == ["Python", "cURL"]
 
 
+def test_a_skipped_snippet_says_so(demo):
+    demo.snippet(
+        "demo.weird",
+        {
+            "title": "W",
+            "operations": ["demo:getWeird"],
+            "payload": {"prompt": "o"},
+            "test": {"skip": "needs a GPU"},
+        },
+        py=PY,
+    )
+    record(demo.root, *all_passed(demo.root, "demo.images", "demo:createImage"))
+    result = run_export(demo.root, "--out", "out", "--embed", str(demo.root / "docs" / "index.md") + ":3")
+    assert result.exit_code == 2 and "docs/index.md:3: no <snippet> tag starts on this line" in result.stderr
+    result = run_export(demo.root, "--out", "out")
+    assert result.exit_code == 0, result.output
+    assert (
+        "shared/snippets/demo/weird/config.json:1: demo.weird [py] for demo:getWeird: not exported: "
+        "its config skips its test (test.skip: needs a GPU)" in result.stderr
+    )
+
+
 def test_a_failing_duplicate_row_wins(demo):
     record(demo.root, *all_passed(demo.root, "demo.images", "demo:createImage"))
     usage = "shared/snippets/demo/images/config.json::demo.images"

@@ -197,6 +197,8 @@ def chosen_embeds(ws: Workspace, refs: Sequence[str]) -> dict[str, Embed]:
     chosen: dict[str, Embed] = {}
     for text in refs:
         path, line = parse_embed_ref(text)
+        if Path(path).is_absolute():
+            path = ws.project.rel(Path(path))
         on_page = [e for e in ws.embeds if e.location.path == path]
         found = next((e for e in on_page if e.location.line == line), None)
         if found is None:
@@ -257,7 +259,9 @@ def _sample(ws: Workspace, op: Operation, usage: Usage, lang: str, runs: dict[st
     example = f"{usage.id}::{lang}"
     run = runs.get(example)
     if run is None:
-        return Sample(op, usage, lang, code, None, "not run in the last test run")
+        skip = usage.snippet.test.get("skip")
+        why = f"its config skips its test (test.skip: {skip})" if skip else "not run in the last test run"
+        return Sample(op, usage, lang, code, None, why)
     if not run.passed:
         return Sample(op, usage, lang, code, None, "failed in the last test run")
     if op.ref not in run.operations:
