@@ -43,6 +43,8 @@ from snippetgen.tools.export import (
 )
 from snippetgen.workspace import load_workspace
 
+pytest_plugins = ["pytester"]
+
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "tests" / "node" / "node_modules"
 REDOCLY = NODE_MODULES / ".bin" / "redocly"
@@ -783,8 +785,6 @@ TINY_CURL = (
     "curl -sS --fail-with-body {{ (baseUrl ~ '/echo') | lit }} -H 'Content-Type: application/json' "
     "--data {{ {'prompt': prompt} | json | sh }}\n"
 )
-
-pytest_plugins = ["pytester"]
 
 
 @needs_redocly
