@@ -16,6 +16,7 @@ document can be served at all raises :class:`~snippetgen.errors.SpecError`.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,11 @@ class Declared:
     """Lower-case header name -> rule (framing headers left out)."""
     json: dict[str, Any] = field(default_factory=dict)
     """JSON media types -> their raw media type object (for error bodies in the API's shape)."""
+    envelope: bool = False
+    """The ``text/event-stream`` schema describes the event (``data``, ``event``, ``id``,
+    ``retry``) rather than the JSON of its ``data`` line."""
+    payload: Any = None
+    """With ``envelope``: the validator of the ``data`` line's JSON (its ``contentSchema``)."""
 
 
 @dataclass
@@ -632,6 +638,12 @@ class _Compiler:
                 declared.media[base] = self.response_validator(route, text, media, mt, where)
                 if _is_json(base):
                     declared.json[base] = mt
+                if base == SSE:
+                    declared.envelope, payload = sse_envelope(mt.get("schema"))
+                    if isinstance(payload, dict):
+                        declared.payload = self.response_validator(
+                            route, text, media, {"schema": payload}, where + "/contentSchema"
+                        )
             route.declared[text] = declared
             if status is None:
                 continue
@@ -737,7 +749,9 @@ class _Compiler:
                 e.get("value") if isinstance(e, dict) and "value" in e else e for e in examples.values()
             ]
         else:
-            events = [body]
+            return Reply(status, SSE, None, headers, events=[body])
+        if declared.envelope:
+            events = [_payload(e) for e in events]
         return Reply(status, SSE, None, headers, events=events)
 
     def success(self, route: Route, responses: dict[str, Any]) -> None:
@@ -780,11 +794,17 @@ class _Compiler:
             route.success = Reply(route.success.status, SSE, None, route.success.headers)
 
     def sse_body(self, route: Route, declared: Declared, mt: dict[str, Any]) -> Any:
+        """The payload of a built event (when the spec gives no example of its stream)."""
         schema = mt.get("schema")
         if has_example(mt) or not isinstance(schema, dict):
             return reply_body(mt, None)
-        built = sample(schema)
         validator = declared.media.get(SSE)
+        if declared.envelope:
+            payload = sse_envelope(schema)[1]
+            if not isinstance(payload, dict):
+                return _payload(sample(schema))
+            schema, validator = payload, declared.payload
+        built = sample(schema)
         if validator is not None and not validator.is_valid(built):
             built = sample(schema, valid=self.is_valid)
         return built
@@ -903,6 +923,28 @@ def prepare(schema: Any, *, response: bool, seen: set[int]) -> None:
                 node[key] = _recursive(value, anchor)
         for sub in subschemas(node):
             stack.append((sub, anchor))
+
+
+def sse_envelope(schema: Any) -> tuple[bool, Any]:
+    """Whether a ``text/event-stream`` schema describes the event itself (properties among
+    ``data``, ``event``, ``id``, ``retry``, as OpenAPI 3.2 does) rather than the JSON of its
+    ``data`` line (as most 3.0/3.1 documents do); with the ``contentSchema`` of ``data``."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if isinstance(props, dict) and "data" in props and set(props) <= {"data", "event", "id", "retry"}:
+        data = props["data"]
+        return True, data.get("contentSchema") if isinstance(data, dict) else None
+    return False, None
+
+
+def _payload(event: Any) -> Any:
+    """The JSON of an event's ``data`` (an event written as ``{event, data}``)."""
+    data = event.get("data") if isinstance(event, dict) else event
+    if isinstance(data, str):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data
 
 
 def _is_recursive(node: Any) -> bool:

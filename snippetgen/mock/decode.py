@@ -8,6 +8,7 @@ them, and never raises: what cannot be converted stays a string and the validato
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -90,6 +91,14 @@ def coerce(value: Any, schema: Any, _depth: int = 0) -> Any:
         return value
     if not isinstance(value, str):
         return value
+    if kind in ("object", "array") and value[:1] in ("{", "["):
+        # a form or multipart field holding JSON (OpenAPI's default encoding for objects)
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict if kind == "object" else list):
+            return coerce(parsed, schema, _depth + 1)
     if kind == "array":
         return [coerce(value, item_schema(schema), _depth + 1)]
     return scalar(value, schema)

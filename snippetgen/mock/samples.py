@@ -98,6 +98,7 @@ class _Sampler:
     def __init__(self, mode: str, valid: Validates | None, left: list[int]):
         self.mode, self.valid, self.left = mode, valid, left
         self.hidden = "writeOnly" if mode == "response" else "readOnly"
+        self.minimal = False  # required properties only (a retry when full values match no branch)
 
     def value(self, schema: Any, depth: int) -> Any:
         self.left[0] -= 1
@@ -156,6 +157,16 @@ class _Sampler:
                 first = value
             if self.valid(schema, value):
                 return value
+        if not self.minimal:  # properties of several branches at once: try each with less
+            self.minimal = True
+            try:
+                for option in options:
+                    base = {**rest, **option} if isinstance(option, dict) and _has_shape(rest) else option
+                    value = self.value(base, depth + 1)
+                    if self.valid(schema, value):
+                        return value
+            finally:
+                self.minimal = False
         return first
 
     def typed(self, schema: dict[str, Any], depth: int) -> Any:
@@ -200,7 +211,7 @@ class _Sampler:
         for name, prop in props.items():
             if isinstance(prop, dict) and prop.get(self.hidden) and name not in required:
                 continue
-            if depth >= FULL_DEPTH and name not in required:
+            if (depth >= FULL_DEPTH or self.minimal) and name not in required:
                 continue
             out[name] = self.value(prop, depth + 1)
         extra = schema.get("additionalProperties")
@@ -210,6 +221,12 @@ class _Sampler:
         if isinstance(low, int) and len(out) < low:
             for i in range(low - len(out)):
                 out[f"key{i}"] = self.value(extra if isinstance(extra, dict) else {}, depth + 1)
+        exclusive = schema.get("not", {}).get("required") if isinstance(schema.get("not"), dict) else None
+        if isinstance(exclusive, list) and exclusive and all(k in out for k in exclusive):
+            for name in reversed(exclusive):  # `not: {required: [a, b]}`: not both
+                if name not in required:
+                    del out[name]
+                    break
         return out
 
 

@@ -250,7 +250,15 @@ def reply_problems(
             if validator is not None:
                 if base == SSE:
                     for i, event in enumerate(events or []):
-                        out += [f"event {i}: {describe(e)}" for e in _errors(validator, event)]
+                        if declared.envelope:  # the schema describes the event: its data is the JSON
+                            sent = {"data": json.dumps(event)}
+                            out += [f"event {i}: {describe(e)}" for e in _errors(validator, sent)]
+                            if declared.payload is not None:
+                                out += [
+                                    f"event {i} data: {describe(e)}" for e in _errors(declared.payload, event)
+                                ]
+                        else:
+                            out += [f"event {i}: {describe(e)}" for e in _errors(validator, event)]
                 elif checked(base, value):
                     out += [
                         f"a body the spec does not declare: {describe(e)}" for e in _errors(validator, value)
