@@ -430,10 +430,6 @@ def test_the_real_world_specs_are_all_there():
     }
 
 
-def _check_failure_is_caught() -> None:
-    """The reply check above can fail (kept honest by test_the_reply_check_catches_a_wrong_body)."""
-
-
 def test_the_reply_check_catches_a_wrong_body(tmp_path):
     path = tmp_path / "pets.yaml"
     path.write_text(

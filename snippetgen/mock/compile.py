@@ -498,7 +498,7 @@ class _Compiler:
             content = rb.get("content") if isinstance(rb.get("content"), dict) else {}
             for media, mt in content.items():
                 where = f"{pointer}/requestBody/content/{escape(media)}"
-                route.bodies[media.split(";")[0].strip().lower()] = self.body(where, media, mt or {})
+                route.bodies[media.split(";")[0].strip().lower()] = self.body(where, media, mt or {}, x)
                 if route.request_schema is None and _is_json(media) and isinstance(mt, dict):
                     route.request_schema = mt.get("schema")
         security = op.get("security", self.raw.get("security"))
@@ -555,7 +555,7 @@ class _Compiler:
         for where, obj in objects.items():
             route.validators[where] = self.validator(obj, f"{pointer}/parameters")
 
-    def body(self, pointer: str, media: str, mt: dict[str, Any]) -> BodyType:
+    def body(self, pointer: str, media: str, mt: dict[str, Any], x: dict[str, Any]) -> BodyType:
         if not _MEDIA_TYPE.match(media.split(";")[0].strip()):
             raise _Skip(f"invalid media type {media!r}", pointer)
         base = media.split(";")[0].strip().lower()
@@ -564,7 +564,7 @@ class _Compiler:
             converted = self.convert(schema, request=True)
             return BodyType(base, "json", self.validator(converted, pointer + "/schema"), converted)
         if base in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            return self.form(pointer, base, mt, schema)
+            return self.form(pointer, base, mt, schema, x.get("files") or {})
         limit = schema.get("maxLength", schema.get("x-max-bytes"))
         types = schema.get("contentMediaType")
         return BodyType(
@@ -574,7 +574,11 @@ class _Compiler:
             types=[t.strip().lower() for t in types.split(",")] if isinstance(types, str) else None,
         )
 
-    def form(self, pointer: str, base: str, mt: dict[str, Any], schema: dict[str, Any]) -> BodyType:
+    def form(
+        self, pointer: str, base: str, mt: dict[str, Any], schema: dict[str, Any], limits: dict[str, Any]
+    ) -> BodyType:
+        """A form body; file parts get their limits from ``encoding.<name>.contentType``, the
+        property's ``contentMediaType`` and ``maxLength`` (bytes), and ``x-mock.files``, which wins."""
         props = dict(schema.get("properties") or {}) if isinstance(schema.get("properties"), dict) else {}
         encoding = mt.get("encoding") if isinstance(mt.get("encoding"), dict) else {}
         files: dict[str, FileRule] = {}
@@ -587,10 +591,15 @@ class _Compiler:
             styles[name] = (style, bool(enc.get("explode", style == "form")))
             item = prop.get("items") if schema_type(prop) == "array" else None
             target = item if isinstance(item, dict) else _file_branch(prop)
-            if target is not None and _is_file(target) and base == "multipart/form-data":
+            declared = limits.get(name)
+            if base == "multipart/form-data" and (declared or (target is not None and _is_file(target))):
+                target = target or {}
                 ctype = enc.get("contentType") or target.get("contentMediaType")
                 types = [t.strip().lower() for t in str(ctype).split(",")] if ctype else None
                 limit = target.get("maxLength", target.get("x-max-bytes"))
+                if declared:
+                    types = [t.lower() for t in declared.get("types", [])] or types
+                    limit = declared.get("max-bytes", limit)
                 files[name] = FileRule(
                     types,
                     int(limit) if isinstance(limit, (int, float)) and not isinstance(limit, bool) else None,

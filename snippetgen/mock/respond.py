@@ -171,8 +171,11 @@ class Responder:
         except Answer as a:
             entry["errors"] = a.errors or entry["errors"]
             response = a.response
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
+        except Exception as exc:
+            # one line where tests and examples would show it; the trace stays in the request log
+            where = f"{request.method} {request.path}"
+            print(f"snippetgen mock: internal error on {where}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            entry["internal"] = traceback.format_exc()
             response = self.error(api, 500, "internal error of the mock server (see its log)").response
         entry["status"] = response.status
         entry["reply_errors"] = response.reply_errors
@@ -352,7 +355,15 @@ class Responder:
             target = poll.get("echo") or _echo_target(self.canned(api, reply)[0])
             if target:
                 changes.append((target, job_id))
+            own = media.distinct(self.canned(api, reply)[0], _segment(job_id))
+            if own != self.canned(api, reply)[0]:  # each job has its own result URL
+                changes.insert(0, ("", own))
         value, encoded = self.canned(api, reply)
+        count = x.get("count")
+        if count:
+            items = count_items(count, body, query, op.request_schema, value)
+            if items is not None:
+                changes.append((count["at"], items))
         if x.get("paginate"):
             changes += paginate(x["paginate"], query, headers, value)
         create = x.get("job-create")
@@ -716,6 +727,38 @@ def _headless(response: Response) -> Response:
 
 BINARY = bytes(range(256)) * 4
 """The answer of an ``application/octet-stream`` response with nothing to say which file it is."""
+
+
+def _segment(job_id: Any) -> str:
+    return "".join(c for c in str(job_id) if c.isalnum() or c in "-_")[:64] or "job"
+
+
+def count_items(
+    rule: dict[str, Any], body: Any, query: list[tuple[str, str]], schema: Any, value: Any
+) -> list[Any] | None:
+    """``x-mock.count``: the array at ``rule["at"]`` with as many items as the request's ``by``
+    field asks (its schema default when absent), the canned items repeated, each with its own
+    media URLs; None when the answer has no such array."""
+    items = lookup(value, rule["at"])
+    if not isinstance(items, list) or not items:
+        return None
+    name = rule["by"]
+    if name.startswith("query:"):
+        wanted: Any = next((v for k, v in query if k == name[6:]), None)
+    else:
+        wanted = body.get(name) if isinstance(body, dict) else None
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        if wanted is None and isinstance(props, dict) and isinstance(props.get(name), dict):
+            wanted = props[name].get("default")
+    try:
+        n = int(wanted) if wanted is not None else len(items)
+    except (TypeError, ValueError):
+        return None
+    n = max(0, min(n, int(rule.get("max", 100))))
+    return [
+        items[i % len(items)] if i < len(items) else media.distinct(items[i % len(items)], str(i + 1))
+        for i in range(n)
+    ]
 
 
 def _format_hint(body: Any, schema: Any) -> str | None:
