@@ -163,6 +163,7 @@ def test_job_advances_one_phase_per_poll_and_last_repeats(mock):
     video = states[-1]["video"]["url"]
     assert video == mock.origins["alpha"] + f"/out/{gid}/clip.mp4"  # each job has its own result URL
     assert fetch(mock, video)[4:8] == b"ftyp"
+    mock.state.reset()  # a fresh balance for a second job
     other = create(mock)
     [poll(mock, other) for _ in range(2)]
     assert poll(mock, other).json()["video"]["url"] == mock.origins["alpha"] + f"/out/{other}/clip.mp4"
