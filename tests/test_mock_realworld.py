@@ -450,3 +450,136 @@ def test_the_reply_check_catches_a_wrong_body(tmp_path):
         "content type",
         " ".join(reply_failures(spec, op, Response(200, [("content-type", "text/plain")], b"x"))),
     )
+
+
+# --- what the issue saw on these specs, one by one ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real() -> Responder:
+    if not REALWORLD.is_dir():
+        pytest.skip(f"the real-world specs are not at {REALWORLD}")
+    return Responder.load(REALWORLD, MockSettings(stream_interval=0))
+
+
+def ask(mock: Responder, api: str, method: str, path: str, query: str = "", body: Any = None, **headers: str):
+    headers = {"Authorization": f"Bearer {DEFAULT_KEY}", **headers}
+    raw = b""
+    if body is not None:
+        raw, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    return mock.respond(Request(method, path, query, headers, raw, api=api))
+
+
+@needs_realworld
+def test_the_directory_with_swagger_2_serves_the_others_and_says_why_not_that_one(real):
+    assert "swagger2-petstore" in real.apis and "openai" in real.apis
+    [line] = [s for s in real.skipped if "swagger2" in s]
+    assert "swagger2-petstore.yaml:1: " in line and "Swagger 2.0 is not supported" in line
+    answer = ask(real, "swagger2-petstore", "GET", "/v1/pets")
+    assert answer.status == 501 and "Swagger 2.0" in answer.json()["detail"]
+    assert [s for s in real.skipped if "openai" in s] == []  # $recursiveAnchor is translated, not skipped
+
+
+@needs_realworld
+def test_petstore_list_is_pets_not_the_default_error(real):
+    pets = ask(real, "petstore-expanded", "GET", "/v2/pets")
+    assert pets.status == 200 and pets.reply_errors == []
+    assert isinstance(pets.json(), list) and {"id", "name"} <= set(pets.json()[0])
+
+
+@needs_realworld
+def test_petstore_delete_is_204_without_body_or_content_type(real):
+    gone = ask(real, "petstore-expanded", "DELETE", "/v2/pets/7")
+    assert gone.status == 204 and gone.body == b"" and gone.header("content-type") is None
+
+
+@needs_realworld
+def test_petstore_errors_take_the_default_response_shape(real):
+    bad = ask(real, "petstore-expanded", "GET", "/v2/pets", "limit=many")
+    assert bad.status == 422 and bad.header("content-type") == "application/json"
+    error = bad.json()
+    assert set(error) == {"code", "message"} and error["code"] == 422 and "query/limit" in error["message"]
+    assert bad.reply_errors == []
+
+
+@needs_realworld
+def test_head_mirrors_get_without_a_body(real):
+    got = ask(real, "petstore-expanded", "GET", "/v2/pets")
+    head = ask(real, "petstore-expanded", "HEAD", "/v2/pets")
+    assert head.status == got.status and head.body == b""
+    assert head.header("content-type") == got.header("content-type")
+    assert head.header("content-length") == str(len(got.body))  # type: ignore[arg-type]
+
+
+@needs_realworld
+def test_a_path_key_with_a_query_routes_only_requests_with_that_query(real):
+    body = {"model": "gpt-4o", "input": "hi"}
+    plain = ask(real, "openai", "POST", "/v1/responses", body=body)
+    beta = ask(real, "openai", "POST", "/v1/responses", "beta=true", body=body)
+    log = real.state.entries("openai")
+    assert plain.status == beta.status == 200
+    assert [e["operation"] for e in log[-2:]] == ["openai:createResponse", "openai:beta_createResponse"]
+
+
+@needs_realworld
+def test_speech_answers_real_audio_without_the_declared_transfer_encoding(real):
+    speech = ask(
+        real, "openai", "POST", "/v1/audio/speech", body={"model": "tts-1", "input": "hi", "voice": "alloy"}
+    )
+    assert speech.status == 200 and speech.header("content-type") == "application/octet-stream"
+    assert speech.header("transfer-encoding") is None
+    assert isinstance(speech.body, bytes) and has_magic("speech.mp3", speech.body[:16])  # the default format
+    wav = ask(
+        real,
+        "openai",
+        "POST",
+        "/v1/audio/speech",
+        body={"model": "tts-1", "input": "hi", "voice": "alloy", "response_format": "wav"},
+    )
+    assert isinstance(wav.body, bytes) and has_magic("speech.wav", wav.body[:16])
+
+
+@needs_realworld
+def test_stream_true_answers_server_sent_events_of_the_declared_schema(real):
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    plain = ask(real, "openai", "POST", "/v1/chat/completions", body=body)
+    assert plain.header("content-type") == "application/json" and plain.json()["object"] == "chat.completion"
+    streamed = ask(real, "openai", "POST", "/v1/chat/completions", body={**body, "stream": True})
+    assert streamed.status == 200 and streamed.header("content-type") == "text/event-stream"
+    assert streamed.reply_errors == []
+    events = events_of(streamed)
+    assert events and all(e["object"] == "chat.completion.chunk" for e in events)
+    accepted = ask(real, "openai", "POST", "/v1/chat/completions", body=body, Accept="text/event-stream")
+    assert accepted.streaming
+
+
+@needs_realworld
+def test_recursive_filters_are_validated_to_any_depth(real):
+    deep = {"type": "and", "filters": [{"type": "or", "filters": [{"key": "k", "type": "eq", "value": 1}]}]}
+    ok = ask(real, "openai", "POST", "/v1/vector_stores/vs_1/search", body={"query": "q", "filters": deep})
+    assert ok.status == 200, ok.body
+    wrong = {
+        "type": "and",
+        "filters": [{"type": "or", "filters": [{"key": "k", "type": "eq", "value": 1, "x": 2}]}],
+    }
+    bad = ask(real, "openai", "POST", "/v1/vector_stores/vs_1/search", body={"query": "q", "filters": wrong})
+    assert bad.status == 400 or bad.status == 422
+    assert "body/filters" in json.dumps(bad.json())
+
+
+@needs_realworld
+def test_twilio_form_bodies_basic_auth_and_sid_patterns(real):
+    auth = "Basic " + base64.b64encode(f"ACxxx:{DEFAULT_KEY}".encode()).decode()
+    created = real.respond(
+        Request(
+            "POST",
+            "/v2/Services",
+            headers={"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"},
+            body=b"FriendlyName=My+Service&CodeLength=6&DoNotShareWarningEnabled=true",
+            api="twilio_verify_v2",
+        )
+    )
+    assert created.status == 201 and created.reply_errors == [], created.body
+    assert re.fullmatch(r"VA[0-9a-f]{32}", created.json()["sid"])
+    denied = real.respond(Request("GET", "/v2/Services", api="twilio_verify_v2"))
+    assert denied.status == 401
