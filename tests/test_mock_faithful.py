@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
-from snippetgen.mock import DEFAULT_KEY, MockServer, MockSettings, Request, Responder
+from snippetgen.mock import MockServer, MockSettings, Request, Responder
 from snippetgen.runner.verify import request_failures
 
 PNG = (Path(__file__).resolve().parents[1] / "snippetgen" / "media" / "sample.png").read_bytes()

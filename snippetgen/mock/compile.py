@@ -401,7 +401,7 @@ class _Compiler:
         servers = self.raw.get("servers") or [{"url": "/"}]
         first = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], dict) else {}
         url = str(first.get("url") or "/")
-        variables = first.get("variables") if isinstance(first.get("variables"), dict) else {}
+        variables = _map(first.get("variables"))
         for name, var in variables.items():
             default = var.get("default", "") if isinstance(var, dict) else ""
             url = url.replace("{" + str(name) + "}", str(default))
@@ -495,7 +495,7 @@ class _Compiler:
         rb = op.get("requestBody")
         if isinstance(rb, dict):
             route.body_required = bool(rb.get("required"))
-            content = rb.get("content") if isinstance(rb.get("content"), dict) else {}
+            content = _map(rb.get("content"))
             for media, mt in content.items():
                 where = f"{pointer}/requestBody/content/{escape(media)}"
                 route.bodies[media.split(";")[0].strip().lower()] = self.body(where, media, mt or {}, x)
@@ -559,7 +559,7 @@ class _Compiler:
         if not _MEDIA_TYPE.match(media.split(";")[0].strip()):
             raise _Skip(f"invalid media type {media!r}", pointer)
         base = media.split(";")[0].strip().lower()
-        schema = mt.get("schema") if isinstance(mt.get("schema"), dict) else {}
+        schema = _map(mt.get("schema"))
         if _is_json(base):
             converted = self.convert(schema, request=True)
             return BodyType(base, "json", self.validator(converted, pointer + "/schema"), converted)
@@ -580,13 +580,13 @@ class _Compiler:
         """A form body; file parts get their limits from ``encoding.<name>.contentType``, the
         property's ``contentMediaType`` and ``maxLength`` (bytes), and ``x-mock.files``, which wins."""
         props = dict(schema.get("properties") or {}) if isinstance(schema.get("properties"), dict) else {}
-        encoding = mt.get("encoding") if isinstance(mt.get("encoding"), dict) else {}
+        encoding = _map(mt.get("encoding"))
         files: dict[str, FileRule] = {}
         styles: dict[str, tuple[str, bool]] = {}
         plain: dict[str, Any] = {}
         for name, prop in props.items():
             prop = prop if isinstance(prop, dict) else {}
-            enc = encoding.get(name) if isinstance(encoding.get(name), dict) else {}
+            enc = _map(encoding.get(name))
             style = str(enc.get("style") or "form")
             styles[name] = (style, bool(enc.get("explode", style == "form")))
             item = prop.get("items") if schema_type(prop) == "array" else None
@@ -635,7 +635,7 @@ class _Compiler:
                 continue
             where = f"{pointer}/responses/{escape(text)}"
             resp = resp if isinstance(resp, dict) else {}
-            content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+            content = _map(resp.get("content"))
             for media in content:
                 if not _MEDIA_TYPE.match(str(media).split(";")[0].strip()):
                     raise _Skip(f"invalid media type {media!r}", f"{where}/content/{escape(str(media))}")
@@ -657,27 +657,26 @@ class _Compiler:
             if status is None:
                 continue
             headers = {h.name: header_value(h.schema, h.example) for h in declared.headers.values()}
-            media = pick_media(content)
-            mt = content.get(media) if media else None
-            mt = mt if isinstance(mt, dict) else {}
+            chosen = pick_media(content)
+            mt = _map(content.get(chosen)) if chosen else {}
             examples: dict[str, Any] = mt["examples"] if isinstance(mt.get("examples"), dict) else {}
             for example in [None, *examples]:
-                if status in NO_BODY or media is None:
+                if status in NO_BODY or chosen is None:
                     route.replies[(status, example)] = Reply(status, None, None, headers)
                     continue
-                body = self.reply_value(route, declared, media, mt, example)
-                route.replies[(status, example)] = self.reply(status, media, mt, body, headers, declared)
+                body = self.reply_value(route, declared, chosen, mt, example)
+                route.replies[(status, example)] = self.reply(status, chosen, mt, body, headers, declared)
         self.success(route, responses)
         codes = {s for s, _ in route.replies}
         route.validation_status = 422 if 422 in codes else 400 if 400 in codes else 422
 
     def headers(self, route: Route, resp: dict[str, Any], where: str) -> dict[str, HeaderRule]:
         out: dict[str, HeaderRule] = {}
-        declared = resp.get("headers") if isinstance(resp.get("headers"), dict) else {}
+        declared = _map(resp.get("headers"))
         for name, header in declared.items():
             if not isinstance(header, dict) or str(name).lower() in FRAMING:
                 continue
-            schema = header.get("schema") if isinstance(header.get("schema"), dict) else {}
+            schema = _map(header.get("schema"))
             converted = self.convert(schema, request=False)
             try:
                 validator = self.validator(converted, f"{where}/headers/{escape(str(name))}")
@@ -749,7 +748,7 @@ class _Compiler:
         base = media.split(";")[0].strip().lower()
         if base != SSE:
             return Reply(status, media, body, headers)
-        examples = mt.get("examples") if isinstance(mt.get("examples"), dict) else {}
+        examples = _map(mt.get("examples"))
         events: list[Any]
         if "example" in mt:
             events = [mt["example"]]
@@ -780,8 +779,8 @@ class _Compiler:
             self.pick_named(route)
             return
         declared = route.declared[str(key)]
-        resp = responses.get(key) if isinstance(responses.get(key), dict) else {}
-        content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+        resp = _map(responses.get(key))
+        content = _map(resp.get("content"))
         headers = {h.name: header_value(h.schema, h.example) for h in declared.headers.values()}
         if status in NO_BODY or not content:
             route.success = Reply(status, None, None, headers)
@@ -796,8 +795,8 @@ class _Compiler:
                 if base == SSE:
                     body = self.sse_body(route, declared, mt)
                 route.alternatives[base] = self.reply(status, media, mt, body, headers, declared)
-            media = pick_media(content)
-            route.success = route.alternatives[str(media).split(";")[0].strip().lower()]
+            preferred = pick_media(content)
+            route.success = route.alternatives[str(preferred).split(";")[0].strip().lower()]
         self.pick_named(route)
         if "stream" in route.x:
             route.success = Reply(route.success.status, SSE, None, route.success.headers)
@@ -857,14 +856,13 @@ class _Compiler:
 
     def is_valid(self, schema: Any, value: Any) -> bool:
         """Whether ``value`` matches a raw (OpenAPI) response schema; for samples choosing branches."""
-        checker = self.checkers.get(id(schema))
-        if checker is None:
+        if id(schema) not in self.checkers:
             try:
-                checker = self.validator(self.convert(schema, request=False), "")
+                self.checkers[id(schema)] = self.validator(self.convert(schema, request=False), "")
             except _Skip:
-                checker = False
-            self.checkers[id(schema)] = checker
-        return True if checker is False else bool(checker.is_valid(value))
+                self.checkers[id(schema)] = None  # a schema it cannot check: any value will do
+        checker = self.checkers[id(schema)]
+        return checker is None or bool(checker.is_valid(value))
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
@@ -1122,3 +1120,12 @@ def check_links(src: Document, op: Route, ops: list[Route]) -> None:
             f"stream.default {stream['default']!r} is not a sequence",
             src.location(op.pointer + "/x-mock/stream/default"),
         )
+
+
+def _map(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one (a spec may hold anything anywhere)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

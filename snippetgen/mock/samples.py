@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from re import _constants as _c  # type: ignore[attr-defined]  # the standard library's regex parser
+from re import _parser as _sre  # type: ignore[attr-defined]
 from typing import Any
-
-try:  # the regex parser of the standard library (3.11+: re._parser; before: sre_parse)
-    from re import _constants as _c  # type: ignore[attr-defined]
-    from re import _parser as _sre  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _sre  # type: ignore[no-redef]
 
 _FORMATS = {
     "date-time": "2026-01-01T00:00:00Z",
@@ -136,7 +131,7 @@ class _Sampler:
         for sub in parts:
             value = self.value(sub, depth + 1)
             if isinstance(value, dict):
-                own = sub.get("properties") if isinstance(sub.get("properties"), dict) else {}
+                own = _map(sub.get("properties"))
                 # a part that only lists a property as required must not overwrite its value
                 merged.update({k: v for k, v in value.items() if k not in merged or k in own})
             elif value is not None:
@@ -157,7 +152,7 @@ class _Sampler:
                 first = value
             if self.valid(schema, value):
                 return value
-        if not self.minimal:  # properties of several branches at once: try each with less
+        if not self.minimal and self.valid is not None:  # several branches at once: try each with less
             self.minimal = True
             try:
                 for option in options:
@@ -189,7 +184,7 @@ class _Sampler:
             count = max(0, int(count)) if isinstance(count, (int, float)) else 1
             if isinstance(schema.get("maxItems"), int):
                 count = min(count, schema["maxItems"])
-            prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+            prefix = _list(schema.get("prefixItems"))
             out = [self.value(p, depth + 1) for p in prefix]
             while len(out) < count:
                 out.append(self.value(items if isinstance(items, dict) else {}, depth + 1))
@@ -205,7 +200,7 @@ class _Sampler:
         return string(schema)
 
     def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        props = _map(schema.get("properties"))
         required = set(schema.get("required") or []) if isinstance(schema.get("required"), list) else set()
         out: dict[str, Any] = {}
         for name, prop in props.items():
@@ -262,26 +257,28 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 def number(schema: dict[str, Any], kind: str) -> int | float:
-    low = schema.get("minimum")
-    high = schema.get("maximum")
-    ex_low, ex_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
-    value: float = 0
-    if _is_num(low):
-        value = low
-    if _is_num(ex_low):
-        value = max(value, ex_low + (1 if kind == "integer" else 0.5)) if _is_num(low) else ex_low + 1
-    elif ex_low is True and _is_num(low):  # OpenAPI 3.0 boolean form
+    low, high = _bound(schema.get("minimum")), _bound(schema.get("maximum"))
+    ex_low, ex_high = _bound(schema.get("exclusiveMinimum")), _bound(schema.get("exclusiveMaximum"))
+    value: float = low if low is not None else 0
+    step_up = 1 if kind == "integer" else 0.5
+    if ex_low is not None:
+        value = max(value, ex_low + step_up) if low is not None else ex_low + 1
+    elif schema.get("exclusiveMinimum") is True and low is not None:  # OpenAPI 3.0 boolean form
         value = low + 1
-    if _is_num(high) and value > high:
+    if high is not None and value > high:
         value = high
-    if _is_num(ex_high) and value >= ex_high:
+    if ex_high is not None and value >= ex_high:
         value = ex_high - 1
-    elif ex_high is True and _is_num(high) and value >= high:
+    elif schema.get("exclusiveMaximum") is True and high is not None and value >= high:
         value = high - 1
-    step = schema.get("multipleOf")
-    if _is_num(step) and step > 0 and value % step:
+    step = _bound(schema.get("multipleOf"))
+    if step is not None and step > 0 and value % step:
         value = (value // step + 1) * step
     return int(value) if kind == "integer" else value
+
+
+def _bound(value: Any) -> float | None:
+    return value if _is_num(value) else None  # an int stays an int
 
 
 def _is_num(value: Any) -> bool:
@@ -426,3 +423,12 @@ def _in_set(char: str, items: Any) -> bool:
         if op is _c.CATEGORY and re.fullmatch(_CLASSES.get(arg, "."), char):
             return True
     return False
+
+
+def _map(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one (a spec may hold anything anywhere)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -251,8 +251,8 @@ def reply_problems(
                 if base == SSE:
                     for i, event in enumerate(events or []):
                         if declared.envelope:  # the schema describes the event: its data is the JSON
-                            sent = {"data": json.dumps(event)}
-                            out += [f"event {i}: {describe(e)}" for e in _errors(validator, sent)]
+                            line = {"data": json.dumps(event)}
+                            out += [f"event {i}: {describe(e)}" for e in _errors(validator, line)]
                             if declared.payload is not None:
                                 out += [
                                     f"event {i} data: {describe(e)}" for e in _errors(declared.payload, event)

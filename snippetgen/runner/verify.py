@@ -4,6 +4,7 @@ operation called, real result files, and the same requests as its sibling tabs."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..languages import get_language
@@ -32,7 +33,9 @@ def has_magic(name: str, data: bytes) -> bool:
     return any(data.startswith(m) for m in MAGIC[ext])
 
 
-def request_failures(requests: list[dict[str, Any]], declared: list[str], resolve) -> list[str]:
+def request_failures(
+    requests: list[dict[str, Any]], declared: list[str], resolve: Callable[[str], str | None]
+) -> list[str]:
     """Failures of the mock's request log against the operations a snippet declares.
 
     ``resolve`` maps a declared reference (``api:operationId`` or ``api:METHOD /path``) to the
