@@ -431,3 +431,25 @@ def test_the_log_and_the_jobs_are_bounded_rings(tmp_path):
     ask(mock, "POST", "/jobs", {"text": "x" * 1000})
     logged = mock.state.entries()[-1]["body"]
     assert set(logged) == {"size", "sha256"} and logged["size"] > 1000
+
+
+def test_the_mock_command_prints_what_it_skips_at_start_up(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "api.yaml").write_text(HEAD + TOLERANT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snippetgen.mock", str(tmp_path), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().rstrip("\n") for _ in range(3)]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert lines[0].startswith("api  http://127.0.0.1:")
+    assert all(line.startswith("skipped: ") and "api.yaml:" in line for line in lines[1:])
+    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
