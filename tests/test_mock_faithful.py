@@ -453,3 +453,90 @@ def test_the_mock_command_prints_what_it_skips_at_start_up(tmp_path):
     assert lines[0].startswith("api  http://127.0.0.1:")
     assert all(line.startswith("skipped: ") and "api.yaml:" in line for line in lines[1:])
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+# --- through the pytest plugin: what a docs author sees ---------------------------------------------
+
+ECHO_PY = """import requests
+
+r = requests.post({{ baseUrl | lit }} + "/echo", json={"prompt": "hi"}, timeout=10)
+r.raise_for_status()
+print(r.json())
+"""
+
+
+def echo_project(root: Path, spec: str) -> None:
+    (root / "shared" / "openapi").mkdir(parents=True)
+    (root / "shared" / "openapi" / "tiny.yaml").write_text(spec)
+    folder = root / "shared" / "snippets" / "tiny" / "echo"
+    folder.mkdir(parents=True)
+    config = {
+        "title": "Echo",
+        "operations": ["tiny:echo"],
+        "payload": {"baseUrl": "https://api.tiny.test/v1"},
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "py.jinja").write_text(ECHO_PY)
+    (root / "docs").mkdir()
+    (root / "pytest.ini").write_text("[pytest]\nsnippetgen = true\ntestpaths = docs shared/snippets\n")
+
+
+def echo_spec(responses: str, extra: str = "") -> str:
+    return (
+        HEAD
+        + "servers: [{url: 'https://api.tiny.test/v1'}]\npaths:\n  /echo:\n    post:\n      operationId: echo\n"
+        + extra
+        + "      requestBody: {content: {application/json: {schema: {type: object}}}}\n"
+        + responses
+    )
+
+
+def run_pytest(root: Path) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "no:xdist"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+WRONG_REPLY = """      x-mock: {example: wrong}
+      responses:
+        '200':
+          description: made
+          content:
+            application/json:
+              schema: {type: object, required: [url], properties: {url: {type: string}}}
+              examples: {wrong: {value: {b64: abc}}}
+"""
+
+
+def test_an_example_cannot_pass_on_a_reply_the_spec_does_not_declare(tmp_path):
+    echo_project(tmp_path, echo_spec(WRONG_REPLY))
+    code, out = run_pytest(tmp_path)
+    assert code == 1, out
+    assert "the mock answered 200 with a body the spec does not declare: /url is missing" in out
+    assert "snippetgen/mock" not in out
+
+
+def test_a_skipped_operation_fails_its_example_in_one_line(tmp_path):
+    echo_project(
+        tmp_path, echo_spec("      responses: {'200': {description: ok}}\n", "      security: [{nope: []}]\n")
+    )
+    code, out = run_pytest(tmp_path)
+    assert code == 1, out
+    assert "the mock does not serve tiny:echo: " in out and "security scheme 'nope' is not defined" in out
+    assert "snippetgen/mock" not in out  # the example's own traceback is shown, never the mock's
+
+
+def test_a_mock_that_cannot_start_is_one_short_error_per_example(tmp_path):
+    echo_project(tmp_path, "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n")
+    code, out = run_pytest(tmp_path)
+    assert code == 1, out
+    assert "could not run:" in out and "Swagger 2.0 is not supported" in out
+    assert "Traceback" not in out and len(out.splitlines()) < 40, out
