@@ -540,3 +540,33 @@ def test_a_mock_that_cannot_start_is_one_short_error_per_example(tmp_path):
     assert code == 1, out
     assert "could not run:" in out and "Swagger 2.0 is not supported" in out
     assert "Traceback" not in out and len(out.splitlines()) < 40, out
+
+
+def test_memory_stays_flat_under_load(tmp_path):
+    """The issue saw 62 -> 204 MB over 171k requests: with rings, 12k more requests (jobs, errors,
+    new callers each time) leave memory where it was."""
+    import gc
+    import tracemalloc
+
+    mock = load(tmp_path, JOBS, log_size=200, max_jobs=200, rate_limit=10**9)
+
+    def burst(n: int) -> None:
+        for i in range(n):
+            job = ask(mock, "POST", "/jobs", {"n": i}, Authorization=f"Bearer caller-{i}").json()["id"]
+            ask(mock, "GET", f"/jobs/{job}")
+            ask(mock, "GET", f"/nowhere/{i}")
+
+    burst(1000)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        burst(1000)
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        burst(4000)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(mock.state.entries()) == 200 and len(mock.state.jobs) == 200
+    assert after - before < 2 * 1024 * 1024, (before, after)

@@ -31,7 +31,7 @@ from ..pointers import escape
 from ..spec import TOO_DEEP, lint
 from ..spec.lint import iter_refs
 from ..spec.model import METHODS, Document
-from ..spec.read import read_document, spec_files
+from ..spec.read import Lru, read_document, spec_files
 from ..spec.refs import ACCEPT
 from ..spec.schema import bundle, subschemas, to_json_schema
 from . import xmock
@@ -294,10 +294,28 @@ def compile_api(path: Path, display_root: Path | None = None) -> CompiledApi:
     if src is None:
         problem = problems[0]
         raise SpecError(problem.message, problem.location, problem.hint)
+    key = (src.digest, src.display, str(src.path))
+    hit = COMPILED.get(key)
+    if isinstance(hit, SpecError):
+        raise hit
+    if hit is not None:
+        return hit  # read-only at run time: several servers of one process share it
     try:
-        return _Compiler(src).compile()
+        compiled = _Compiler(src).compile()
     except RecursionError:
-        raise SpecError(TOO_DEEP, src.location("")) from None
+        error = SpecError(TOO_DEEP, src.location(""))
+        COMPILED.put(key, error)
+        raise error from None
+    except SpecError as exc:
+        COMPILED.put(key, exc)
+        raise
+    COMPILED.put(key, compiled)
+    return compiled
+
+
+COMPILED = Lru(8)
+"""(content digest, displayed path, path) -> the compiled API (or the SpecError refusing it): the
+pytest plugin's mock slots, ``snippetgen run`` after a check, compile each document once."""
 
 
 class _Skip(Exception):
