@@ -27,10 +27,11 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape as xml_escape
 
 from ..pointers import lookup, replace
 from . import media
-from .compile import SSE, CompiledApi, Declared, Reply, Route, load_apis
+from .compile import SSE, CompiledApi, Declared, Reply, Route, header_value, load_apis
 from .samples import reply_body, sample
 from .settings import DEFAULT_KEY, MockSettings
 from .state import State, retry_after
@@ -815,8 +816,6 @@ def _message_fields(value: Any) -> list[tuple[str, str]]:
 
 
 def _header_sample(rule: Any) -> str:
-    from .compile import header_value
-
     return header_value(rule.schema, rule.example)
 
 
@@ -847,8 +846,6 @@ def _encode(content_type: str | None, body: Any) -> bytes:
 
 def to_xml(value: Any, name: str = "root") -> str:
     """A JSON value as XML: objects as elements per property, arrays as repeated elements."""
-    from xml.sax.saxutils import escape as xml_escape
-
     tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "item"
     if tag[0].isdigit() or tag[0] in "-.":
         tag = "_" + tag
