@@ -570,3 +570,12 @@ def test_memory_stays_flat_under_load(tmp_path):
         tracemalloc.stop()
     assert len(mock.state.entries()) == 200 and len(mock.state.jobs) == 200
     assert after - before < 2 * 1024 * 1024, (before, after)
+
+
+def test_head_changes_nothing(tmp_path):
+    mock = load(tmp_path, JOBS)
+    job = ask(mock, "POST", "/jobs", {}).json()["id"]
+    head = ask(mock, "HEAD", f"/jobs/{job}")
+    assert head.status == 200 and head.body == b"" and head.header("content-type") == "application/json"
+    assert mock.state.jobs[f"api/{job}"].polls == 0
+    assert int(head.header("content-length") or 0) == len(ask(mock, "GET", f"/jobs/{job}").body)

@@ -290,7 +290,7 @@ class Responder:
             own = [v["status"] for v in found if "status" in v and str(v["status"]) in op.declared]
             status = 413 if 413 in own else own[0] if own else op.validation_status
             raise self.error(api, status, sentence(found), extra, found, op=op)
-        return self.answer(api, op, key, path_params, query, headers, body_value, extra)
+        return self.answer(api, op, key, path_params, query, headers, body_value, extra, method == "HEAD")
 
     def answer(
         self,
@@ -302,7 +302,9 @@ class Responder:
         headers: dict[str, str],
         body: Any,
         extra: list[tuple[str, str]],
+        head: bool = False,
     ) -> Response:
+        """The success answer (``head``: a ``HEAD`` that changes nothing: no charge, no poll step)."""
         x = op.x
         reply = self.negotiate(op, headers, body)
         if op.success_by and isinstance(body, dict):
@@ -311,7 +313,7 @@ class Responder:
         optional: list[tuple[str, Any]] = []  # dropped when the answer would no longer match the spec
         accounts = api.accounts
         cost = x.get("cost") or ({"value": accounts["cost"]} if "cost" in accounts else None)
-        if cost and accounts:
+        if cost and accounts and not head:
             price = price_of(cost, body)
             start = self.settings.balance if self.settings.balance is not None else float(accounts["balance"])
             left = self.state.charge(api.name, key, start, price)
@@ -347,6 +349,7 @@ class Responder:
                     len(poll["phases"]),
                     self.settings.polls_per_phase,
                     self.settings.phase_seconds,
+                    advance=not head,
                 )
             )
             if phase is None:

@@ -85,9 +85,17 @@ class State:
         return job_id
 
     def poll(
-        self, api: str, job_id: str, of: list[str], phases: int, per_phase: int, phase_seconds: float | None
+        self,
+        api: str,
+        job_id: str,
+        of: list[str],
+        phases: int,
+        per_phase: int,
+        phase_seconds: float | None,
+        advance: bool = True,
     ) -> int | None:
-        """The phase index of a poll (advancing the job), or None for an unknown job."""
+        """The phase index of a poll (advancing the job unless ``advance`` is false: ``HEAD``), or
+        None for an unknown job."""
         job = self.jobs.get(f"{api}/{job_id}")
         if job is None or job.op_id not in of:
             return None
@@ -95,7 +103,7 @@ class State:
             index = int((self.clock() - job.created) / phase_seconds)
         else:
             index = job.polls // max(1, per_phase)
-        job.polls += 1
+        job.polls += 1 if advance else 0
         return min(index, phases - 1)
 
     def drop_job(self, api: str, job_id: str | int) -> None:
