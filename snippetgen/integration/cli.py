@@ -193,7 +193,7 @@ def check(project: Project, fmt: str, watch: bool) -> None:
 def render_cmd(key: str, lang: str, sets: dict[str, str], project: Project) -> None:
     """Print one snippet rendered in one language."""
     get_language(lang)
-    catalog, _ = load_catalog(project.snippets_dir, project.root)
+    catalog, _ = load_catalog(project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes)
     snippet = catalog.get(key)
     if snippet is None:
         close = catalog.suggest(key)

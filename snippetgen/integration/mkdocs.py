@@ -105,7 +105,9 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
             "specs": tree_signature(project.specs_dir, settings),
         }
         if self._catalog is None or signatures["snippets"] != self._signatures.get("snippets"):
-            self._catalog, self._load_problems["snippets"] = load_catalog(project.snippets_dir, project.root)
+            self._catalog, self._load_problems["snippets"] = load_catalog(
+                project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes
+            )
         if signatures["specs"] != self._signatures.get("specs"):
             self._specs, self._load_problems["specs"] = (
                 load_specs(project.specs_dir, project.root, validate=False)
