@@ -386,8 +386,8 @@ RULES: tuple[Rule, ...] = (
         "their responses, examples fit their schemas, x-mock keys are known.",
     ),
     Rule(
-        ("unknown-snippet", "unknown-variable"),
-        "Every <snippet> tag of a page names a snippet and sets only variables it uses.",
+        ("bad-tag", "unknown-snippet", "unknown-variable"),
+        "Every <snippet> tag of a page is closed, names a snippet and sets only variables it uses.",
         _check_embeds,
     ),
     Rule(

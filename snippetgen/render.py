@@ -426,6 +426,16 @@ def render_embed(snippet: Snippet, embed: Embed, lang: str) -> Rendered:
 def embed_problems(embed: Embed, catalog: Catalog) -> list[Problem]:
     """What is wrong with one ``<snippet>`` tag: no name, an unknown snippet, or an attribute that
     sets a variable the snippet never uses. Shared by ``check`` and the page expansion."""
+    if embed.raw and embed.end == embed.start:  # see pages.is_unclosed (pages imports this module)
+        return [
+            Problem(
+                embed.location,
+                "<snippet> tag is never closed: a quoted attribute value has no closing quote",
+                "bad-tag",
+                found=embed.raw[:120],
+                hint='close every value with the quote it opened with: data-prompt="..."',
+            )
+        ]
     if not embed.name:
         return [
             Problem(

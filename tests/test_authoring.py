@@ -291,8 +291,17 @@ def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
     assert result.exit_code == 2 and "--force" in result.output
     new_snippet(project, "aiart/generate-image", "aiart:generateImage", force=True)
     assert config.read_text() == original
+    js = config.parent / "js.jinja"
+    js.write_text("// edited by hand\n")
     new_snippet(project, "aiart/generate-image", "aiart:generateImage", ["py"], force=True)
-    assert sorted(p.name for p in config.parent.iterdir()) == ["config.json", "py.jinja"]
+    names = sorted(p.name for p in config.parent.iterdir())
+    assert names == [
+        "config.json",
+        "curl.jinja",
+        "js.jinja",
+        "py.jinja",
+    ]  # --force replaces only what it writes
+    assert js.read_text() == "// edited by hand\n"
 
 
 @pytest.mark.parametrize(
