@@ -23,6 +23,7 @@ from .errors import RenderError
 from .languages import get_language
 from .markdown.tabs import docs_href
 from .model import CheckReport, Embed, Location, Problem, Snippet, Template, sort_problems
+from .pages import MAX_PAGE_NESTING, nesting_problem
 from .project import Project
 from .render import (
     UnsafeTemplateError,
@@ -200,6 +201,23 @@ def template_line(source: str, rendered: str, out_line: int) -> int:
 def _line(code: str, number: int) -> str:
     lines = code.splitlines()
     return lines[number - 1].strip()[:160] if 0 < number <= len(lines) else ""
+
+
+def _check_page_nesting(ws: Workspace) -> list[Problem]:
+    problems = []
+    for path, text in ws.page_texts.items():
+        deep = nesting_problem(text)
+        if deep is not None:
+            what, line, col = deep
+            problems.append(
+                Problem(
+                    Location(path, line, col),
+                    f"the page nests too deeply for the site's Markdown: {what} (at most {MAX_PAGE_NESTING})",
+                    "page-too-deep",
+                    hint="flatten its nested lists, quotes, HTML or brackets",
+                )
+            )
+    return problems
 
 
 def _check_secrets(ws: Workspace) -> list[Problem]:
@@ -384,6 +402,11 @@ RULES: tuple[Rule, ...] = (
         ("spec-yaml", "spec-invalid", "spec-ref", "spec-lint", "spec-example", "spec-extension"),
         "The OpenAPI specs parse, validate and resolve their $refs; operations are unique and declare "
         "their responses, examples fit their schemas, x-mock keys are known.",
+    ),
+    Rule(
+        ("page-too-deep",),
+        f"No page nests deeper than {MAX_PAGE_NESTING} levels (quotes, list indentation, HTML, brackets).",
+        _check_page_nesting,
     ),
     Rule(
         ("bad-tag", "unknown-snippet", "unknown-variable"),

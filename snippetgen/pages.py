@@ -22,6 +22,14 @@ from .render import camel_case
 
 MAX_TAG_CHARS = 64 * 1024
 """Longest ``<snippet ...>`` / ``<operation ...>`` start tag read; longer is reported as unclosed."""
+MAX_PAGE_NESTING = 48
+"""Deepest nesting a page may have (quotes, list indentation in 4-column steps, HTML elements,
+brackets): Python-Markdown parses nesting recursively and fails somewhere past a few hundred."""
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_QUOTES = re.compile(r"^(?:[ \t]{0,3}>)+")
+_BRACKET = re.compile(r"\\.|[\[\]]")  # an escaped character is skipped
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*?(/?)>")  # stops at "<": linear
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
 _md = MarkdownIt("commonmark")
 
@@ -144,6 +152,47 @@ def find_embeds(text: str, path: str) -> list[Embed]:
 def is_unclosed(embed: Embed) -> bool:
     """Whether an embed's start tag never ends (a quoted value left open)."""
     return bool(embed.raw) and embed.end == embed.start
+
+
+def nesting_problem(text: str) -> tuple[str, int, int] | None:
+    """(what, line, col) of the first place a page nests deeper than :data:`MAX_PAGE_NESTING`:
+    block quotes, indentation (list levels), HTML elements or ``[`` brackets. Fenced code is not
+    counted. One linear pass, so a hostile page costs no more than reading it."""
+    fence: str | None = None
+    html_depth = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened:
+            fence = opened.group(1)
+            continue
+        quotes = _QUOTES.match(line)
+        if quotes and quotes.group().count(">") > MAX_PAGE_NESTING:
+            return f"{quotes.group().count('>')} block quotes deep", number, 1
+        width = len(line) - len(line.lstrip(" \t"))
+        columns = len(line[:width].expandtabs(4))
+        if line.strip() and columns > MAX_PAGE_NESTING * 4:
+            return f"about {columns // 4} list levels ({columns} columns of indentation)", number, 1
+        brackets = 0
+        for bracket in _BRACKET.finditer(line) if "[" in line else ():
+            if bracket.group() == "[":
+                brackets += 1
+                if brackets > MAX_PAGE_NESTING:
+                    return f"{brackets} brackets deep", number, bracket.start() + 1
+            elif bracket.group() == "]" and brackets:
+                brackets -= 1
+        if "<" in line:
+            for tag in _HTML_TAG.finditer(line):
+                closing, name, self_closing = tag.groups()
+                if name.lower() in _VOID or self_closing:
+                    continue
+                html_depth = max(html_depth - 1, 0) if closing else html_depth + 1
+                if html_depth > MAX_PAGE_NESTING:
+                    return f"{html_depth} HTML elements deep", number, tag.start() + 1
+    return None
 
 
 def find_code_blocks(text: str, path: str) -> list[CodeBlock]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..errors import RenderError
 from ..loader import Catalog
 from ..model import Embed, Location, Snippet
-from ..pages import find_embeds, find_tags
+from ..pages import MAX_PAGE_NESTING, find_embeds, find_tags, nesting_problem
 from ..render import embed_problems
 from ..spec import Operation, SpecSet
 from ..workspace import Workspace
@@ -82,6 +82,14 @@ def expand_page(
     """:func:`transform_page` plus the snippets and APIs the page used."""
     page_path = page_path.replace(os.sep, "/").lstrip("/")
     shown = display_path or ws.display(page_path)
+    deep = nesting_problem(markdown)
+    if deep is not None:
+        what, line, col = deep
+        raise RenderError(
+            f"the page nests too deeply for the site's Markdown: {what} (at most {MAX_PAGE_NESTING})",
+            Location(shown, line + line_offset, col),
+            hint="flatten its nested lists, quotes, HTML or brackets",
+        )
     uses: set[str] = set()
     blocks: list[tuple[int, int, str]] = []
     lowered = markdown.lower()
