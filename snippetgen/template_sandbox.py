@@ -49,7 +49,7 @@ from jinja2.visitor import NodeTransformer
 
 MAX_TEXT = 1_000_000
 """Largest value (characters, or items of a list or mapping) a template may build or output."""
-MAX_STEPS = 500_000
+MAX_STEPS = 200_000
 """Loop iterations plus calls (functions, methods, macros, filters) of one render."""
 MAX_SECONDS = 10.0
 """Wall-clock time one render may take (checked at each step)."""
