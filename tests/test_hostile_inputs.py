@@ -56,7 +56,8 @@ def test_page_attribute_cannot_inject_shell_through_api_key_env(project):
     )
     out = check(
         project,
-        r"^docs/index\.md:3:1: data-api-key-env: 'X\$\(touch pwned\)' is not a safe environment variable name \[unsafe-value\]",
+        r"^docs/index\.md:3:1: data-api-key-env: 'X\$\(touch pwned\)' is not a safe environment variable"
+        r" name \[unsafe-value\]",
     )
     assert "all clean" not in out and "clean in" not in out
 
@@ -71,9 +72,12 @@ def test_config_payload_and_test_set_values_are_typed(project):
     )
     check(
         project,
-        r"^shared/snippets/demo/bad/config\.json:5: payload\.apiKeyEnv: 'K; rm -rf /' is not a safe environment variable name \[unsafe-value\]",
-        r"^shared/snippets/demo/bad/config\.json:6: payload\.output: '\.\./\.\./\.bashrc' is not a safe file name \[unsafe-value\]",
-        r"^shared/snippets/demo/bad/config\.json:8: test\.set\.apiKeyEnv: '`id`' is not a safe environment variable name \[unsafe-value\]",
+        r"^shared/snippets/demo/bad/config\.json:5: payload\.apiKeyEnv: 'K; rm -rf /' is not a safe"
+        r" environment variable name \[unsafe-value\]",
+        r"^shared/snippets/demo/bad/config\.json:6: payload\.output: '\.\./\.\./\.bashrc' is not a safe"
+        r" file name \[unsafe-value\]",
+        r"^shared/snippets/demo/bad/config\.json:8: test\.set\.apiKeyEnv: '`id`' is not a safe"
+        r" environment variable name \[unsafe-value\]",
     )
 
 
@@ -87,7 +91,8 @@ def test_template_printing_a_typed_variable_raw_is_refused_at_its_line(project):
     )
     check(
         project,
-        r"^shared/snippets/demo/raw/curl\.jinja:2: unsafe template: \{\{ apiKeyEnv \}\} prints an environment variable name as raw code: .*\{\{ apiKeyEnv \| env \}\} \[unsafe-template\]",
+        r"^shared/snippets/demo/raw/curl\.jinja:2: unsafe template: \{\{ apiKeyEnv \}\} prints an"
+        r" environment variable name as raw code: .*\{\{ apiKeyEnv \| env \}\} \[unsafe-template\]",
         r"^shared/snippets/demo/raw/js\.jinja:1: unsafe template: .* \[unsafe-template\]",
     )
 
@@ -144,7 +149,8 @@ def test_config_symlinked_out_of_the_catalog_is_refused_and_not_read(project, tm
     (folder / "py.jinja").write_text("print({{ prompt | lit }})\n")
     out = check(
         project,
-        r"^shared/snippets/demo/linked/config\.json: config\.json is a symlink out of the snippet folder \[outside-root\]",
+        r"^shared/snippets/demo/linked/config\.json: config\.json is a symlink out of the snippet folder"
+        r" \[outside-root\]",
     )
     assert "SECRET-FROM-OUTSIDE" not in out
 
@@ -183,7 +189,8 @@ def test_a_fixture_symlinked_out_of_the_snippet_is_refused(project):
     (folder / "fixtures" / "photo.png").symlink_to("/etc/hostname")
     check(
         project,
-        r"^shared/snippets/demo/fix/config\.json:\d+:\d+: test\.fixtures\[0\]: fixtures/photo\.png resolves outside the snippet folder \[unsafe-path\]",
+        r"^shared/snippets/demo/fix/config\.json:\d+:\d+: test\.fixtures\[0\]: fixtures/photo\.png"
+        r" resolves outside the snippet folder \[unsafe-path\]",
     )
 
 
@@ -336,7 +343,8 @@ def test_a_50_mb_config_is_refused_before_it_is_read(project):
         handle.write('"}\n')
     check(
         project,
-        r"^shared/snippets/demo/big/config\.json:1: config\.json is 52,428,\d+ bytes, over the limit of 1,048,576 \[too-large\]",
+        r"^shared/snippets/demo/big/config\.json:1: config\.json is 52,428,\d+ bytes, over the limit of"
+        r" 1,048,576 \[too-large\]",
     )
 
 
@@ -354,7 +362,8 @@ def test_a_huge_template_is_refused_before_it_is_read(project):
     project.snippet("demo.huge", {"title": "Huge"}, py="# " + "x" * (2 << 20) + "\n")
     check(
         project,
-        r"^shared/snippets/demo/huge/py\.jinja:1: py\.jinja is \d[\d,]+ bytes, over the limit of 1,048,576 \[too-large\]",
+        r"^shared/snippets/demo/huge/py\.jinja:1: py\.jinja is \d[\d,]+ bytes, over the limit of"
+        r" 1,048,576 \[too-large\]",
     )
 
 
@@ -372,7 +381,8 @@ def test_a_page_nested_3000_deep_is_a_located_error(project, page, line, what):
     project.page("deep.md", "# Deep\n\n" + page)
     check(
         project,
-        rf"^docs/deep\.md:{line}:\d+: the page nests too deeply for the site's Markdown: {what}.* \(at most 48\) \[page-too-deep\]",
+        rf"^docs/deep\.md:{line}:\d+: the page nests too deeply for the site's Markdown: {what}.* \(at"
+        rf" most 48\) \[page-too-deep\]",
     )
 
 

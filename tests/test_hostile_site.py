@@ -110,7 +110,8 @@ def _hostile_project(project) -> None:
     project.page(
         "index.md",
         "# Home\n\n"
-        f'<snippet data-name="evil.show" data-prompt="{attribute}" data-note="a > b {IMG.replace(chr(34), "&quot;")}"></snippet>\n\n'
+        f'<snippet data-name="evil.show" data-prompt="{attribute}" '
+        f'data-note="a > b {IMG.replace(chr(34), "&quot;")}"></snippet>\n\n'
         '<operation data-ref="evil:makeThing"></operation>\n\n'
         '!!! note\n    <operation data-ref="evil:makeThing" data-level="0"></operation>\n\n'
         '- In a list:\n\n    <operation data-ref="evil:makeThing" data-level="0"></operation>\n',
@@ -147,7 +148,7 @@ def test_a_site_built_from_hostile_values_has_no_markup_of_theirs(project):
     # data-note: a quoted value holding ">" and a tag reached the code whole (quotes escaped there)
     assert "a > b <img src=x onerror=\\\"alert('XSS-img')\\\">" in visible
     # data-prompt: the break-out attempt is just text inside a string literal of the code
-    assert 'console.log("' + SCRIPT + ' \\"><svg onload=alert(\'XSS-svg\')>"' in visible
+    assert 'console.log("' + SCRIPT + " \\\"><svg onload=alert('XSS-svg')>\"" in visible
 
 
 def test_the_same_values_render_the_same_way_through_the_markdown_extension(project):
