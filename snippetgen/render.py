@@ -136,7 +136,7 @@ def render_lenient(snippet: Snippet, lang: str, overrides: dict[str, Any] | None
         values = variables_for(snippet, overrides)
         compiled = _compile_lenient(template.source, revision())
         return render_bounded(compiled, {**values, LANG_VAR: lang})
-    except (Exception, RecursionError):
+    except Exception:  # RecursionError and MemoryError included
         return None
 
 
@@ -343,7 +343,7 @@ def render(snippet: Snippet, lang: str, overrides: dict[str, Any] | None = None)
             Location(str(template.path), first_use(template.source, name)),
             hint=f"add a default to payload in config.json or set data-{kebab_case(name)} on the embed",
         ) from None
-    except (Exception, RecursionError) as exc:  # the template's own code failed: say where
+    except Exception as exc:  # the template's own code failed (a limit, the sandbox): say where
         raise _runtime_error(exc, template.path, compiled) from None
     return Rendered(snippet, lang, code, values)
 
@@ -430,7 +430,8 @@ def embed_problems(embed: Embed, catalog: Catalog) -> list[Problem]:
         return [
             Problem(
                 embed.location,
-                "<snippet> tag is never closed: a quoted attribute value has no closing quote",
+                "<snippet> tag is never closed: a quoted attribute value has no closing quote "
+                "(or the tag is longer than 64 KiB)",
                 "bad-tag",
                 found=embed.raw[:120],
                 hint='close every value with the quote it opened with: data-prompt="..."',

@@ -51,7 +51,8 @@ def find_operation_tags(text: str, path: str, line_offset: int = 0) -> list[Oper
         location = dataclasses.replace(tag.location, line=tag.location.line + line_offset)
         if not tag.closed:
             raise RenderError(
-                "<operation> tag is never closed: a quoted attribute value has no closing quote",
+                "<operation> tag is never closed: a quoted attribute value has no closing quote "
+                "(or the tag is longer than 64 KiB)",
                 location,
                 hint='close every value with the quote it opened with: data-ref="api:operationId"',
             )
