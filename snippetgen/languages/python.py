@@ -135,8 +135,8 @@ def _py_str(text: str) -> str:
 
 def _py_fstring_text(text: str) -> str:
     """Text from the spec for inside an f-string ``"..."``: escaped like a JSON string (quotes,
-    backslashes, control characters), braces doubled, then made inert for Jinja."""
-    return static(json.dumps(text, ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}"))
+    backslashes, control characters) and braces doubled (made inert for Jinja by the caller)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}")
 
 
 def _py_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
@@ -144,7 +144,8 @@ def _py_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
         _py_fstring_text(t) if kind == "text" else "{" + path_local(poll, t) + "}"
         for kind, t in segments(path)
     )
-    return f'f"{{BASE_URL}}{parts}"'
+    # Inert for Jinja as a whole: a text ending in "{" next to a "{param}" must not open a tag.
+    return static(f'f"{{BASE_URL}}{parts}"')
 
 
 def _py_headers(plan: Plan, extra: str = "") -> str | None:
