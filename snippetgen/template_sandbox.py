@@ -45,7 +45,6 @@ from jinja2.sandbox import (
     SandboxedFormatter,
 )
 from jinja2.utils import Namespace, generate_lorem_ipsum
-from jinja2.visitor import NodeTransformer
 
 MAX_TEXT = 1_000_000
 """Largest value (characters, or items of a list or mapping) a template may build or output."""
@@ -70,6 +69,12 @@ INTERNAL_ATTRIBUTES = frozenset(
 
 _BLOCK_OPEN = frozenset({"if", "for", "macro", "call", "filter", "with", "block", "autoescape", "trans"})
 _BLOCK_CLOSE = frozenset(f"end{name}" for name in _BLOCK_OPEN)
+
+
+@dataclass(frozen=True)
+class Unsafe:
+    line: int
+    message: str
 
 
 class TemplateLimitError(jinja2.TemplateRuntimeError):
@@ -399,19 +404,62 @@ def _lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str
 # --- the environment -----------------------------------------------------------------------------
 
 
-class _Instrument(NodeTransformer):
-    """Loops iterate through :meth:`BoundedEnvironment.sg_iter` and ``~`` joins through
-    :meth:`BoundedEnvironment.sg_concat`, so both are counted and size-checked."""
+def _prepare(tree: nodes.Template) -> tuple[int, list[Unsafe]]:
+    """One iterative pass over a parsed template: the line of the first node deeper than
+    :data:`MAX_TREE_DEPTH` (0 if none), what reaches into Python internals, and the loops and ``~``
+    joins rerouted through :meth:`BoundedEnvironment.sg_iter` / :meth:`BoundedEnvironment.sg_concat`
+    so they are counted and size-checked."""
+    unsafe: list[Unsafe] = []
+    stack: list[tuple[nodes.Node, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            return getattr(node, "lineno", 0) or 1, unsafe
+        name = _internal_name(node)
+        if name is not None:
+            unsafe.append(
+                Unsafe(
+                    node.lineno,
+                    f"the template reads {name!r}, an internal attribute: templates run in a sandbox "
+                    "that refuses Python internals",
+                )
+            )
+        if isinstance(node, nodes.For) and not _is_hook(node.iter):
+            node.iter = _hook("sg_iter", [_reroute(node.iter, stack, depth)], node.iter.lineno)
+        for slot in node.fields:
+            value = getattr(node, slot, None)
+            if isinstance(value, nodes.Node):
+                if slot == "iter" and isinstance(node, nodes.For):
+                    continue  # queued above, before it was wrapped
+                setattr(node, slot, _reroute(value, stack, depth))
+            elif isinstance(value, list):
+                value[:] = [
+                    _reroute(item, stack, depth) if isinstance(item, nodes.Node) else item for item in value
+                ]
+    return 0, sorted(unsafe, key=lambda u: u.line)
 
-    def visit_For(self, node: nodes.For) -> nodes.Node:
-        node = self.generic_visit(node)  # type: ignore[assignment]
-        if not _is_hook(node.iter):
-            node.iter = _hook("sg_iter", [node.iter], node.iter.lineno)
-        return node
 
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
-        node = self.generic_visit(node)  # type: ignore[assignment]
-        return _hook("sg_concat", [nodes.List(list(node.nodes), lineno=node.lineno)], node.lineno)
+def _reroute(child: nodes.Node, stack: list[tuple[nodes.Node, int]], depth: int) -> nodes.Node:
+    """Queue ``child`` for the walk; a ``~`` join comes back as a call of ``sg_concat``."""
+    stack.append((child, depth + 1))
+    if isinstance(child, nodes.Concat):
+        return _hook("sg_concat", [nodes.List(child.nodes, lineno=child.lineno)], child.lineno)
+    return child
+
+
+def _internal_name(node: nodes.Node) -> str | None:
+    """The attribute name ``node`` reads when it is an internal one (``__class__``, ``gi_frame``)."""
+    name = None
+    if isinstance(node, nodes.Getattr):
+        name = node.attr
+    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        name = node.arg.value if isinstance(node.arg.value, str) else None
+    elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
+        arg = node.args[0]
+        name = arg.value if isinstance(arg, nodes.Const) and isinstance(arg.value, str) else None
+    if name is not None and (name.startswith("_") or name in INTERNAL_ATTRIBUTES):
+        return name
+    return None
 
 
 def _hook(name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
@@ -446,15 +494,17 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         return value
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
-        check_nesting(self, source)
+        if _might_nest(source):
+            check_nesting(self, source)
         try:
             tree = super()._parse(source, name, filename)
         except (RecursionError, MemoryError):
             raise _too_deep(_busiest_line(self, source)) from None
-        line = tree_too_deep(tree)
+        line, unsafe = _prepare(tree)
         if line:
             raise _too_deep(line)
-        return _Instrument().visit(tree)  # type: ignore[no-any-return]
+        tree.sg_unsafe = unsafe  # type: ignore[attr-defined]
+        return tree
 
     def _compile(self, source: str, filename: str) -> types.CodeType:
         try:
@@ -524,6 +574,22 @@ def _too_deep(line: int) -> jinja2.TemplateSyntaxError:
     )
 
 
+_BRACKETS = re.compile(r"[(\[{]|[)\]}]")
+
+
+def _might_nest(source: str) -> bool:
+    """A cheap bound: False when the source cannot nest past :data:`MAX_NESTING` (too few block
+    tags, and brackets never that deep even counting the text between tags)."""
+    if source.count("{%") > MAX_NESTING:
+        return True
+    depth = 0
+    for match in _BRACKETS.finditer(source):
+        depth += 1 if match.group() in "([{" else -1
+        if depth > MAX_NESTING:
+            return True
+    return False
+
+
 def check_nesting(env: jinja2.Environment, source: str) -> None:
     """Refuse a template nested deeper than :data:`MAX_NESTING` before Jinja's recursive parser
     sees it (raises ``TemplateSyntaxError`` at the line where it gets too deep)."""
@@ -581,44 +647,9 @@ def _busiest_line(env: jinja2.Environment, source: str) -> int:
     return best_line
 
 
-def tree_too_deep(tree: nodes.Node) -> int:
-    """Line of the first node deeper than :data:`MAX_TREE_DEPTH` in the syntax tree, or 0."""
-    stack: list[tuple[nodes.Node, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_TREE_DEPTH:
-            return getattr(node, "lineno", 0) or 1
-        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
-    return 0
-
-
-@dataclass(frozen=True)
-class Unsafe:
-    line: int
-    message: str
-
-
 def unsafe_constructs(tree: nodes.Template) -> list[Unsafe]:
-    """What in a parsed template reaches into Python internals, by line."""
-    found = []
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
-        name = None
-        if isinstance(node, nodes.Getattr):
-            name = node.attr
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            name = node.arg.value if isinstance(node.arg.value, str) else None
-        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
-            arg = node.args[0]
-            name = arg.value if isinstance(arg, nodes.Const) and isinstance(arg.value, str) else None
-        if name is not None and (name.startswith("_") or name in INTERNAL_ATTRIBUTES):
-            found.append(
-                Unsafe(
-                    node.lineno,
-                    f"the template reads {name!r}, an internal attribute: templates run in a sandbox "
-                    "that refuses Python internals",
-                )
-            )
-    return sorted(found, key=lambda u: u.line)
+    """What in a parsed template reaches into Python internals, by line (found while parsing)."""
+    return list(getattr(tree, "sg_unsafe", []))
 
 
 __all__ = [
@@ -635,6 +666,5 @@ __all__ = [
     "measure",
     "render_bounded",
     "template_line",
-    "tree_too_deep",
     "unsafe_constructs",
 ]
