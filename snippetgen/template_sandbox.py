@@ -33,7 +33,7 @@ import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from jinja2 import nodes
@@ -128,7 +128,7 @@ def render_bounded(template: jinja2.Template, variables: Mapping[str, Any]) -> s
     try:
         parts: list[str] = []
         size = 0
-        generator = template.root_render_func(template.new_context(dict(variables)))
+        generator: Any = template.root_render_func(template.new_context(dict(variables)))
         for part in generator:
             size += len(part)
             if size > MAX_TEXT:
@@ -162,7 +162,16 @@ def template_line(exc: BaseException, template: jinja2.Template) -> int:
 # --- measuring values without printing them ------------------------------------------------------
 
 
-_CONTAINERS = (Mapping, list, tuple, set, frozenset, type({}.keys()), type({}.values()), type({}.items()))
+_CONTAINERS: tuple[type, ...] = (
+    Mapping,
+    list,
+    tuple,
+    set,
+    frozenset,
+    type({}.keys()),
+    type({}.values()),
+    type({}.items()),
+)
 
 
 def measure(value: Any, limit: int = MAX_TEXT) -> int:
@@ -201,7 +210,7 @@ def measure(value: Any, limit: int = MAX_TEXT) -> int:
                     if total > limit:
                         return limit + 1
             else:
-                for sub in itertools.islice(item, limit + 1):
+                for sub in itertools.islice(cast(Iterable[Any], item), limit + 1):
                     total += 2
                     stack.append(sub)
                     if total > limit:
@@ -288,7 +297,8 @@ def _check_method(bound: Any, args: tuple, kwargs: dict) -> tuple:
             _fits(_as_int(first), f"{name}() of a string")
         elif name == "expandtabs":
             tab = _as_int(first if args else kwargs.get("tabsize", 8))
-            _fits(n + owner.count("\t" if isinstance(owner, str) else b"\t") * tab, "expandtabs()")
+            tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+            _fits(n + tabs * tab, "expandtabs()")
         elif name == "replace" and len(args) >= 2:
             old, new = args[0], args[1]
             count = _as_int(args[2]) if len(args) > 2 else -1
@@ -462,7 +472,7 @@ def _internal_name(node: nodes.Node) -> str | None:
     return None
 
 
-def _hook(name: str, args: list[nodes.Expr], lineno: int) -> nodes.Call:
+def _hook(name: str, args: list[Any], lineno: int) -> nodes.Call:
     return nodes.Call(nodes.EnvironmentAttribute(name, lineno=lineno), args, [], None, None, lineno=lineno)
 
 

@@ -47,12 +47,12 @@ class VarType:
             return f"must be {self.article} {self.label} (a string), not {type(value).__name__}"
         if not self.valid(value):
             return f"{_show(value)} is not a safe {self.label}"
+        return None
 
     @property
     def named(self) -> str:
         """``an environment variable name``."""
         return f"{self.article} {self.label}"
-        return None
 
 
 def _show(value: str) -> str:
