@@ -236,6 +236,25 @@ def test_build_refuses_site_dir_of_mkdocs_yml_too(project):
     assert changed == []
 
 
+def test_a_plain_mkdocs_build_with_the_plugin_refuses_the_projects_folders_too(project):
+    site_project(project)
+    before = hostile.tree(project.root)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--site-dir", "shared"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=hostile.WALL_SECONDS,
+        preexec_fn=hostile._limits,
+    )
+    assert proc.returncode != 0
+    assert (
+        "snippetgen: refusing to build the site there: site_dir shared holds the snippets folder"
+        in proc.stderr
+    )
+    assert hostile.changes(before, hostile.tree(project.root)) == []
+
+
 def test_build_makes_marks_and_reuses_its_own_site_dir(project):
     site_project(project)
     site = project.root / "out"

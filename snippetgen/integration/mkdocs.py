@@ -36,7 +36,7 @@ from ..project import Project
 from ..secrets import find_leaks, secret_values
 from ..spec import load_specs
 from ..workspace import Workspace, tree_signature
-from .site_build import CHECKED_CLEAN, SnippetgenBuildError, project_state
+from .site_build import CHECKED_CLEAN, SnippetgenBuildError, project_state, site_dir_problem
 
 
 def _check_in_worker(root: str) -> list[Problem]:
@@ -99,6 +99,16 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         except SnippetgenError as exc:
             raise PluginError(f"snippetgen: {exc}") from None
         self.project = project
+        if not self.serving:  # a build empties site_dir first: never one of the project's folders
+            why = site_dir_problem(
+                project,
+                config.site_dir,
+                "site_dir",
+                {"docs_dir": Path(config.docs_dir)},
+                own_folders_only=True,
+            )
+            if why is not None:
+                raise PluginError(f"snippetgen: refusing to build the site there: {why}")
         settings = project.root / "pyproject.toml"
         signatures = {
             "snippets": tree_signature(project.snippets_dir, settings),

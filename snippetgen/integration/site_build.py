@@ -54,11 +54,18 @@ def _protected(project: Project, extra: dict[str, Path] | None = None) -> dict[s
 
 
 def site_dir_problem(
-    project: Project, site_dir: Path | str, setting: str, extra: dict[str, Path] | None = None
+    project: Project,
+    site_dir: Path | str,
+    setting: str,
+    extra: dict[str, Path] | None = None,
+    *,
+    own_folders_only: bool = False,
 ) -> str | None:
     """Why ``site_dir`` must not be built into (a build empties it), or None when it may be.
 
     ``setting`` names where the folder came from (``--site-dir``, ``site_dir in mkdocs.yml``).
+    ``own_folders_only`` checks only the project's folders, not whether a build made the folder
+    (for a plain ``mkdocs build``, which leaves no marker).
     """
     site = Path(site_dir).resolve()
     shown = project.rel(site)
@@ -71,7 +78,7 @@ def site_dir_problem(
             return f"{setting} {shown} is inside {what} ({project.rel(folder)})"
     if site.exists() and not site.is_dir():
         return f"{setting} {shown} is a file, not a folder"
-    if site.is_dir() and not (site / SITE_MARKER).is_file():
+    if not own_folders_only and site.is_dir() and not (site / SITE_MARKER).is_file():
         try:
             entries = next(iter(site.iterdir()), None)
         except OSError as exc:
