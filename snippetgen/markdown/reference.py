@@ -8,6 +8,10 @@ with its example as a code block.
 Every text taken from a spec is untrusted: descriptions are rendered with markdown-it with raw
 HTML disabled (so ``<script>`` or ``<img onerror=...>`` come out as visible text and unsafe link
 schemes are refused), everything else is HTML-escaped, and examples go into fenced code blocks.
+The HTML this module writes is also *inert*: the characters of Markdown's inline syntax in its text
+(``[``, ``(``, `````, ``*``, ``{``...) are character references, so a host that runs it through
+Markdown again (an ``<operation>`` tag indented in a list or admonition is not a raw HTML block for
+Python-Markdown) cannot turn ``[x](javascript:...)`` or ``{: onclick=...}`` into markup.
 """
 
 from __future__ import annotations
@@ -50,18 +54,33 @@ def _md() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_{}\[\]()!]")
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)|([^<]+)")
+
+
+def inert(fragment: str) -> str:
+    """HTML whose text holds no Markdown inline syntax (each such character a character reference),
+    so a second Markdown pass leaves it as it is. Tags are kept as they are."""
+    return _TAG_OR_TEXT.sub(
+        lambda m: m.group(1) or _MARKDOWN_SYNTAX.sub(lambda c: f"&#{ord(c.group())};", m.group(2)),
+        fragment,
+    )
+
+
 def safe_markdown(text: str, *, inline: bool = False) -> str:
-    """Spec prose as HTML: Markdown allowed, raw HTML shown as text, no unsafe links."""
+    """Untrusted prose (a spec's, a config's) as inert HTML: Markdown allowed, raw HTML shown as
+    text, no unsafe links."""
     if not text or not str(text).strip():
         return ""
     text = str(text).strip()
     if inline or "\n\n" not in text and not re.search(r"^\s*(?:[-*+] |\d+[.)] |\||```|    )", text, re.M):
-        return _md().renderInline(" ".join(text.split()) if inline else text)
-    return _md().render(text).strip()
+        return inert(_md().renderInline(" ".join(text.split()) if inline else text))
+    return inert(_md().render(text).strip())
 
 
 def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """Untrusted text as inert HTML text."""
+    return inert(html.escape(str(value), quote=True))
 
 
 def code(value: Any) -> str:

@@ -41,8 +41,8 @@ def snippet_markdown(
             head += f" · [{DOCS_LABEL}]({href})"
     parts = [head]
     description = str(snippet.config.get("description") or "").strip()
-    if description:
-        parts.append(" ".join(description.split()))
+    if description:  # untrusted text: Markdown that cannot carry raw HTML, rendered inert
+        parts.append(safe_markdown(description, inline=True))
     for index, lang in enumerate(snippet.templates):
         language = get_language(lang)
         code = render_embed(snippet, embed, lang).code
@@ -62,6 +62,13 @@ def code_fence(code: str, lexer: str) -> str:
 
 def indent(text: str, prefix: str) -> str:
     return "".join(prefix + line if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+def safe_markdown(text: str, *, inline: bool = False) -> str:
+    """:func:`.reference.safe_markdown` (imported late: that module builds on this one)."""
+    from .reference import safe_markdown as render
+
+    return render(text, inline=inline)
 
 
 def md_escape(text: str) -> str:
