@@ -16,6 +16,7 @@ from ..errors import RenderError
 from ..languages import get_language
 from ..model import Embed, Location, Snippet
 from ..render import render_embed
+from .inert import safe_markdown
 
 DOCS_LABEL = "Docs"
 _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
@@ -62,13 +63,6 @@ def code_fence(code: str, lexer: str) -> str:
 
 def indent(text: str, prefix: str) -> str:
     return "".join(prefix + line if line.strip() else line for line in text.splitlines(keepends=True))
-
-
-def safe_markdown(text: str, *, inline: bool = False) -> str:
-    """:func:`.reference.safe_markdown` (imported late: that module builds on this one)."""
-    from .reference import safe_markdown as render
-
-    return render(text, inline=inline)
 
 
 def md_escape(text: str) -> str:
