@@ -10,6 +10,7 @@ import difflib
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _folder_problem(kind: str, folder: Path, root: Path, rel) -> Problem | None:
+def _folder_problem(kind: str, folder: Path, root: Path, rel: Callable[[Path], str]) -> Problem | None:
     """A group or snippet folder must stay inside the catalog and have a kebab-case name."""
     if not _inside(folder, root):
         return Problem(
@@ -189,7 +190,7 @@ def load_catalog(
 
 
 def load_snippet(
-    directory: Path, key: str, rel, max_config_bytes: int = MAX_CONFIG_BYTES
+    directory: Path, key: str, rel: Callable[[Path], str], max_config_bytes: int = MAX_CONFIG_BYTES
 ) -> tuple[Snippet | None, list[Problem]]:
     problems: list[Problem] = []
     config_path = directory / "config.json"
@@ -400,13 +401,15 @@ def _path_problems(config: Any, directory: Path, cfg_loc: str, lines: dict) -> l
 def _schema_problem(error: jsonschema.ValidationError, pointer: str, path: str, lines: dict) -> Problem:
     line, col = lines.get(pointer, lines.get("", (1, 1)))
     where = pointer or "/"
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
         for key in extra:
             if f"{pointer}/{key}" in lines:
                 line, col = lines[f"{pointer}/{key}"]
                 break
-        allowed = ", ".join(error.schema.get("properties", {}))
+        allowed = ", ".join(schema.get("properties", {}))
         return Problem(
             Location(path, line, col),
             f"unknown key {', '.join(map(repr, extra))} at {where}",

@@ -132,7 +132,9 @@ class CodeBlock:
 
 def code_spans(text: str) -> list[tuple[int, int]]:
     """0-based [start, end) line ranges of fenced and indented code in a Markdown text."""
-    return [tuple(tok.map) for tok in _md.parse(text) if tok.type in ("fence", "code_block") and tok.map]
+    return [
+        (tok.map[0], tok.map[1]) for tok in _md.parse(text) if tok.type in ("fence", "code_block") and tok.map
+    ]
 
 
 def find_embeds(text: str, path: str) -> list[Embed]:

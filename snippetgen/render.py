@@ -25,6 +25,7 @@ import difflib
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ RESERVED = frozenset({"name"})
 LANG_VAR = "__lang__"
 
 
-def _strict(func):
+def _strict(func: Callable[..., Any]) -> Callable[..., Any]:
     """Filters must fail on an undefined value the way ``{{ x }}`` does, not print its repr."""
 
     @functools.wraps(func)

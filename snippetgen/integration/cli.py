@@ -149,10 +149,12 @@ class CommandError(click.ClickException):
     """A :class:`SnippetgenError` as every command shows it: ``path:line: message`` (or
     ``error: message``) and its hint on stderr, exit status 2."""
 
+    exit_code = 2
+    """:attr:`SnippetgenError.exit_code` is 2 for every error the core raises on purpose."""
+
     def __init__(self, error: SnippetgenError):
         super().__init__(error.message)
         self.error = error
-        self.exit_code = error.exit_code
 
     def show(self, file: Any = None) -> None:
         text = str(self.error)

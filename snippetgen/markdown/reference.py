@@ -46,6 +46,11 @@ PARAM_LOCATIONS = (
 )
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one (a malformed spec renders what it can)."""
+    return value if isinstance(value, dict) else {}
+
+
 def esc(value: Any) -> str:
     """Untrusted text as inert HTML text."""
     return inert(html.escape(str(value), quote=True))
@@ -98,7 +103,7 @@ def operation_markdown(op: Any, specs: Any = None, *, level: int = 3) -> str:
         head.append(f"<p><strong>Request body</strong> <code>{esc(media_type)}</code>{required}</p>")
         if body.get("description"):
             head.append(f'<div class="snippetgen-description">{safe_markdown(body["description"])}</div>')
-        schema = media.get("schema") if isinstance(media.get("schema"), dict) else {}
+        schema = _mapping(media.get("schema"))
         if schema.get("description"):
             head.append(f'<div class="snippetgen-description">{safe_markdown(schema["description"])}</div>')
         rows = schema_rows(schema)
@@ -113,13 +118,13 @@ def operation_markdown(op: Any, specs: Any = None, *, level: int = 3) -> str:
         blocks.append('<p class="snippetgen-example-label">Example request body</p>')
         blocks.append(example_block(body_example, media_type).rstrip("\n"))
 
-    responses = raw.get("responses") if isinstance(raw.get("responses"), dict) else {}
+    responses = _mapping(raw.get("responses"))
     if responses:
         blocks.append("<p><strong>Responses</strong></p>")
     for status, response in responses.items():
         if not isinstance(response, dict):
             continue
-        content = response.get("content") if isinstance(response.get("content"), dict) else {}
+        content = _mapping(response.get("content"))
         media_type = next(iter(content), "")
         line = (
             f'<p class="snippetgen-response"><code>{esc(status)}</code> '
@@ -182,7 +187,7 @@ def _schemes_html(requirement: dict, document: dict) -> str:
     schemes = (document.get("components") or {}).get("securitySchemes") or {}
     parts = []
     for name in requirement:
-        scheme = schemes.get(name) if isinstance(schemes.get(name), dict) else {}
+        scheme = _mapping(schemes.get(name))
         kind = scheme.get("type")
         http = str(scheme.get("scheme", "")).lower()
         if kind == "http" and http == "bearer":
@@ -191,7 +196,7 @@ def _schemes_html(requirement: dict, document: dict) -> str:
             text, usage = "HTTP Basic", "<code>Authorization: Basic &lt;credentials&gt;</code>"
         elif kind == "apiKey":
             where = {"header": "header", "query": "query parameter", "cookie": "cookie"}.get(
-                scheme.get("in"), "field"
+                str(scheme.get("in")), "field"
             )
             text, usage = f"API key in the {where} <code>{esc(scheme.get('name', ''))}</code>", ""
         else:
@@ -281,7 +286,7 @@ def field_row(name: str, schema: dict, required: str) -> list[str]:
     elif "const" in schema:
         allowed = code(schema["const"])
     limits = limits_of(schema)
-    items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+    items = _mapping(schema.get("items"))
     if items:
         limits += [f"each {text}" for text in limits_of(flatten(items))]
         if "enum" in items and not allowed:
