@@ -16,6 +16,7 @@ job id only comes from its create call.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -437,8 +438,6 @@ def _form_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        import json
-
         return json.dumps(value)
     return str(value)
 
