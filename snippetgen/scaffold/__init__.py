@@ -135,7 +135,8 @@ def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any
     config: dict[str, Any] = {}
     if schema_ref:
         config["$schema"] = schema_ref
-    config["title"] = op.summary.strip().rstrip(".") or f"{op.method} {op.path}"
+    summary = op.summary.strip().splitlines()[0].strip() if op.summary.strip() else ""
+    config["title"] = summary.rstrip(".") or f"{op.method} {op.path}"
     description = _first_sentence(op.description) if op.description.strip() else ""
     if plan.poll is not None:
         poll = plan.poll.op

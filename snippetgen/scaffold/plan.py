@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..spec.model import Operation, SpecSet, schema_properties
-from ..spec.values import enum_values
+from ..spec.values import check_value, enum_values
 
 SUCCESS_STATES = re.compile(r"^(complete|completed|succeeded|success|successful|done|finished|ready)$", re.I)
 FAILURE_STATES = re.compile(r"fail|error|cancel|reject|expire", re.I)
@@ -299,7 +299,7 @@ def _request_fields(op: Operation, taken: set[str]) -> list[Field]:
                 filename = f"{_media_word(ctype)}.{MEDIA_EXT.get(ctype, 'bin')}"
                 fields.append(Field(name, "", None, "file", filename, ctype))
                 continue
-            value = example[name] if name in example else value_for(name, sub)
+            value = _fitting(example[name], name, sub) if name in example else _value(name, sub)
             if kind == "form":
                 fields += _form_fields(name, _tidy(value), encoding.get(name) or {}, taken)
                 continue
@@ -310,7 +310,11 @@ def _request_fields(op: Operation, taken: set[str]) -> list[Field]:
         sub = param.get("schema") or {}
         wanted = param.get("required") or param["in"] == "path" or ("default" in sub and enum_values(sub))
         if wanted:
-            value = param["example"] if "example" in param else value_for(param["name"], sub)
+            value = (
+                _fitting(param["example"], param["name"], sub)
+                if "example" in param
+                else _value(param["name"], sub)
+            )
             fields.append(Field(param["name"], _var(param["name"], taken), _tidy(value), param["in"]))
     return fields
 
@@ -563,8 +567,12 @@ def _pointer(text: str) -> list[str | int]:
 # --- values --------------------------------------------------------------------------------------
 
 
-def value_for(name: str, schema: dict, depth: int = 0) -> Any:
-    """A default for a field with no example in the request: the schema's, else a placeholder."""
+def value_for(name: str, schema: dict, depth: int = 0, *, given: bool = True) -> Any:
+    """A default for a field with no example in the request: the schema's, else a placeholder.
+
+    ``given=False`` ignores the schemas' own ``example``/``examples``/``default`` at every level
+    (for when those break the schema) and builds the value from its shape.
+    """
     schema = schema if isinstance(schema, dict) else {}
     enum = enum_values(schema)
     if enum:
@@ -573,18 +581,19 @@ def value_for(name: str, schema: dict, depth: int = 0) -> Any:
                 return schema[key]
         examples = [e for e in schema.get("examples") or [] if e in enum]
         return examples[0] if examples else enum[0]
-    if "example" in schema:
+    if given and "example" in schema:
         return schema["example"]
-    if isinstance(schema.get("examples"), list) and schema["examples"]:
+    if given and isinstance(schema.get("examples"), list) and schema["examples"]:
         return schema["examples"][0]
-    if "default" in schema:
+    if given and "default" in schema:
         return schema["default"]
     if "const" in schema:
         return schema["const"]
     for key in ("allOf", "anyOf", "oneOf"):
         parts = [p for p in schema.get(key) or [] if isinstance(p, dict)]
         if parts and depth < 8:
-            return value_for(name, {**{k: v for k, v in schema.items() if k != key}, **parts[0]}, depth + 1)
+            merged = {**{k: v for k, v in schema.items() if k != key}, **parts[0]}
+            return value_for(name, merged, depth + 1, given=given)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
@@ -598,12 +607,14 @@ def value_for(name: str, schema: dict, depth: int = 0) -> Any:
     if kind == "boolean":
         return False
     if kind == "array":
-        return [value_for(name.rstrip("s[]") or name, schema.get("items") or {}, depth + 1)]
+        return [value_for(name.rstrip("s[]") or name, schema.get("items") or {}, depth + 1, given=given)]
     if kind == "object" or "properties" in schema:
         props = schema.get("properties") or {}
         if depth >= 8:
             return {}
-        return {k: value_for(k, props.get(k) or {}, depth + 1) for k in schema.get("required") or []}
+        return {
+            k: value_for(k, props.get(k) or {}, depth + 1, given=given) for k in schema.get("required") or []
+        }
     return _fit_length(_string_for(name, schema, word), schema)
 
 
@@ -740,6 +751,25 @@ def _category_char(arg: Any, c: Any) -> str:
     if "SPACE" in name:
         return " "
     return "a"
+
+
+def _fitting(example: Any, name: str, schema: dict) -> Any:
+    """The spec's example, unless it breaks the field's own schema (vendor specs have such
+    examples, and ``check`` refuses a default that does not fit): then a generated value that fits."""
+    if not isinstance(schema, dict) or not schema or not check_value(schema, example):
+        return example
+    generated = _value(name, schema)
+    return generated if not check_value(schema, generated) else example
+
+
+def _value(name: str, schema: dict) -> Any:
+    """:func:`value_for`; when that is the schema's own example and it breaks the schema, a value
+    generated from the schema's shape instead (if that one fits)."""
+    value = value_for(name, schema)
+    if not isinstance(schema, dict) or not check_value(schema, value):
+        return value
+    shaped = value_for(name, schema, given=False)
+    return shaped if not check_value(schema, shaped) else value
 
 
 def _tidy(value: Any) -> Any:
