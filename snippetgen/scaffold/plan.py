@@ -16,6 +16,7 @@ job id only comes from its create call.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -674,8 +675,7 @@ def pattern_value(pattern: str) -> str | None:
     construct gives None (the caller falls back), never a value that does not match.
     """
     try:
-        import re._parser as parser  # the standard library's own regex parser (Python 3.11+)
-
+        parser = importlib.import_module("re._parser")  # the standard library's regex parser (3.11+)
         tree = parser.parse(pattern)
     except Exception:
         return None

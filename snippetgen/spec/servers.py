@@ -63,7 +63,8 @@ def server_template(document: Any) -> tuple[str, str]:
     first = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], dict) else None
     if first is None or not isinstance(first.get("url"), str) or not first["url"].strip():
         return "/", "/servers"
-    variables = first.get("variables") if isinstance(first.get("variables"), dict) else {}
+    declared = first.get("variables")
+    variables: dict[str, Any] = declared if isinstance(declared, dict) else {}
 
     def fill(match: re.Match[str]) -> str:
         var = variables.get(match.group(1))
