@@ -160,7 +160,14 @@ def new_all(
     ``-2``, ``-3``...). An existing snippet is kept unless ``force``; an operation that cannot be
     scaffolded is reported with its reason and the others are still written.
     """
-    specs = specs if specs is not None else _specs(project)
+    refused = []
+    if specs is None and not project.specs_dir.is_dir():
+        specs = _specs(project)  # raises the UsageError for a missing specs folder, with its hint
+    if specs is None:
+        specs, problems = load_specs(project.specs_dir, project.root)
+        refused = [p for p in problems if Path(p.location.path).stem == api and api not in specs.apis]
+    if refused:  # its document exists but cannot be used (Swagger 2.0, unparseable...): say why
+        raise UsageError(f"API {api!r} cannot be scaffolded: {refused[0].format()}")
     if api not in specs.apis:
         close = difflib.get_close_matches(api, list(specs.apis), n=1)
         known = ", ".join(sorted(specs.apis)) or "(none: no specs were found)"

@@ -443,9 +443,13 @@ def test_new_all_names_every_operation_and_keeps_existing_ones(root: Path) -> No
         (["new", "--all", "styles", "styles/x"], "--all takes no GROUP/NAME"),
         (["new", "styles/x"], "needs GROUP/NAME and --operation"),
         (["new"], "needs GROUP/NAME and --operation"),
+        (["new", "--all", "old"], "Swagger 2.0 is not supported"),
     ],
 )
 def test_new_usage_errors_exit_2_without_a_traceback(root: Path, args: list[str], message: str) -> None:
+    (root / "shared" / "openapi" / "old.yaml").write_text(
+        "swagger: '2.0'\ninfo: {title: Old, version: '1'}\npaths: {}\n"
+    )
     result = CliRunner().invoke(snippetgen_cli, [*args, "--root", str(root)])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
