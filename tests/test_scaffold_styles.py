@@ -204,6 +204,18 @@ SPEC = {
             }
         },
         "/health": {"get": {"responses": OK}},
+        "/kinds/{class}/{json}": {
+            "get": {
+                "operationId": "getKind",
+                "parameters": [
+                    {"name": "class", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "json", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "in", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "response", "in": "query", "required": True, "schema": {"type": "integer"}},
+                ],
+                "responses": OK,
+            }
+        },
     },
 }
 
@@ -368,6 +380,17 @@ def test_json_array_body_is_an_array(root: Path) -> None:
         assert _only_request(outcome)["body"] == [{"name": "example-name"}]
 
 
+@needs_runtimes
+def test_parameters_named_like_keywords_or_the_codes_own_names(root: Path) -> None:
+    """``class``, ``json``, ``in``, ``response``: no syntax error, no shadowed module or local."""
+    project = Project.load(root)
+    new_snippet(project, "styles/get-kind", "styles:getKind", LANGS)
+    for outcome in _run_green(project, "styles/get-kind"):
+        entry = _only_request(outcome)
+        assert entry["path"] == "/v1/kinds/example-class/example-json", entry
+        assert "in=" in entry["query"] and "response=1" in entry["query"], entry
+
+
 # --- servers -------------------------------------------------------------------------------------
 
 
@@ -420,7 +443,7 @@ def test_new_all_names_every_operation_and_keeps_existing_ones(root: Path) -> No
     runner = CliRunner()
     first = runner.invoke(snippetgen_cli, ["new", "--all", "styles", "--root", str(root)])
     assert first.exit_code == 0, first.output
-    assert "10 of 10 operations scaffolded" in first.output
+    assert "11 of 11 operations scaffolded" in first.output
     folders = sorted(p.name for p in (root / "shared" / "snippets" / "styles").iterdir())
     assert "fetch-service" in folders and "create-message" in folders
     assert "get-health" in folders  # no operationId: named by method and path
@@ -429,10 +452,10 @@ def test_new_all_names_every_operation_and_keeps_existing_ones(root: Path) -> No
     (root / "shared" / "snippets" / "styles" / "ping" / "py.jinja").write_text("# mine\n")
     again = runner.invoke(snippetgen_cli, ["new", "--all", "styles", "--root", str(root)])
     assert again.exit_code == 0, again.output
-    assert "0 of 10 operations scaffolded, 10 already there" in again.output
+    assert "0 of 11 operations scaffolded, 11 already there" in again.output
     assert (root / "shared" / "snippets" / "styles" / "ping" / "py.jinja").read_text() == "# mine\n"
     forced = runner.invoke(snippetgen_cli, ["new", "--all", "styles", "--force", "--root", str(root)])
-    assert forced.exit_code == 0 and "10 of 10" in forced.output
+    assert forced.exit_code == 0 and "11 of 11" in forced.output
     assert (root / "shared" / "snippets" / "styles" / "ping" / "py.jinja").read_text() != "# mine\n"
 
 

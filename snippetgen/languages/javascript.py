@@ -243,7 +243,7 @@ def scaffold(plan: Plan) -> list[str]:
             "const pollTimeout = {{ pollTimeout | lit }}; // give up after this many seconds",
         ]
     for f in r.of("path"):
-        out.append(f"const {camel(f.name)} = {path_lit(f)};")
+        out.append(f"const {camel(path_local(None, f.name))} = {path_lit(f)};")
     out.append("")
     out += _js_request(plan, r.fields, r.op.method, _js_url(plan, r.op.path), body=r.body)
     out += _js_fail("Request")

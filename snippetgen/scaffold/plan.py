@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -791,11 +792,32 @@ def _words(name: str) -> list[str]:
     return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
 
 
+# Names the emitted code already uses (modules, locals) or cannot use (keywords): a parameter
+# called ``json``, ``class`` or ``in`` gets a suffix rather than shadowing or breaking them.
+_SNAKE_TAKEN = frozenset(keyword.kwlist) | {
+    "sys", "os", "json", "time", "requests", "response", "upload", "job", "status", "deadline",
+    "output", "created", "poll", "line", "value", "print", "open", "seconds",
+}  # fmt: skip
+_CAMEL_TAKEN = frozenset(keyword.kwlist) | {
+    # JavaScript reserved words and the names the JavaScript examples declare
+    "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do",
+    "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "implements",
+    "import", "in", "instanceof", "interface", "let", "new", "null", "package", "private",
+    "protected", "public", "return", "static", "super", "switch", "this", "throw", "true", "try",
+    "typeof", "var", "void", "while", "with", "yield", "await", "async", "arguments", "eval",
+    "undefined", "process", "console", "fetch", "baseUrl", "apiKey", "username", "password",
+    "response", "form", "url", "created", "job", "poll", "pollUrl", "deadline", "decoder",
+    "buffer", "lines", "line", "chunk", "value", "readFile", "writeFile", "pollInterval",
+    "pollTimeout", "none", "not", "and", "or", "is", "loop", "range", "self",
+}  # fmt: skip
+
+
 def snake(name: str) -> str:
     """``videoDescription`` / ``video-description`` -> ``video_description`` (a valid identifier)."""
     words = _words(name)
     text = "_".join(words) or "value"
-    return f"v_{text}" if text[0].isdigit() else text
+    text = f"v_{text}" if text[0].isdigit() else text
+    return f"{text}_value" if text in _SNAKE_TAKEN else text
 
 
 def kebab(name: str) -> str:
@@ -807,7 +829,8 @@ def camel(name: str) -> str:
     """``video_description`` -> ``videoDescription`` (a valid identifier)."""
     words = _words(name) or ["value"]
     text = words[0] + "".join(w.capitalize() for w in words[1:])
-    return f"v{text[0].upper()}{text[1:]}" if text[0].isdigit() else text
+    text = f"v{text[0].upper()}{text[1:]}" if text[0].isdigit() else text
+    return f"{text}Value" if text in _CAMEL_TAKEN else text
 
 
 def _var(name: str, taken: set[str]) -> str:
