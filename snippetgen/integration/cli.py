@@ -27,6 +27,7 @@ from ..model import CheckReport, Problem, sort_problems
 from ..project import Project
 from ..render import render
 from ..tools.coverage import compute, format_table, read_record
+from ..tools.export import DEFAULT_OUT, FORMATS, export
 from ..tools.hbs_import import import_tree
 from ..workspace import load_workspace
 
@@ -290,6 +291,41 @@ def coverage(project: Project, minimum: float | None, fmt: str) -> None:
             f"snippet coverage {cov.percent('snippet'):.1f}% is below the minimum {floor:g}%", err=True
         )
         sys.exit(1)
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="overlay",
+    show_default=True,
+    help="overlay: <api>.overlay.yaml (OpenAPI Overlay 1.0); spec: each spec with the samples applied.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True, help="Output folder."
+)
+@click.option(
+    "--embed",
+    "embeds",
+    multiple=True,
+    metavar="PAGE:LINE",
+    help="Export a snippet as embedded at this <snippet> tag (repeatable; default: its defaults).",
+)
+@click.option("--allow-unproven", is_flag=True, help="Also export samples the last test run did not prove.")
+@root_option
+def export_cmd(fmt: str, out: str, embeds: tuple[str, ...], allow_unproven: bool, project: Project) -> None:
+    """Write x-codeSamples for any docs host (Redoc, Scalar, Mintlify, ...): one sample per language
+    for every operation a snippet calls, only those the last test run proved."""
+    ws, _ = load_workspace(project, validate_specs=False)
+    result = export(project, ws, fmt=fmt, out_dir=Path(out), embeds=embeds, allow_unproven=allow_unproven)
+    for message in result.messages:
+        click.echo(message, err=True)
+    for w in result.written:
+        click.echo(f"wrote {project.rel(w.path)}: {w.describe()}")
+    if result.summary:
+        click.echo(result.summary)
+    sys.exit(result.exit_code)
 
 
 @cli.command()
