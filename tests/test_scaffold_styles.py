@@ -319,14 +319,7 @@ def test_form_body_with_typed_fields_and_an_exploded_array(root: Path) -> None:
         assert body["Count"] == 3 and body["Urgent"] is False, body
 
 
-FORM_BRACKETS = (
-    "the mock does not decode deepObject bracket keys (metadata[order_id], expand[]) of a form body "
-    "yet: it answers 422 'metadata is a required property' (the faithful-mock branch adds them)"
-)
-
-
 @needs_runtimes
-@pytest.mark.xfail(strict=True, reason=FORM_BRACKETS)
 def test_form_body_with_deep_object_brackets_and_exploded_arrays(root: Path) -> None:
     project = Project.load(root)
     new_snippet(project, "styles/create-message", "styles:createMessage", LANGS)
@@ -338,9 +331,8 @@ def test_form_body_with_deep_object_brackets_and_exploded_arrays(root: Path) -> 
     for outcome in _run_green(project, "styles/create-message"):
         body = _only_request(outcome)["body"]
         assert body["To"] == payload["to"], body
-        assert body.get("metadata[order_id]") == "example-order-id" or body.get("metadata") == {
-            "order_id": "example-order-id"
-        }, body
+        assert body["metadata"] == {"order_id": payload["metadataOrderId"]}, body  # metadata[order_id]
+        assert body["expand"] == payload["expand"] and body["Tags"] == payload["tags"], body  # expand[]
 
 
 @needs_runtimes
