@@ -168,6 +168,35 @@ SPEC = {
                 "responses": OK,
             }
         },
+        "/clips": {
+            "post": {
+                "operationId": "createClip",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["prompt"],
+                                "properties": {
+                                    "prompt": {"type": "string"},
+                                    "reference": {"type": "string", "format": "binary"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "The clip, or its description",
+                        "content": {
+                            "video/mp4": {"schema": {"type": "string", "format": "binary"}},
+                            "application/json": {"example": {"ok": True}},
+                        },
+                    }
+                },
+            }
+        },
         "/blobs": {
             "put": {
                 "operationId": "putBlob",
@@ -351,6 +380,19 @@ def test_multipart_file_inside_any_of_is_sent_as_a_file(root: Path) -> None:
 
 
 @needs_runtimes
+def test_multipart_without_a_file_stays_multipart_and_accept_picks_the_saved_type(root: Path) -> None:
+    """requests sends ``data=`` alone as a urlencoded form; the answer comes as video or JSON."""
+    project = Project.load(root)
+    new_snippet(project, "styles/create-clip", "styles:createClip", LANGS)
+    config = json.loads(_snippet(root, "styles/create-clip", "config.json"))
+    assert config["test"]["expect_files"] == ["video.mp4"]
+    for outcome in _run_green(project, "styles/create-clip"):
+        body = _only_request(outcome)["body"]
+        assert body["fields"] == {"prompt": config["payload"]["prompt"]} and body["files"] == [], body
+    # Passing means the runner found video.mp4 with an MP4's magic bytes (expect_files), not JSON.
+
+
+@needs_runtimes
 def test_octet_stream_upload_sends_the_file_bytes(root: Path) -> None:
     project = Project.load(root)
     new_snippet(project, "styles/put-blob", "styles:putBlob", LANGS)
@@ -435,7 +477,7 @@ def test_new_all_names_every_operation_and_keeps_existing_ones(root: Path) -> No
     runner = CliRunner()
     first = runner.invoke(snippetgen_cli, ["new", "--all", "styles", "--root", str(root)])
     assert first.exit_code == 0, first.output
-    assert "11 of 11 operations scaffolded" in first.output
+    assert "12 of 12 operations scaffolded" in first.output
     folders = sorted(p.name for p in (root / "shared" / "snippets" / "styles").iterdir())
     assert "fetch-service" in folders and "create-message" in folders
     assert "get-health" in folders  # no operationId: named by method and path
@@ -444,10 +486,10 @@ def test_new_all_names_every_operation_and_keeps_existing_ones(root: Path) -> No
     (root / "shared" / "snippets" / "styles" / "ping" / "py.jinja").write_text("# mine\n")
     again = runner.invoke(snippetgen_cli, ["new", "--all", "styles", "--root", str(root)])
     assert again.exit_code == 0, again.output
-    assert "0 of 11 operations scaffolded, 11 already there" in again.output
+    assert "0 of 12 operations scaffolded, 12 already there" in again.output
     assert (root / "shared" / "snippets" / "styles" / "ping" / "py.jinja").read_text() == "# mine\n"
     forced = runner.invoke(snippetgen_cli, ["new", "--all", "styles", "--force", "--root", str(root)])
-    assert forced.exit_code == 0 and "11 of 11" in forced.output
+    assert forced.exit_code == 0 and "12 of 12" in forced.output
     assert (root / "shared" / "snippets" / "styles" / "ping" / "py.jinja").read_text() != "# mine\n"
 
 

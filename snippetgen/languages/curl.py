@@ -111,6 +111,7 @@ def _sh_command(
     flags: str = "-sS --fail-with-body",
     output: str | None = None,
     extra: Sequence[str] = (),
+    accept: str = "",
 ) -> tuple[list[str], bool]:
     """The curl command's lines (continued with backslashes) and whether it ends in a here-document."""
     head = f"curl {flags}"
@@ -129,6 +130,8 @@ def _sh_command(
     elif method == "GET" and body is not None:
         head += " -X GET"
     args = [f"{head} {url}", *_sh_headers(plan, body == "json"), *extra]
+    if accept:
+        args.append(f"-H {shlex.quote('Accept: ' + accept)}")
     for f in query:
         name = shlex.quote(static(f.name))
         if isinstance(f.value, list):
@@ -212,6 +215,7 @@ def scaffold(plan: Plan) -> list[str]:
         body=r.body,
         flags=flags,
         output=r.output_file if r.response == "binary" and poll is None else None,
+        accept=r.accept,
     )
     if poll is None:
         return out + command

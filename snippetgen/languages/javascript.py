@@ -139,6 +139,7 @@ def _js_request(
     url_var: str = "url",
     header_extra: str = "",
     query_extra: Sequence[str] = (),
+    accept: str = "",
 ) -> list[str]:
     out: list[str] = []
     query = [f for f in fields if f.where == "query"]
@@ -181,6 +182,8 @@ def _js_request(
             else:
                 out.append(f"form.append({name}, {lit(f, text=True)});")
     uploads = [f for f in fields if f.where == "upload"] if body == "binary" else []
+    if accept:
+        header_extra = ", ".join(x for x in (header_extra, f"Accept: {json.dumps(accept)}") if x)
     if uploads:
         ctype = json.dumps(uploads[0].content_type)
         header_extra = ", ".join(x for x in (header_extra, f'"Content-Type": {ctype}') if x)
@@ -245,7 +248,7 @@ def scaffold(plan: Plan) -> list[str]:
     for f in r.of("path"):
         out.append(f"const {camel(path_local(None, f.name))} = {path_lit(f)};")
     out.append("")
-    out += _js_request(plan, r.fields, r.op.method, _js_url(plan, r.op.path), body=r.body)
+    out += _js_request(plan, r.fields, r.op.method, _js_url(plan, r.op.path), body=r.body, accept=r.accept)
     out += _js_fail("Request")
     if poll is not None:
         return out + _js_poll(plan, poll)

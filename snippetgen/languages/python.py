@@ -175,6 +175,7 @@ def _py_call(
     header_extra: str = "",
     target: str = "response",
     query_extra: tuple[str, str] | None = None,
+    accept: str = "",
 ) -> list[str]:
     args: list[list[str]] = [[url]]
     query = [(f.name, lit(f, text=not isinstance(f.value, list))) for f in fields if f.where == "query"]
@@ -185,6 +186,8 @@ def _py_call(
     if query:
         args.append(["params=", *_py_dict(query, "    ")])
     uploads = [f for f in fields if f.where == "upload"] if body == "binary" else []
+    if accept:
+        header_extra = ", ".join(x for x in (header_extra, f'"Accept": {_py_str(accept)}') if x)
     if uploads:
         header_extra = ", ".join(
             x for x in (header_extra, f'"Content-Type": {_py_str(uploads[0].content_type)}') if x
@@ -205,8 +208,10 @@ def _py_call(
             (f.name, f"({_py_str(f.filename)}, {snake(f.name)}_file, {_py_str(f.content_type)})")
             for f in files
         ]
-        args.append(["files=", *_py_dict(entries, "    ")])
         data = [(f.name, lit(f, text=True)) for f in fields if f.where == "body"]
+        if not files:  # requests sends data= alone as a urlencoded form: (None, value) parts stay multipart
+            entries, data = [(name, f"(None, {value})") for name, value in data], []
+        args.append(["files=", *_py_dict(entries, "    ")])
         if data:
             args.append(["data=", *_py_dict(data, "    ")])
     elif body == "form":
@@ -278,7 +283,13 @@ def scaffold(plan: Plan) -> list[str]:
         out.append(f"{snake(f.name)} = {path_lit(f)}")
     out.append("")
     out += _py_call(
-        plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body, stream=r.response == "sse"
+        plan,
+        r.fields,
+        r.op.method,
+        _py_url(plan, r.op.path),
+        body=r.body,
+        stream=r.response == "sse",
+        accept=r.accept,
     )
     out += _py_fail("Request")
     if poll is not None:

@@ -87,6 +87,8 @@ class Request:
     """Where a binary answer is saved."""
     content_type: str = ""
     """The request body's media type (``application/octet-stream``), for a ``binary`` body."""
+    accept: str = ""
+    """``Accept`` to send when the answer comes in several media types: the one the code reads."""
 
     def of(self, *where: str) -> list[Field]:
         return [f for f in self.fields if f.where in where]
@@ -218,6 +220,7 @@ def make_plan(specs: SpecSet, op: Operation, poll_op: Operation | None, base_url
     request = Request(op, body, fields, response, output)
     if body == "binary":
         request.content_type = _upload_type(op)
+    request.accept = _accept(op)
     poll = _make_poll(op, poll_op, taken) if poll_op is not None else None
     fixtures = sorted({f.filename for f in fields if f.where in ("file", "upload")})
     base_url = base_url or api.base_url
@@ -467,6 +470,15 @@ def _response_kind(op: Operation) -> tuple[str, str | None]:
             ext = MEDIA_EXT.get(base) or base.split("/")[-1]
             return "binary", f"{_media_word(base)}.{ext}"
     return "none", None
+
+
+def _accept(op: Operation) -> str:
+    """The media type the example reads, when its first success answer offers more than one (a
+    server picks by ``Accept``: ``video/mp4`` rather than the preview image or the JSON)."""
+    for _, response in _success_responses(op):
+        content = [str(c).split(";")[0].strip() for c in response.get("content") or {}]
+        return content[0] if len(content) > 1 and "*" not in content[0] else ""
+    return ""
 
 
 def _make_poll(create: Operation, poll: Operation, taken: set[str]) -> Poll:
