@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .runner import Example, Runner
 from .runner.run import builtin_fixture, request_log_lines
 from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
+from .scaffold.plan import kebab
 from .spec import load_specs
 from .workspace import load_workspace
 
@@ -96,7 +98,16 @@ def new_snippet(
     specs = specs if specs is not None else _specs(project)
     docs = project.docs_dir
     pages = {path.relative_to(docs).as_posix() for path in docs.rglob("*.md")} if docs.is_dir() else set()
-    files = scaffold(specs, ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref, pages=pages)
+    base_url = project.api(ref.partition(":")[0].strip()).base_url
+    files = scaffold(
+        specs,
+        ref,
+        f"{group}.{name}",
+        list(langs or LANGS),
+        schema_ref=schema_ref,
+        pages=pages,
+        base_url=base_url,
+    )
     fixtures = json.loads(files["config.json"]).get("test", {}).get("fixtures", [])
     targets = [folder / rel for rel in files] + [folder / "fixtures" / f for f in fixtures]
     for path in targets:
@@ -138,9 +149,81 @@ def _write_whole(path: Path, data: bytes) -> None:
 
 
 def sample_file(name: str) -> bytes:
-    """A small valid file for an upload fixture, by extension (``image.png`` -> a PNG)."""
+    """A small valid file for an upload fixture, by extension (``image.png`` -> a PNG); a few bytes
+    of text for a type without a built-in sample (``file.bin``), so the upload is never empty."""
 
-    return builtin_fixture(name) or b""
+    return builtin_fixture(name) or b"example file\n"
+
+
+@dataclass
+class Scaffolded:
+    """What ``new --all`` did for one operation: the files it wrote, or why it wrote none."""
+
+    ref: str
+    key: str
+    written: list[Path] = field(default_factory=list)
+    skipped: str = ""
+    """Why nothing was written (the snippet exists, the operation cannot be scaffolded)."""
+    exists: bool = False
+    """Skipped only because the snippet is already there (and ``force`` was not given)."""
+
+
+def snippet_key(api: str, op: Any) -> str:
+    """``<api>/<operationId in kebab-case>``; an operation without one is named by method and path
+    (``GET /pets/{id}`` -> ``get-pets-id``)."""
+    return f"{kebab(api) or 'api'}/{kebab(op.operation_id) or 'operation'}"
+
+
+def new_all(
+    project: Project,
+    api: str,
+    langs: list[str] | None = None,
+    force: bool = False,
+    *,
+    specs: Any = None,
+) -> list[Scaffolded]:
+    """Scaffold a snippet for every operation of ``api``, reading the specs once.
+
+    Each operation gets ``<api>/<operationId in kebab-case>`` (two operations whose names meet get
+    ``-2``, ``-3``...). An existing snippet is kept unless ``force``; an operation that cannot be
+    scaffolded is reported with its reason and the others are still written.
+    """
+    refused = []
+    if specs is None and not project.specs_dir.is_dir():
+        specs = _specs(project)  # raises the UsageError for a missing specs folder, with its hint
+    if specs is None:
+        specs, problems = load_specs(project.specs_dir, project.root)
+        refused = [p for p in problems if Path(p.location.path).stem == api and api not in specs.apis]
+    if refused:  # its document exists but cannot be used (Swagger 2.0, unparseable...): say why
+        raise UsageError(f"API {api!r} cannot be scaffolded: {refused[0].format()}")
+    if api not in specs.apis:
+        close = difflib.get_close_matches(api, list(specs.apis), n=1)
+        known = ", ".join(sorted(specs.apis)) or "(none: no specs were found)"
+        raise UsageError(
+            f"unknown API {api!r}", hint=f"did you mean {close[0]!r}?" if close else f"the APIs are: {known}"
+        )
+    langs = list(langs or LANGS)
+    results: list[Scaffolded] = []
+    taken: set[str] = set()
+    for op in specs.apis[api].operations:
+        base = snippet_key(api, op)
+        key, n = base, 2
+        while key in taken:
+            key, n = f"{base}-{n}", n + 1
+        taken.add(key)
+        result = Scaffolded(op.ref, key)
+        group, name = split_key(key)
+        if (project.snippets_dir / group / name).exists() and not force:
+            result.skipped, result.exists = "already exists (pass --force to replace it)", True
+        else:
+            try:
+                result.written = new_snippet(project, key, op.ref, langs, force, specs=specs)
+            except UsageError as exc:
+                result.skipped = str(exc)
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                result.skipped = f"cannot be scaffolded: {type(exc).__name__}: {exc}"
+        results.append(result)
+    return results
 
 
 # --- run -----------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from .render import (
     template_variables,
 )
 from .spec.read import display_path, spec_files
+from .spec.servers import resolve_server, server_template
 from .spec.values import check_value
 from .workspace import Workspace, load_workspace
 
@@ -346,6 +347,29 @@ def _check_operations(ws: Workspace) -> list[Problem]:
     return problems
 
 
+def _check_servers(ws: Workspace) -> list[Problem]:
+    """An API whose spec gives no absolute server URL and whose project sets no ``base_url``."""
+    if ws.specs is None:
+        return []
+    problems = []
+    for name, api in sorted(ws.specs.apis.items()):
+        server = resolve_server(api.document, name, ws.project.api(name).base_url)
+        if server.placeholder:
+            url, _ = server_template(api.document)
+            found = "no servers" if server.pointer == "/servers" else f"the relative URL {url!r}"
+            problems.append(
+                Problem(
+                    api.location(server.pointer),
+                    f"API {name!r} has no absolute server URL ({found}); its examples call the "
+                    f"placeholder {server.url}",
+                    "spec-server",
+                    expected="an absolute http(s) server URL, or a base_url for the API in pyproject.toml",
+                    hint=f'set base_url = "https://..." in [tool.snippetgen.apis.{name}] of pyproject.toml',
+                )
+            )
+    return problems
+
+
 def _check_values(ws: Workspace) -> list[Problem]:
     problems = []
     for snippet in ws.catalog.snippets.values():
@@ -543,6 +567,12 @@ RULES: tuple[Rule, ...] = (
         ("unknown-operation",),
         "Every operation a config.json declares is in the specs.",
         _check_operations,
+    ),
+    Rule(
+        ("spec-server",),
+        "Every API has an absolute server URL: the spec's first server (variables at their defaults) "
+        "or the project's base_url for it.",
+        _check_servers,
     ),
     Rule(
         ("bad-value", "bad-override"),

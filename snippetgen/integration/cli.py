@@ -13,14 +13,15 @@ import json
 import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..authoring import format_run, new_snippet, run_snippet, split_key
+from ..authoring import format_run, new_all, new_snippet, run_snippet, split_key
 from ..check import RULES, check_project
-from ..errors import SnippetgenError
+from ..errors import SnippetgenError, UsageError
 from ..languages import get_language
 from ..loader import load_catalog
 from ..model import CheckReport, Problem, sort_problems
@@ -401,14 +402,21 @@ def serve(project: Project, dev_addr: str) -> None:
 
 
 @cli.command("new")
-@click.argument("key", metavar="GROUP/NAME")
+@click.argument("key", metavar="GROUP/NAME", required=False)
 @click.option(
     "--operation",
     "-o",
     "ref",
-    required=True,
+    default=None,
     metavar="API:OPERATION",
     help='Operation to call: api:operationId or "api:METHOD /path" (e.g. aiart:generateImage).',
+)
+@click.option(
+    "--all",
+    "all_api",
+    default=None,
+    metavar="API",
+    help="Scaffold every operation of API instead, as <api>/<operationId in kebab-case>.",
 )
 @click.option(
     "--lang",
@@ -423,12 +431,26 @@ def serve(project: Project, dev_addr: str) -> None:
     help="If the snippet exists, replace its config.json and the templates of --lang; other files stay.",
 )
 @root_option
-def new_cmd(key: str, ref: str, langs: str, force: bool, project: Project) -> None:
-    """Scaffold a snippet (config.json and one template per language) from an OpenAPI operation."""
+def new_cmd(
+    key: str | None, ref: str | None, all_api: str | None, langs: str, force: bool, project: Project
+) -> None:
+    """Scaffold a snippet (config.json and one template per language) from an OpenAPI operation,
+    or one per operation of an API with --all (exit 1 when some could not be written)."""
+    lang_list = [lang for lang in langs.split(",") if lang.strip()]
+    if all_api is not None:
+        if key is not None or ref is not None:
+            raise UsageError("--all takes no GROUP/NAME and no --operation", hint="snippetgen new --all API")
+        _new_all(project, all_api, lang_list, force)
+        return
+    if key is None or ref is None:
+        raise UsageError(
+            "snippetgen new needs GROUP/NAME and --operation API:OPERATION, or --all API",
+            hint="e.g. snippetgen new pets/list-pets --operation petstore:listPets",
+        )
     group, name = split_key(key)
     folder = project.snippets_dir / group / name
     before = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
-    written = new_snippet(project, key, ref, [lang for lang in langs.split(",") if lang.strip()], force)
+    written = new_snippet(project, key, ref, lang_list, force)
     for path in written:
         verb = "replaced" if path.parent == folder and path.name in before else "wrote"
         click.echo(f"{verb} {project.rel(path)}")
@@ -437,6 +459,32 @@ def new_cmd(key: str, ref: str, langs: str, force: bool, project: Project) -> No
         click.echo(f"kept {', '.join(kept)} (not written by this command)")
     click.echo(f"\nnext: snippetgen run {group}.{name}   (runs it against the mock in every language)")
     click.echo(f'      embed it in a page with <snippet data-name="{group}.{name}"></snippet>')
+
+
+def _new_all(project: Project, api: str, langs: list[str], force: bool) -> None:
+    start = time.perf_counter()
+    results = new_all(project, api, langs, force)
+    made = [r for r in results if r.written]
+    failed = [r for r in results if not r.written and not r.exists]
+    for r in results:
+        if r.written:
+            click.echo(
+                f"wrote {project.rel(project.snippets_dir)}/{r.key}  ({r.ref}, {len(r.written)} files)"
+            )
+        else:
+            click.echo(f"skipped {r.key}  ({r.ref}): {r.skipped}")
+    click.echo(
+        f"\n{api}: {len(made)} of {len(results)} operations scaffolded"
+        + (
+            f", {len(results) - len(made) - len(failed)} already there"
+            if len(made) + len(failed) < len(results)
+            else ""
+        )
+        + (f", {len(failed)} could not be" if failed else "")
+        + f" in {time.perf_counter() - start:.1f} s"
+    )
+    if failed:
+        sys.exit(1)
 
 
 @cli.command("run")

@@ -75,8 +75,15 @@ def _sh_headers(plan: Plan, json_body: bool) -> list[str]:
     out = []
     if plan.auth is not None:
         kind, header = plan.auth
-        value = "Bearer ${{ apiKeyEnv | env }}" if kind == "bearer" else "${{ apiKeyEnv | env }}"
-        out.append(f'-H "{sh_double_quoted(header)}: {value}"')
+        name = sh_double_quoted(header)
+        if kind == "bearer":
+            out.append(f'-H "{name}: Bearer ${{{{ apiKeyEnv | env }}}}"')
+        elif kind == "header":
+            out.append(f'-H "{name}: ${{{{ apiKeyEnv | env }}}}"')
+        elif kind == "cookie":
+            out.append(f'-b "{name}=${{{{ apiKeyEnv | env }}}}"')
+        elif kind == "basic":
+            out.append('-u "${{ usernameEnv | env }}:${{ passwordEnv | env }}"')
     if json_body:
         out.append('-H "Content-Type: application/json"')
     return out
@@ -104,6 +111,7 @@ def _sh_command(
     flags: str = "-sS --fail-with-body",
     output: str | None = None,
     extra: Sequence[str] = (),
+    accept: str = "",
 ) -> tuple[list[str], bool]:
     """The curl command's lines (continued with backslashes) and whether it ends in a here-document."""
     head = f"curl {flags}"
@@ -111,11 +119,19 @@ def _sh_command(
     if method != "GET" and query:  # --data-urlencode would send it as the body: the query goes in the URL
         url = url[:-1] + "?" + "&".join(_sh_query(f) for f in query) + url[-1]
         query = []
+    if plan.auth is not None and plan.auth[0] == "query":  # the key rides in the URL, whatever the method
+        name = re.sub(r"[^A-Za-z0-9_.~-]", lambda m: f"%{ord(m.group(0)):02X}", static(plan.auth[1]))
+        url = url[:-1] + ("&" if "?" in url else "?") + f"{name}=${{{{ apiKeyEnv | env }}}}" + url[-1]
+    form = [f for f in fields if f.where == "body"] if body == "form" else []
     if method == "GET" and (query or any(e.startswith("--data-urlencode") for e in extra)):
         head += " --get"
     elif method not in ("GET", "POST") or (method == "POST" and body is None):
         head += f" -X {method}"
+    elif method == "GET" and body is not None:
+        head += " -X GET"
     args = [f"{head} {url}", *_sh_headers(plan, body == "json"), *extra]
+    if accept:
+        args.append(f"-H {shlex.quote('Accept: ' + accept)}")
     for f in query:
         name = shlex.quote(static(f.name))
         if isinstance(f.value, list):
@@ -133,6 +149,20 @@ def _sh_command(
                 )
             elif f.where == "body":
                 args.append(f"--form-string {shlex.quote(static(f.name))}={lit(f, text=True)}")
+    elif body == "form":
+        for f in form:
+            name = shlex.quote(static(f.name))
+            if isinstance(f.value, list):
+                args.append(
+                    f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} {{% endfor +%}}"
+                )
+            else:
+                args.append(f"--data-urlencode {name}={lit(f, text=True)}")
+    elif body == "binary":
+        for f in fields:
+            if f.where == "upload":
+                args.append(f'-H "Content-Type: {f.content_type}"')
+                args.append(f"--data-binary @{shlex.quote(f.filename)}")
     if output:
         args.append(f"-o {shlex.quote(output)}")
     heredoc = body == "json"
@@ -141,6 +171,10 @@ def _sh_command(
     lines = [args[0] + (" \\" if len(args) > 1 else "")]
     lines += [f"  {a}" + ("" if i == len(args) - 2 else " \\") for i, a in enumerate(args[1:])]
     if heredoc:
+        document = [f for f in fields if f.where == "document"]
+        if document:
+            lines += [f"{{{{ {document[0].var} | json }}}}", "JSON"]
+            return lines, heredoc
         body_fields = [f for f in fields if f.where == "body"]
         lines.append("{")
         entries = [f"  {json.dumps(static(f.name))}: {{{{ {f.var} | json }}}}" for f in body_fields]
@@ -161,6 +195,7 @@ def scaffold(plan: Plan) -> list[str]:
     r, poll = plan.request, plan.poll
     needs_base = poll is not None or bool(r.of("path"))
     needs_base = needs_base or (r.op.method != "GET" and bool(r.of("query")))  # the query goes in "$URL?..."
+    needs_base = needs_base or (plan.auth is not None and plan.auth[0] == "query")  # so is a query key
     out: list[str] = []
     if needs_base:
         out.append("BASE_URL={{ baseUrl | lit }}")
@@ -183,6 +218,7 @@ def scaffold(plan: Plan) -> list[str]:
         body=r.body,
         flags=flags,
         output=r.output_file if r.response == "binary" and poll is None else None,
+        accept=r.accept,
     )
     if poll is None:
         return out + command

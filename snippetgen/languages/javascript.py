@@ -110,8 +110,17 @@ def _js_headers(plan: Plan, json_body: bool, extra: str = "") -> list[str]:
     items = []
     if plan.auth is not None:
         kind, header = plan.auth
-        value = "`Bearer ${apiKey}`" if kind == "bearer" else "apiKey"
-        items.append(f"{_js_key(header)}: {value}")
+        if kind == "bearer":
+            items.append(f"{_js_key(header)}: `Bearer ${{apiKey}}`")
+        elif kind == "header":
+            items.append(f"{_js_key(header)}: apiKey")
+        elif kind == "cookie":
+            cookie = static(header).replace("`", "\\`").replace("${", "\\${")
+            items.append(f"Cookie: `{cookie}=${{apiKey}}`")
+        elif kind == "basic":
+            items.append(
+                'Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`'
+            )
     if json_body:
         items.append('"Content-Type": "application/json"')
     if extra:
@@ -130,13 +139,17 @@ def _js_request(
     url_var: str = "url",
     header_extra: str = "",
     query_extra: Sequence[str] = (),
+    accept: str = "",
 ) -> list[str]:
     out: list[str] = []
     query = [f for f in fields if f.where == "query"]
-    if query or query_extra:
+    auth_query = plan.auth is not None and plan.auth[0] == "query"
+    if query or query_extra or auth_query:
         out.append(f"const {url_var} = new URL({url});")
         for line in query_extra:
             out.append(line)
+        if auth_query and plan.auth is not None:
+            out.append(f"{url_var}.searchParams.set({json.dumps(static(plan.auth[1]))}, apiKey);")
         for f in query:
             if isinstance(f.value, list):
                 out.append(
@@ -158,20 +171,41 @@ def _js_request(
                 )
             elif f.where == "body":
                 out.append(f"form.append({json.dumps(static(f.name))}, {lit(f, text=True)});")
+    elif body == "form":
+        out.append("const form = new URLSearchParams();")
+        for f in fields:
+            if f.where != "body":
+                continue
+            name = json.dumps(static(f.name))
+            if isinstance(f.value, list):
+                out.append(f"for (const value of {lit(f)}) form.append({name}, value);")
+            else:
+                out.append(f"form.append({name}, {lit(f, text=True)});")
+    uploads = [f for f in fields if f.where == "upload"] if body == "binary" else []
+    if accept:
+        header_extra = ", ".join(x for x in (header_extra, f"Accept: {json.dumps(accept)}") if x)
+    if uploads:
+        ctype = json.dumps(uploads[0].content_type)
+        header_extra = ", ".join(x for x in (header_extra, f'"Content-Type": {ctype}') if x)
     options = []
     if method != "GET":
         options.append(f'method: "{method}",')
     headers = _js_headers(plan, body == "json", header_extra)
     if headers:
         options += ["headers: {", *[f"  {h}," for h in headers], "},"]
-    if body == "json":
+    document = [f for f in fields if f.where == "document"]
+    if body == "json" and document:
+        options.append(f"body: JSON.stringify({lit(document[0])}),")
+    elif body == "json":
         options += [
             "body: JSON.stringify({",
             *[f"  {_js_key(f.name)}: {lit(f)}," for f in fields if f.where == "body"],
             "}),",
         ]
-    elif body == "multipart":
+    elif body in ("multipart", "form"):
         options.append("body: form,")
+    elif uploads:
+        options.append(f"body: await readFile({json.dumps(uploads[0].filename)}),")
     if options:
         out += [f"const {target} = await fetch({url}, {{", *[f"  {o}" for o in options], "});"]
     else:
@@ -193,12 +227,18 @@ def scaffold(plan: Plan) -> list[str]:
     r, poll = plan.request, plan.poll
     fs = [
         name
-        for name, used in (("readFile", r.body == "multipart"), ("writeFile", r.response == "binary"))
+        for name, used in (
+            ("readFile", r.body in ("multipart", "binary")),
+            ("writeFile", r.response == "binary"),
+        )
         if used
     ]
     out = [f'import {{ {", ".join(fs)} }} from "node:fs/promises";', ""] if fs else []
     out.append("const baseUrl = {{ baseUrl | lit }};")
-    if plan.auth is not None:
+    if plan.auth is not None and plan.auth[0] == "basic":
+        out.append("const username = process.env[{{ usernameEnv | lit }}];")
+        out.append("const password = process.env[{{ passwordEnv | lit }}];")
+    elif plan.auth is not None:
         out.append("const apiKey = process.env[{{ apiKeyEnv | lit }}];")
     if poll is not None:
         out += [
@@ -206,9 +246,9 @@ def scaffold(plan: Plan) -> list[str]:
             "const pollTimeout = {{ pollTimeout | lit }}; // give up after this many seconds",
         ]
     for f in r.of("path"):
-        out.append(f"const {camel(f.name)} = {path_lit(f)};")
+        out.append(f"const {camel(path_local(None, f.name))} = {path_lit(f)};")
     out.append("")
-    out += _js_request(plan, r.fields, r.op.method, _js_url(plan, r.op.path), body=r.body)
+    out += _js_request(plan, r.fields, r.op.method, _js_url(plan, r.op.path), body=r.body, accept=r.accept)
     out += _js_fail("Request")
     if poll is not None:
         return out + _js_poll(plan, poll)

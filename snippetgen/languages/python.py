@@ -153,7 +153,12 @@ def _py_headers(plan: Plan, extra: str = "") -> str | None:
     if plan.auth is not None:
         kind, header = plan.auth
         name = _py_str(static(header))
-        items.append(f'{name}: f"Bearer {{API_KEY}}"' if kind == "bearer" else f"{name}: API_KEY")
+        if kind == "bearer":
+            items.append(f'{name}: f"Bearer {{API_KEY}}"')
+        elif kind == "header":
+            items.append(f"{name}: API_KEY")
+        elif kind == "cookie":
+            items.append(f'"Cookie": f{_py_str(static(header) + "={API_KEY}")}')
     if extra:
         items.append(extra)
     return "{" + ", ".join(items) + "}" if items else None
@@ -178,17 +183,32 @@ def _py_call(
     header_extra: str = "",
     target: str = "response",
     query_extra: tuple[str, str] | None = None,
+    accept: str = "",
 ) -> list[str]:
     args: list[list[str]] = [[url]]
     query = [(f.name, lit(f, text=not isinstance(f.value, list))) for f in fields if f.where == "query"]
     if query_extra is not None:
         query.insert(0, query_extra)
+    if plan.auth is not None and plan.auth[0] == "query":
+        query.append((plan.auth[1], "API_KEY"))
     if query:
         args.append(["params=", *_py_dict(query, "    ")])
+    uploads = [f for f in fields if f.where == "upload"] if body == "binary" else []
+    if accept:
+        header_extra = ", ".join(x for x in (header_extra, f'"Accept": {_py_str(accept)}') if x)
+    if uploads:
+        header_extra = ", ".join(
+            x for x in (header_extra, f'"Content-Type": {_py_str(uploads[0].content_type)}') if x
+        )
     headers = _py_headers(plan, header_extra)
     if headers:
         args.append([f"headers={headers}"])
-    if body == "json":
+    if plan.auth is not None and plan.auth[0] == "basic":
+        args.append(["auth=(USERNAME, PASSWORD)"])
+    document = [f for f in fields if f.where == "document"]
+    if body == "json" and document:
+        args.append([f"json={lit(document[0])}"])
+    elif body == "json":
         args.append(["json=", *_py_dict([(f.name, lit(f)) for f in fields if f.where == "body"], "    ")])
     elif body == "multipart":
         files = [f for f in fields if f.where == "file"]
@@ -196,10 +216,18 @@ def _py_call(
             (f.name, f"({_py_str(f.filename)}, {snake(f.name)}_file, {_py_str(f.content_type)})")
             for f in files
         ]
-        args.append(["files=", *_py_dict(entries, "    ")])
         data = [(f.name, lit(f, text=True)) for f in fields if f.where == "body"]
+        if not files:  # requests sends data= alone as a urlencoded form: (None, value) parts stay multipart
+            entries, data = [(name, f"(None, {value})") for name, value in data], []
+        args.append(["files=", *_py_dict(entries, "    ")])
         if data:
             args.append(["data=", *_py_dict(data, "    ")])
+    elif body == "form":
+        form = [(f.name, lit(f, text=not isinstance(f.value, list))) for f in fields if f.where == "body"]
+        if form:
+            args.append(["data=", *_py_dict(form, "    ")])
+    elif uploads:
+        args.append(["data=upload"])
     if stream:
         args.append(["stream=True"])
     args.append([f"timeout={STREAM_TIMEOUT if stream else HTTP_TIMEOUT}"])
@@ -217,6 +245,11 @@ def _py_call(
     if files:
         opens = ", ".join(f'open({_py_str(f.filename)}, "rb") as {snake(f.name)}_file' for f in files)
         lines = [f"with {opens}:", *["    " + line for line in lines]]
+    if uploads:
+        lines = [
+            f'with open({_py_str(uploads[0].filename)}, "rb") as upload:',
+            *["    " + line for line in lines],
+        ]
     return lines
 
 
@@ -244,7 +277,10 @@ def scaffold(plan: Plan) -> list[str]:
         "",
         "BASE_URL = {{ baseUrl | lit }}",
     ]
-    if plan.auth is not None:
+    if plan.auth is not None and plan.auth[0] == "basic":
+        out.append("USERNAME = os.environ[{{ usernameEnv | lit }}]")
+        out.append("PASSWORD = os.environ[{{ passwordEnv | lit }}]")
+    elif plan.auth is not None:
         out.append("API_KEY = os.environ[{{ apiKeyEnv | lit }}]")
     if poll is not None:
         out += [
@@ -255,7 +291,13 @@ def scaffold(plan: Plan) -> list[str]:
         out.append(f"{snake(f.name)} = {path_lit(f)}")
     out.append("")
     out += _py_call(
-        plan, r.fields, r.op.method, _py_url(plan, r.op.path), body=r.body, stream=r.response == "sse"
+        plan,
+        r.fields,
+        r.op.method,
+        _py_url(plan, r.op.path),
+        body=r.body,
+        stream=r.response == "sse",
+        accept=r.accept,
     )
     out += _py_fail("Request")
     if poll is not None:

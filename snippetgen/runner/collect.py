@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..languages import fence_language
 from ..model import Location, Snippet
 from ..pages import find_code_blocks
+from ..spec.servers import resolve_server
 from ..workspace import Workspace
 
 SKIP_MARKER = "<!-- snippetgen: skip -->"
@@ -45,15 +45,14 @@ class Example:
 
 
 def api_origins(ws: Workspace) -> dict[str, str]:
-    """API name -> origin (scheme://host[:port]) of its spec's server URL."""
+    """API name -> origin (scheme://host[:port]) examples call it at: the project's ``base_url``,
+    else the spec's server, else its placeholder origin (:func:`~snippetgen.spec.servers.resolve_server`)."""
     if ws.specs is None:
         return {}
-    origins = {}
-    for name, api in ws.specs.apis.items():
-        parts = urlsplit(api.base_url)
-        if parts.scheme and parts.netloc:
-            origins[name] = f"{parts.scheme}://{parts.netloc}"
-    return origins
+    return {
+        name: resolve_server(api.document, name, ws.project.api(name).base_url).origin
+        for name, api in ws.specs.apis.items()
+    }
 
 
 def collect_examples(ws: Workspace) -> list[Example]:

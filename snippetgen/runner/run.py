@@ -25,6 +25,9 @@ from .verify import has_magic, request_failures
 DEFAULT_TIMEOUT = 30.0
 KEY_VARIABLE = "apiKeyEnv"
 """Payload variable naming the environment variable an example reads its API key from."""
+KEY_VARIABLES = (KEY_VARIABLE, "usernameEnv", "passwordEnv")
+"""Every payload variable naming a credential's environment variable (HTTP basic has two); the
+runner sets each to the mock's key (the mock takes the password, else the user, as the key)."""
 PLACEHOLDER_KEYS = ("<YOUR_API_KEY>", "YOUR_API_KEY", "<API_KEY>")
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\S+Error: |^Uncaught ", re.M)
 
@@ -138,10 +141,7 @@ class Runner:
             (workdir / "node_modules").symlink_to(self.node_modules.resolve(), target_is_directory=True)
         script = workdir / lang.file_for(code)
         script.write_text(code, encoding="utf-8")
-        extra = {}
-        key_env = self._key_env(example)
-        if key_env:
-            extra[key_env] = self.key
+        extra = dict.fromkeys(self._key_envs(example), self.key)
         env = sandbox.example_env(workdir, self.allow, self.guard.url, extra)
         timeout = float((example.snippet.test.get("timeout") if example.snippet else None) or self.timeout)
         self.guard.take()
@@ -161,11 +161,11 @@ class Runner:
         outcome.failures = self.judge(example, outcome, timeout)
         return outcome
 
-    def _key_env(self, example: Example) -> str | None:
+    def _key_envs(self, example: Example) -> list[str]:
         if example.snippet is None:
-            return None
-        name = example.snippet.payload.get(KEY_VARIABLE)
-        return name if isinstance(name, str) and name else None
+            return []
+        names = [example.snippet.payload.get(variable) for variable in KEY_VARIABLES]
+        return [name for name in names if isinstance(name, str) and name]
 
     def _fixtures(self, example: Example, workdir: Path) -> list[str]:
         if example.snippet is None:

@@ -73,16 +73,18 @@ def scaffold(
     *,
     schema_ref: str | None = None,
     pages: Collection[str] | None = None,
+    base_url: str | None = None,
 ) -> dict[str, str]:
     """Files of a new snippet ``key`` (``group.name``) calling ``ref``, relative to its folder.
 
     ``pages`` (docs-relative paths of the site's pages) keeps the ``docs`` link only when its page
     ``<group>/<name>.md`` exists, since ``check`` and the site build reject a link to nowhere.
+    ``base_url`` (the project's ``[tool.snippetgen.apis.<api>] base_url``) replaces the spec's server.
     """
     langs = _check_langs(langs)
     requested = resolve(specs, ref)
     create, poll_op = create_and_poll(specs, requested)
-    plan = make_plan(specs, create, poll_op)
+    plan = make_plan(specs, create, poll_op, base_url)
     files = {"config.json": config_text(plan, key, schema_ref, pages)}
     for lang in langs:
         files[f"{lang}.jinja"] = template(plan, lang)
@@ -133,7 +135,8 @@ def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any
     config: dict[str, Any] = {}
     if schema_ref:
         config["$schema"] = schema_ref
-    config["title"] = op.summary.strip().rstrip(".") or f"{op.method} {op.path}"
+    summary = op.summary.strip().splitlines()[0].strip() if op.summary.strip() else ""
+    config["title"] = summary.rstrip(".") or f"{op.method} {op.path}"
     description = _first_sentence(op.description) if op.description.strip() else ""
     if plan.poll is not None:
         poll = plan.poll.op
@@ -144,7 +147,10 @@ def config(plan: Plan, key: str, schema_ref: str | None = None) -> dict[str, Any
         config["description"] = description
     config["docs"] = f"{group}/{name}.md"
     payload: dict[str, Any] = {"baseUrl": plan.base_url}
-    if plan.auth is not None:
+    if plan.auth is not None and plan.auth[0] == "basic":
+        payload["usernameEnv"] = api_key_env(plan.api, "USERNAME")
+        payload["passwordEnv"] = api_key_env(plan.api, "PASSWORD")
+    elif plan.auth is not None:
         payload["apiKeyEnv"] = api_key_env(plan.api)
     for f in plan.request.fields:
         if f.var:

@@ -26,6 +26,7 @@ from .read import (
     spec_files,
 )
 from .refs import KEEP
+from .servers import resolve_server
 
 __all__ = [
     "Api",
@@ -61,11 +62,8 @@ def load_api(
     source, problems = read_document(path, display_root, max_bytes=max_bytes)
     if source is None:
         return None, problems
-    servers = source.document.get("servers") or [{}]
-    base_url = (
-        str(servers[0].get("url", "")) if isinstance(servers, list) and isinstance(servers[0], dict) else ""
-    )
-    api = Api.of(source, Path(path).stem, base_url)
+    name = Path(path).stem
+    api = Api.of(source, name, resolve_server(source.document, name).url)
     try:
         api.operations, op_problems = build_operations(api)
     except RecursionError:
