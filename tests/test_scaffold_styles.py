@@ -302,7 +302,7 @@ def test_http_basic_with_two_env_vars_and_a_pattern_path_id(root: Path) -> None:
     assert payload["baseUrl"] == "https://api.styles.test/v1"  # the project's base_url wins
     assert "auth=(USERNAME, PASSWORD)" in _snippet(root, "styles/fetch-service", "py.jinja")
     assert "Basic ${Buffer.from(" in _snippet(root, "styles/fetch-service", "js.jinja")
-    assert '-u "${{ usernameEnv }}:${{ passwordEnv }}"' in _snippet(
+    assert '-u "${{ usernameEnv | env }}:${{ passwordEnv | env }}"' in _snippet(
         root, "styles/fetch-service", "curl.jinja"
     )
     for outcome in _run_green(project, "styles/fetch-service"):
