@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .runner import Example, Runner
 from .runner.run import builtin_fixture, request_log_lines
 from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
+from .secrets import mask
 from .spec import load_specs
 from .workspace import load_workspace
 
@@ -169,11 +171,14 @@ def run_snippet(
     sets: dict[str, Any] | None = None,
     *,
     timeout: float | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> list[Any]:
     """Run ``key``'s defaults (with ``sets`` applied like a page embed's ``data-*``) against the mock.
 
     Returns one :class:`~snippetgen.runner.Outcome` per language; tabs that passed are also compared
-    with each other (the same requests), a difference failing the later tab.
+    with each other (the same requests), a difference failing the later tab. ``notice`` is told,
+    once, when the examples run without kernel isolation and why (``sandbox = "required"`` raises
+    a :class:`~snippetgen.errors.UsageError` instead).
     """
     from .mock import MockServer, MockSettings  # the server pulls in uvicorn and starlette
 
@@ -199,7 +204,13 @@ def run_snippet(
         )
     settings = MockSettings(polls_per_phase=MOCK_POLLS_PER_PHASE, stream_interval=MOCK_STREAM_INTERVAL)
     mock = MockServer(project.specs_dir, settings=settings).start()
-    runner = Runner(ws, mock, node_modules=project.node_modules, **({"timeout": timeout} if timeout else {}))
+    try:
+        runner = Runner(ws, mock, node_modules=project.node_modules, timeout=timeout)
+    except BaseException:
+        mock.stop()
+        raise
+    if runner.unisolated and notice is not None:
+        notice(f"examples run without kernel isolation: {runner.unisolated}")
     try:
         usage = f"{snippet.config_path}::{snippet.key}"
         where = Location(str(snippet.config_path), 1)
@@ -264,4 +275,4 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
         out.append("")
     passed = sum(o.passed for o in outcomes)
     out.append(f"{passed} of {len(outcomes)} passed" if outcomes else "nothing was run")
-    return "\n".join(out)
+    return mask("\n".join(out))

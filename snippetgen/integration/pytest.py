@@ -36,6 +36,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--snippetgen-timeout", type=float, default=None, help="seconds per example (default 30)")
     group.addoption("--snippetgen-keep", action="store_true", help="keep each example's working folder")
     group.addoption(
+        "--snippetgen-sandbox",
+        choices=("required", "auto", "off"),
+        default=None,
+        help="kernel isolation of examples (default: [tool.snippetgen] sandbox, else auto)",
+    )
+    group.addoption(
         "--snippetgen-jobs",
         type=int,
         default=None,
@@ -76,7 +82,33 @@ class ExampleSession:
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         self._slots_made: list[Any] = []
         self._lock = threading.Lock()
+        self._slot_error: Exception | None = None
         self.outcomes: dict[str, Any] = {}
+        self.sandbox: str = config.getoption("--snippetgen-sandbox") or self.project.sandbox
+
+    # -- isolation: said once per session (by the controller under xdist) ---------------------
+    def _isolation_line(self) -> tuple[str, bool]:
+        """What the session says about kernel isolation, and whether it is a warning."""
+        from ..runner import isolation  # only when enabled
+
+        if self.sandbox == "off":
+            return 'examples run without kernel isolation: sandbox = "off"', True
+        found = isolation.support()
+        if found.available:
+            return "examples run in kernel isolation (bubblewrap)", False
+        if self.sandbox == "required":
+            return f'examples fail: sandbox = "required" but {found.why}', True
+        return f"examples run without kernel isolation: {found.why}", True
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        return f"snippetgen: {self._isolation_line()[0]}"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput") or not self.examples_by_file():
+            return
+        line, warning = self._isolation_line()
+        if warning:
+            terminalreporter.write_line(f"snippetgen: {line}", yellow=True, bold=True)
 
     # -- collection --------------------------------------------------------------------------
     def examples_by_file(self) -> dict[str, list[Any]]:
@@ -121,22 +153,35 @@ class ExampleSession:
         settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
         mock = MockServer(self.project.specs_dir, settings=settings).start()
         timeout = self.config.getoption("--snippetgen-timeout")
-        runner = Runner(
-            self._ws,
-            mock,
-            node_modules=self.node_modules,
-            keep=bool(self.config.getoption("--snippetgen-keep")),
-            **({"timeout": timeout} if timeout else {}),
-        )
+        try:
+            runner = Runner(
+                self._ws,
+                mock,
+                node_modules=self.node_modules,
+                keep=bool(self.config.getoption("--snippetgen-keep")),
+                sandbox=self.sandbox,
+                timeout=timeout,
+            )
+        except BaseException:
+            mock.stop()
+            raise
         self._slots_made.append(runner)
         return runner
 
     def _run_on_a_slot(self, example: Any) -> Any:
+        from ..errors import SnippetgenError  # only when enabled
+
         try:
             runner = self._free.get_nowait()
         except queue.Empty:
             with self._lock:
-                runner = self._slot()
+                if self._slot_error is not None:
+                    raise self._slot_error from None
+                try:
+                    runner = self._slot()
+                except SnippetgenError as exc:  # e.g. sandbox = "required" on a machine without it
+                    self._slot_error = exc
+                    raise
         try:
             return runner.run(example)
         finally:
@@ -207,6 +252,7 @@ class ExampleItem(pytest.Item):
         self.example = example
 
     def runtest(self) -> None:
+        from ..errors import SnippetgenError  # only when enabled
         from ..runner import report  # only when enabled
         from ..runner.verify import tab_drift  # only when enabled: it loads the whole runner package
 
@@ -232,7 +278,12 @@ class ExampleItem(pytest.Item):
                     and not (i.example.snippet and i.example.snippet.test.get("skip"))
                 ]
             )
-        outcome = session.outcome(self.example)
+        try:
+            outcome = session.outcome(self.example)
+        except SnippetgenError as exc:
+            raise ExampleFailed(
+                f"{self.example.location}: example {self.example.id} not run: {exc}"
+            ) from None
         snippet = self.example.snippet
         if snippet is not None and outcome.passed:
             # Compare with the first tab of the same usage (the one the others must agree with).

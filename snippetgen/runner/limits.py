@@ -15,6 +15,8 @@ def timeout_problem(value: Any) -> str | None:
     """Why ``value`` is not a usable timeout (a number of seconds, 0 < value <= MAX_TIMEOUT)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"must be a number of seconds, not {value!r}"
+    if math.isinf(value):
+        return f"must be a finite number of seconds (at most {MAX_TIMEOUT:g}), not infinity"
     if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT:
         return f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds, not {value!r}"
     return None

@@ -67,12 +67,13 @@ class Runner:
         mock: Any,
         *,
         node_modules: Path | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         keep: bool = False,
         warm: bool = True,
         sandbox: str | None = None,
         limits: Limits | None = None,
     ):
+        timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         problem = timeout_problem(timeout)
         if problem:
             raise UsageError(f"the example timeout {problem}")
