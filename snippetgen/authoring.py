@@ -20,7 +20,7 @@ from .model import Location
 from .project import Project
 from .render import snippet_variables, variables_for
 from .runner import Example, Runner
-from .runner.run import builtin_fixture, request_log_lines
+from .runner.run import builtin_fixture, request_log_lines, shorten_line
 from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
 from .secrets import mask
@@ -266,7 +266,7 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
                     total = len(text.rstrip().splitlines())
                     more = f", last {len(lines)} of {total} lines" if total > len(lines) else ""
                     out.append(f"   {name}{more}:")
-                    out += [f"   | {line}" for line in lines]
+                    out += [f"   | {shorten_line(line)}" for line in lines]
         if o.requests:
             out.append("   mock requests:")
             out += request_log_lines(o.requests, indent="     ")

@@ -367,6 +367,14 @@ def _default_key() -> str:
     return DEFAULT_KEY
 
 
+LONG_LINE = 400
+"""Characters of one output line a report shows (a flood of one long line stays readable)."""
+
+
+def shorten_line(line: str, width: int = LONG_LINE) -> str:
+    return line if len(line) <= width else f"{line[:width]} ... ({len(line) - width} more characters)"
+
+
 def report(outcome: Outcome, tail: int = 40) -> str:
     """A failure report a docs author can act on."""
     ex = outcome.example
@@ -381,7 +389,7 @@ def report(outcome: Outcome, tail: int = 40) -> str:
             if text.strip():
                 body = text.strip().splitlines()[-tail:]
                 lines.append(f"\n{label} (last {len(body)} lines):")
-                lines += [f"    {line}" for line in body]
+                lines += [f"    {shorten_line(line)}" for line in body]
     if outcome.requests:
         lines.append("\nmock request log:")
         lines += request_log_lines(outcome.requests)

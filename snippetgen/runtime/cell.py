@@ -398,8 +398,11 @@ def warm_python(script, cwd, env, guard):
         else:
             print(exc.code, file=sys.stderr)
             code = 1
-    except BaseException:  # the example's own error: reported the way python would
-        traceback.print_exc()
+    except BaseException as exc:  # the example's own error: reported the way python would
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != script:
+            tb = tb.tb_next  # from the example's first frame on: not the supervisor's or runpy's
+        traceback.print_exception(type(exc), exc, tb)
         code = 1
     try:
         sys.stdout.flush()
