@@ -1,16 +1,21 @@
-"""Run every example of this repository two ways in one run and compare.
+"""Run every example of this repository several ways in one run and compare.
 
-1. naive: one fresh `python` / `node` / `bash` process per example, one after another (no pytest);
-2. plugin: `pytest -n auto` with the snippetgen plugin (warm fork server for Python, one mock and
-   sandbox per worker, requests verified, tabs compared).
+1. naive: one fresh `python` / `node` / `bash` process per example, one after another, no isolation
+   (no pytest), as a person would run them by hand;
+2. the sandbox's cost: every example through one warm runner, one after another, with kernel
+   isolation (a bubblewrap cell) and without it (the in-process guards only), alternating for
+   ``--rounds`` rounds; the median total of each and their ratio;
+3. plugin: `pytest -n auto` with the snippetgen plugin (warm Python, one mock and cell per slot,
+   requests verified, tabs compared), with isolation and without.
 
-Prints both wall times, the ratio, and the mean seconds per example per language in each mode.
+Prints the wall times, the ratios, and the mean seconds per example per language.
 
-    python bench/run_examples.py
+    python bench/run_examples.py [--rounds 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -24,10 +29,15 @@ sys.path.insert(0, str(ROOT))
 from snippetgen.mock import MockServer, MockSettings  # noqa: E402
 from snippetgen.project import Project  # noqa: E402
 from snippetgen.runner import Runner, collect_examples  # noqa: E402
+from snippetgen.runner.isolation import support  # noqa: E402
 from snippetgen.workspace import load_workspace  # noqa: E402
 
+NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
 
-def naive() -> tuple[float, dict[str, list[float]], int]:
+
+def serial(sandbox: str, warm: bool) -> tuple[float, dict[str, list[float]], int]:
+    """Every example through one runner, one after another: total seconds, per-language seconds,
+    failures. The runner's start (and the cell's) counts: it is part of what isolation costs."""
     project = Project.load(ROOT)
     ws, _ = load_workspace(project)
     examples = [e for e in collect_examples(ws) if not (e.snippet and e.snippet.test.get("skip"))]
@@ -36,15 +46,17 @@ def naive() -> tuple[float, dict[str, list[float]], int]:
     with MockServer(
         project.specs_dir, settings=MockSettings(polls_per_phase=1, stream_interval=0.01)
     ) as mock:
-        runner = Runner(ws, mock, node_modules=ROOT / "tests" / "node" / "node_modules", warm=False)
         start = time.perf_counter()
-        for example in examples:
-            t0 = time.perf_counter()
-            outcome = runner.run(example)  # fresh interpreter per example: warm=False
-            per_lang[example.lang].append(time.perf_counter() - t0)
-            failed += not outcome.passed
+        runner = Runner(ws, mock, node_modules=NODE_MODULES, warm=warm, sandbox=sandbox)
+        try:
+            for example in examples:
+                t0 = time.perf_counter()
+                outcome = runner.run(example)
+                per_lang[example.lang].append(time.perf_counter() - t0)
+                failed += not outcome.passed
+        finally:
+            runner.close()
         total = time.perf_counter() - start
-        runner.close()
     return total, per_lang, failed
 
 
@@ -61,7 +73,6 @@ def plugin(*args: str) -> tuple[float, str]:
             *args,
             "docs",
             "shared/snippets",
-            "--durations=0",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -70,33 +81,55 @@ def plugin(*args: str) -> tuple[float, str]:
     return time.perf_counter() - start, proc.stdout
 
 
+def _means(per_lang: dict[str, list[float]]) -> str:
+    return ", ".join(f"{lang} {statistics.mean(v):.3f}" for lang, v in sorted(per_lang.items()))
+
+
 def main() -> None:
-    naive_total, naive_langs, failed = naive()
-    pool_total, _ = plugin("-o", "addopts=", "-p", "no:xdist")
-    plugin_total, out = plugin("-n", "auto")
-    plugin_langs: dict[str, list[float]] = defaultdict(list)
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and parts[1] == "call" and parts[0].endswith("s") and "::" in parts[2]:
-            plugin_langs[parts[2].rsplit("::", 1)[-1]].append(float(parts[0][:-1]))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of isolated vs not (default 2)")
+    args = parser.parse_args()
+    found = support()
+    if not found.available:
+        sys.exit(f"kernel isolation is not available here, nothing to compare: {found.why}")
+
+    naive_total, naive_langs, naive_failed = serial("off", warm=False)
     count = sum(len(v) for v in naive_langs.values())
     print(
         f"examples: {count} ({', '.join(f'{k}: {len(v)}' for k, v in sorted(naive_langs.items()))})"
-        + (f", {failed} failed in the naive run" if failed else "")
+        + (f", {naive_failed} failed in the naive run" if naive_failed else "")
     )
-    print(f"naive (fresh process per example, serial): {naive_total:7.2f} s")
+    print(f"naive (fresh process per example, serial, no isolation): {naive_total:7.2f} s")
+
+    totals: dict[str, list[float]] = {"required": [], "off": []}
+    langs: dict[str, dict[str, list[float]]] = {"required": defaultdict(list), "off": defaultdict(list)}
+    for round_ in range(args.rounds):
+        for mode in ("required", "off") if round_ % 2 == 0 else ("off", "required"):
+            total, per_lang, failed = serial(mode, warm=True)
+            if failed:
+                print(f"  ({failed} examples failed in a {mode} round)")
+            totals[mode].append(total)
+            for lang, seconds in per_lang.items():
+                langs[mode][lang] += seconds
+    isolated, plain = statistics.median(totals["required"]), statistics.median(totals["off"])
+    print(f"\nwarm runner, serial, median of {args.rounds} rounds (alternating):")
     print(
-        f"plugin, one process (pool of sandboxes):   {pool_total:7.2f} s  ratio {naive_total / pool_total:.1f}x"
+        f"  kernel isolation (bubblewrap cell): {isolated:7.2f} s   per example: {_means(langs['required'])}"
     )
+    print(f"  in-process guards only:             {plain:7.2f} s   per example: {_means(langs['off'])}")
     print(
-        f"plugin, pytest -n auto (xdist workers):    {plugin_total:7.2f} s  ratio {naive_total / plugin_total:.1f}x"
+        f"  sandbox cost: {isolated / plain:.3f}x the examples' run time ({(isolated / plain - 1) * 100:+.1f}%)"
     )
-    print("(plugin times include pytest start-up, collection and the mocks' start)")
-    print("\nmean seconds per example (naive / plugin, per worker):")
-    for lang in sorted(naive_langs):
-        plug = statistics.mean(plugin_langs[lang]) if plugin_langs.get(lang) else float("nan")
-        print(f"  {lang:5} {statistics.mean(naive_langs[lang]):.3f} / {plug:.3f}")
-    print(f"\n{out.strip().splitlines()[-1] if out.strip() else '(no pytest output)'}")
+
+    on_total, on_out = plugin("-n", "auto", "--snippetgen-sandbox", "required")
+    off_total, off_out = plugin("-n", "auto", "--snippetgen-sandbox", "off")
+    print("\nplugin, pytest -n auto (includes pytest start-up, collection and the mocks' start):")
+    print(f"  kernel isolation: {on_total:7.2f} s   ratio to naive {naive_total / on_total:.1f}x")
+    print(f"  guards only:      {off_total:7.2f} s   ratio to naive {naive_total / off_total:.1f}x")
+    print(f"  sandbox cost: {on_total / off_total:.3f}x ({(on_total / off_total - 1) * 100:+.1f}%)")
+    for label, out in (("isolated", on_out), ("guards only", off_out)):
+        last = out.strip().splitlines()[-1] if out.strip() else "(no pytest output)"
+        print(f"  {label}: {last}")
 
 
 if __name__ == "__main__":

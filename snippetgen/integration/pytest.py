@@ -100,8 +100,9 @@ class ExampleSession:
             return f'examples fail: sandbox = "required" but {found.why}', True
         return f"examples run without kernel isolation: {found.why}", True
 
-    def pytest_report_header(self, config: pytest.Config) -> str:
-        return f"snippetgen: {self._isolation_line()[0]}"
+    def pytest_report_header(self, config: pytest.Config) -> str | None:
+        line, warning = self._isolation_line()
+        return None if warning else f"snippetgen: {line}"  # a warning comes once, at the end
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput") or not self.examples_by_file():

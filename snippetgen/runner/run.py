@@ -115,7 +115,7 @@ class Runner:
         if self.mode == "required":
             raise IsolationRequired(
                 f'examples must run in kernel isolation (sandbox = "required"), but {found.why}',
-                hint=f'{isolation.INSTALL_HINT}, or set sandbox = "auto" in [tool.snippetgen]',
+                hint='or set sandbox = "auto" in [tool.snippetgen]: the in-process guards alone where it is missing',
             )
         return found.why
 
