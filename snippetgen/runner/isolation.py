@@ -414,6 +414,8 @@ def bwrap_options(read_only: Iterable[Path], limits: Limits, *, privileged: bool
         # their processes and emptying /tmp. An example keeps none of these (setuid drops them all).
         for cap in ("SETUID", "SETGID", "KILL", "CHOWN", "FOWNER", "DAC_OVERRIDE", "NET_BIND_SERVICE"):
             options += ["--cap-add", f"CAP_{cap}"]
+    # /tmp first: a runtime that lives under /tmp (a CI's virtualenv) is bound on top of it.
+    options += ["--perms", "1777", "--size", str(limits.memory), "--tmpfs", "/tmp"]
     options += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/", name)
@@ -434,12 +436,6 @@ def bwrap_options(read_only: Iterable[Path], limits: Limits, *, privileged: bool
         "/dev",
         "--proc",
         "/proc",
-        "--perms",
-        "1777",
-        "--size",
-        str(limits.memory),
-        "--tmpfs",
-        "/tmp",
         "--perms",
         "0755",
         "--dir",

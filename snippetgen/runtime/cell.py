@@ -449,7 +449,19 @@ def empty(folder):
         entries = list(os.scandir(folder))
     except OSError:
         return
+    keep = set()  # read-only runtimes bound under /tmp, and the folders leading to them
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+            for line in fh:
+                point = line.split()[4].replace("\\040", " ")
+                while point.startswith(folder + "/"):
+                    keep.add(point)
+                    point = os.path.dirname(point)
+    except OSError:
+        pass
     for entry in entries:
+        if entry.path in keep:
+            continue
         try:
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, onerror=retry)
