@@ -75,6 +75,8 @@ class Support:
     bwrap: str = ""
     privileged: bool = False
     """Running as root: examples get a user of their own inside the cell."""
+    sized_tmpfs: bool = True
+    """This bubblewrap can cap the size of the private /tmp (``--size``, 0.7 and later)."""
 
 
 _support: Support | None = None
@@ -278,7 +280,7 @@ class Cell:
         self.log = folder / "cell.log"
         argv = [
             found.bwrap,
-            *bwrap_options(read_only, limits, privileged=found.privileged),
+            *bwrap_options(read_only, limits, privileged=found.privileged, sized_tmpfs=found.sized_tmpfs),
             "--bind",
             str(self.live),
             str(INSIDE),
@@ -394,7 +396,9 @@ class Cell:
         self.relay.close()
 
 
-def bwrap_options(read_only: Iterable[Path], limits: Limits, *, privileged: bool) -> list[str]:
+def bwrap_options(
+    read_only: Iterable[Path], limits: Limits, *, privileged: bool, sized_tmpfs: bool = True
+) -> list[str]:
     """Namespaces, capabilities and mounts of a cell (before its working folders)."""
     options = [
         "--unshare-net",
@@ -415,7 +419,8 @@ def bwrap_options(read_only: Iterable[Path], limits: Limits, *, privileged: bool
         for cap in ("SETUID", "SETGID", "KILL", "CHOWN", "FOWNER", "DAC_OVERRIDE", "NET_BIND_SERVICE"):
             options += ["--cap-add", f"CAP_{cap}"]
     # /tmp first: a runtime that lives under /tmp (a CI's virtualenv) is bound on top of it.
-    options += ["--perms", "1777", "--size", str(limits.memory), "--tmpfs", "/tmp"]
+    size = ["--size", str(limits.memory)] if sized_tmpfs else []
+    options += ["--perms", "1777", *size, "--tmpfs", "/tmp"]
     options += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/", name)

@@ -90,6 +90,9 @@ class _Pipe:
         self.events = {a: 0, b: 0}
         for sock in (a, b):
             sock.setblocking(False)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                # Pass small writes on at once: Nagle's algorithm would hold them for the peer's ACK.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._update(sock)
 
     def _update(self, sock):
