@@ -180,7 +180,7 @@ def run_snippet(
     once, when the examples run without kernel isolation and why (``sandbox = "required"`` raises
     a :class:`~snippetgen.errors.UsageError` instead).
     """
-    from .mock import MockServer, MockSettings  # the server pulls in uvicorn and starlette
+    from .mock import MockServer, MockSettings  # the server pulls in uvicorn
 
     sets = dict(sets or {})
     ws, problems = load_workspace(project)

@@ -10,16 +10,17 @@ rendered example of a language in one batch (one node process for all the JavaSc
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
 
 from . import secrets
-from .errors import RenderError
+from .errors import RenderError, UsageError
 from .languages import get_language
 from .markdown.tabs import docs_href
 from .model import CheckReport, Embed, Location, Problem, Snippet, Template, sort_problems
@@ -33,6 +34,7 @@ from .render import (
     render_lenient,
     template_variables,
 )
+from .spec.read import display_path, spec_files
 from .spec.values import check_value
 from .workspace import Workspace, load_workspace
 
@@ -48,17 +50,55 @@ class Rule:
 
 
 def check_project(root: Path | str = ".", project: Project | None = None) -> CheckReport:
-    """Every problem of the project at ``root`` (sorted by location), what was checked, and how long."""
+    """Every problem of the project at ``root`` (sorted by location), what was checked, and how long.
+
+    Each finding counts as the project says (:meth:`~snippetgen.project.Project.severity`): errors
+    are the report's ``problems``, warnings its ``warnings``, ``off`` drops it.
+    """
     start = time.perf_counter()
     project = project or Project.load(root)
+    _check_lint_settings(project)
     ws, problems = load_workspace(project)
     problems += check_workspace(ws)
-    return CheckReport(sort_problems(problems), ws.counts(), time.perf_counter() - start)
+    errors, warnings = apply_severities(project, sort_problems(problems))
+    return CheckReport(errors, ws.counts(), time.perf_counter() - start, warnings=warnings)
 
 
 def run_check(root: Path | str = ".", project: Project | None = None) -> list[Problem]:
-    """Every problem of the project at ``root``, sorted by location."""
+    """Every error of the project at ``root``, sorted by location (warnings left out)."""
     return check_project(root, project).problems
+
+
+def apply_severities(project: Project, problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """``(errors, warnings)`` of ``problems`` by the project's severities; a finding in a spec file
+    counts as that API's (``[tool.snippetgen.apis.<name>]``: vendor, its own lint table)."""
+    apis = {display_path(path, project.root): path.stem for path in _spec_paths(project)}
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for problem in problems:
+        severity = project.severity(problem.code, apis.get(problem.location.path))
+        if severity == "error":
+            errors.append(problem if problem.severity == "error" else replace(problem, severity="error"))
+        elif severity == "warning":
+            warnings.append(replace(problem, severity="warning"))
+    return errors, warnings
+
+
+def _spec_paths(project: Project) -> list[Path]:
+    return spec_files(project.specs_dir) if project.specs_dir.is_dir() else []
+
+
+def _check_lint_settings(project: Project) -> None:
+    """A severity set for a code no rule reports is a mistake (a typo would silently do nothing)."""
+    known = [code for rule in RULES for code in rule.codes]
+    for code, line in project.lint_codes().items():
+        if code not in known:
+            close = difflib.get_close_matches(code, known, n=1)
+            raise UsageError(
+                f"[tool.snippetgen] lint: no rule reports the problem code {code!r}",
+                Location("pyproject.toml", line),
+                hint=f"did you mean {close[0]!r}?" if close else "`snippetgen check --help` lists the codes",
+            )
 
 
 def check_workspace(ws: Workspace) -> list[Problem]:
@@ -189,14 +229,65 @@ def _line(code: str, number: int) -> str:
 
 
 def _check_secrets(ws: Workspace) -> list[Problem]:
+    """Key-shaped strings (:func:`snippetgen.secrets.scan`), except the example values the specs
+    publish: ``snippetgen new`` copies an operation's example (``resp_677efb...``) into config.json, and
+    a value printed in the API's own spec is no secret of the docs. JSON has no comments, so a
+    config.json finding gets a hint it can follow."""
+    published = _published_examples(ws)
     problems = []
     for snippet in ws.catalog.snippets.values():
-        problems += secrets.scan(_read(ws, snippet.config_path), str(snippet.config_path))
+        text = _read(ws, snippet.config_path)
+        for problem in _unpublished(secrets.scan(text, str(snippet.config_path)), text, published):
+            problems.append(replace(problem, hint=CONFIG_SECRET_HINT))
         for template in snippet.templates.values():
-            problems += secrets.scan(template.source, str(template.path))
+            problems += _unpublished(
+                secrets.scan(template.source, str(template.path)), template.source, published
+            )
     for path, text in ws.page_texts.items():
-        problems += secrets.scan(text, path)
+        problems += _unpublished(secrets.scan(text, path), text, published)
     return problems
+
+
+CONFIG_SECRET_HINT = (
+    "read keys from the environment variable apiKeyEnv names, never write them in config.json; a value "
+    "that only looks like a key can move into the template, where the comment 'snippetgen: allow-secret' "
+    "exempts its line"
+)
+_EXAMPLE_KEYS = frozenset({"example", "examples", "default", "enum", "const", "x-example"})
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_+/=.~-]+")
+
+
+def _published_examples(ws: Workspace) -> str:
+    """Every string under an ``example``, ``examples``, ``default``, ``enum`` or ``const`` of the
+    specs, joined by NULs (a substring test finds a token in any of them)."""
+    if ws.specs is None:
+        return ""
+    found: list[str] = []
+    for api in ws.specs.apis.values():
+        stack: list[tuple[object, bool]] = [(api.document, False)]
+        while stack:
+            node, inside = stack.pop()
+            if isinstance(node, dict):
+                stack.extend((value, inside or key in _EXAMPLE_KEYS) for key, value in node.items())
+            elif isinstance(node, list):
+                stack.extend((value, inside) for value in node)
+            elif inside and isinstance(node, str) and len(node) >= 16:
+                found.append(node)
+    return "\0".join(found)
+
+
+def _unpublished(problems: list[Problem], text: str, published: str) -> list[Problem]:
+    """The findings whose key-shaped token is not an example value the specs publish."""
+    if not published:
+        return problems
+    lines = text.splitlines()
+    kept = []
+    for problem in problems:
+        line = lines[problem.location.line - 1] if 0 < problem.location.line <= len(lines) else ""
+        match = _TOKEN_CHARS.match(line, max(problem.location.col - 1, 0))
+        if match is None or match.group() not in published:
+            kept.append(problem)
+    return kept
 
 
 def _read(ws: Workspace, rel_path: Path) -> str:
@@ -352,9 +443,20 @@ RULES: tuple[Rule, ...] = (
         "<lang>.jinja template per known language.",
     ),
     Rule(
-        ("spec-yaml", "spec-invalid", "spec-ref", "spec-lint", "spec-example", "spec-extension"),
-        "The OpenAPI specs parse, validate and resolve their $refs; operations are unique and declare "
-        "their responses, examples fit their schemas, x-mock keys are known.",
+        (
+            "spec-yaml",
+            "spec-version",
+            "spec-limit",
+            "spec-invalid",
+            "spec-ref",
+            "spec-lint",
+            "spec-example",
+            "spec-extension",
+        ),
+        "The OpenAPI specs parse (no duplicate keys), are OpenAPI 3.0-3.2 (not Swagger 2.0), stay within "
+        "the size, nesting and YAML alias limits, validate and resolve their $refs; operations are "
+        "unique and declare their responses, examples and defaults fit their schemas, x-mock keys are "
+        "known.",
     ),
     Rule(
         ("unknown-snippet", "unknown-variable"),

@@ -35,10 +35,15 @@ class Problem:
     expected: str | None = None
     found: str | None = None
     hint: str | None = None
+    severity: str = "error"
+    """``error`` (fails ``check`` and ``build``) or ``warning`` (printed and counted, fails nothing);
+    the project's ``[tool.snippetgen.lint]`` and vendor APIs decide (``Project.severity``)."""
 
     def format(self) -> str:
-        """``path:line: message`` then the expected/found/hint lines, indented."""
-        lines = [f"{self.location}: {self.message} [{self.code}]"]
+        """``path:line: message`` (``path:line: warning: message`` for a warning) then the
+        expected/found/hint lines, indented."""
+        mark = "warning: " if self.severity == "warning" else ""
+        lines = [f"{self.location}: {mark}{self.message} [{self.code}]"]
         if self.expected is not None:
             lines.append(f"    expected: {self.expected}")
         if self.found is not None:
@@ -53,6 +58,7 @@ class Problem:
             "line": self.location.line,
             "col": self.location.col,
             "code": self.code,
+            "severity": self.severity,
             "message": self.message,
             "expected": self.expected,
             "found": self.found,
@@ -92,20 +98,28 @@ class CheckReport:
     """What ``snippetgen check`` (or ``build``) found, what it covered and how long it took."""
 
     problems: list[Problem]
+    """The errors: any of them fails ``check`` (exit 1) and stops ``build``."""
     counts: Counts
     seconds: float
     done: str = "clean"
     """What the summary says of a run without problems (``clean``, ``site built``)."""
+    warnings: list[Problem] = field(default_factory=list)
+    """Findings the project counts as warnings: printed and counted, they fail nothing."""
 
     def summary(self) -> str:
-        """One line: ``37 snippets, ... (37 operations): clean in 1.4 s`` or ``...: 3 problems in 1.4 s``."""
+        """One line: ``37 snippets, ... (37 operations): clean in 1.4 s``, ``...: 3 problems in 1.4 s``,
+        with the warnings counted when there are any: ``...: clean, 406 warnings in 9.6 s``."""
         outcome = _many(len(self.problems), "problem") if self.problems else self.done
+        if self.warnings:
+            outcome += f", {_many(len(self.warnings), 'warning')}"
         return f"{self.counts}: {outcome} in {self.seconds:.1f} s"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "problems": [p.as_dict() for p in self.problems],
             "count": len(self.problems),
+            "warnings": [p.as_dict() for p in self.warnings],
+            "warning_count": len(self.warnings),
             "counts": asdict(self.counts),
             "seconds": round(self.seconds, 3),
         }

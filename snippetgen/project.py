@@ -21,6 +21,10 @@ Every key is optional::
     [tool.snippetgen.apis.openai]      # per API (the spec's file stem)
     base_url = "https://api.openai.com/v1"   # instead of the spec's servers
     vendor = true                      # a spec the team cannot edit: its house lints are warnings
+    lint = { spec-invalid = "warning" }      # severities for this API's spec only
+
+A warning is printed (marked ``warning``) and counted, but fails neither ``check`` nor ``build``;
+``off`` drops the finding. Which codes exist: ``snippetgen check --help``.
 
 A bad setting is a :class:`~snippetgen.errors.UsageError` at ``pyproject.toml:line``.
 """
@@ -52,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
 TABLES = ("lint", "apis")
 SEVERITIES = ("error", "warning", "off")
 SANDBOX_MODES = ("required", "auto", "off")
-API_KEYS = ("base_url", "vendor")
+API_KEYS = ("base_url", "vendor", "lint")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class ApiSettings:
     """Absolute base URL used instead of the spec's ``servers`` (examples, scaffolds, the mock)."""
     vendor: bool = False
     """The spec belongs to someone else: house lints about its content are warnings, not errors."""
+    lint: dict[str, str] = field(default_factory=dict)
+    """Problem code -> severity for this API's spec, over ``[tool.snippetgen.lint]``."""
 
 
 @dataclass(frozen=True)
@@ -106,13 +112,24 @@ class Project:
         return self.apis.get(name, ApiSettings())
 
     def severity(self, code: str, api: str | None = None) -> str:
-        """How a problem with this code counts: an explicit setting wins, then a vendor spec's
-        house lints are warnings, else it is an error."""
+        """How a problem with this code counts: the API's own setting, then the project's, then a
+        vendor spec's house lints are warnings, else it is an error."""
+        settings = self.api(api) if api is not None else ApiSettings()
+        if code in settings.lint:
+            return settings.lint[code]
         if code in self.lint:
             return self.lint[code]
-        if api is not None and self.api(api).vendor and code in VENDOR_WARNINGS:
+        if settings.vendor and code in VENDOR_WARNINGS:
             return "warning"
         return "error"
+
+    def lint_codes(self) -> dict[str, int]:
+        """Every problem code the settings name (project-wide and per API) -> its line in
+        pyproject.toml, so a caller that knows the codes can locate a misspelt one."""
+        pyproject = self.root / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8", errors="replace") if pyproject.is_file() else ""
+        codes = set(self.lint) | {code for api in self.apis.values() for code in api.lint}
+        return {code: _line(text, code) for code in sorted(codes)}
 
     @classmethod
     def load(cls, root: Path | str = ".") -> Project:
@@ -174,14 +191,16 @@ class Project:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 unit = {"max_memory_mb": "MiB", "max_processes": "processes"}.get(key, "bytes")
                 raise fail(key, f"[tool.snippetgen] {key} must be a positive whole number of {unit}")
-        lint = own.get("lint", {})
-        if not isinstance(lint, dict):
-            raise fail("lint", "[tool.snippetgen.lint] must be a table of problem code = severity")
-        for code, severity in lint.items():
-            if severity not in SEVERITIES:
-                raise fail(
-                    code, f"[tool.snippetgen.lint] {code} = {severity!r}", " or ".join(map(repr, SEVERITIES))
-                )
+
+        def severities(table: Any, where: str) -> dict[str, str]:
+            if not isinstance(table, dict):
+                raise fail("lint", f"{where} must be a table of problem code = severity")
+            for code, severity in table.items():
+                if severity not in SEVERITIES:
+                    raise fail(code, f"{where} {code} = {severity!r}", " or ".join(map(repr, SEVERITIES)))
+            return {str(code): str(severity) for code, severity in table.items()}
+
+        lint = severities(own.get("lint", {}), "[tool.snippetgen.lint]")
         apis: dict[str, ApiSettings] = {}
         raw_apis = own.get("apis", {})
         if not isinstance(raw_apis, dict):
@@ -208,7 +227,8 @@ class Project:
             vendor = table.get("vendor", False)
             if not isinstance(vendor, bool):
                 raise fail("vendor", f"[tool.snippetgen.apis.{name}] vendor must be true or false")
-            apis[str(name)] = ApiSettings(base_url.rstrip("/") if base_url else None, vendor)
+            api_lint = severities(table.get("lint", {}), f"[tool.snippetgen.apis.{name}] lint")
+            apis[str(name)] = ApiSettings(base_url.rstrip("/") if base_url else None, vendor, api_lint)
         return cls(
             root=root,
             snippets_dir=root / settings["snippets"],
@@ -228,7 +248,8 @@ class Project:
 
 
 VENDOR_WARNINGS = frozenset({"spec-lint", "spec-example", "spec-extension"})
-"""House lints about a spec's content: in a vendor spec they are warnings (its team cannot fix them)."""
+"""House lints about a spec's content: in a vendor spec they are warnings (its team cannot fix them).
+Validity (``spec-invalid``) is not relaxed by ``vendor`` alone: an API's ``lint`` table can."""
 
 
 def _line(text: str, key: str) -> int:

@@ -83,7 +83,9 @@ def load_workspace(
     catalog, problems = load_catalog(project.snippets_dir, project.root)
     specs = None
     if project.specs_dir.is_dir():
-        specs, spec_problems = load_specs(project.specs_dir, project.root, validate=validate_specs)
+        specs, spec_problems = load_specs(
+            project.specs_dir, project.root, validate=validate_specs, max_bytes=project.max_spec_bytes
+        )
         problems += spec_problems
     ws = Workspace(project, catalog, specs)
     pages = []

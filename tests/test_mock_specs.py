@@ -247,12 +247,12 @@ def test_aimlapi_tts_answers_real_audio(mock):
 # bad specs --------------------------------------------------------------------------------------
 
 BAD = {
-    "yaml": ("paths:\n  /x:\n    get: {responses: {200: {description: ok}}\n", "invalid YAML"),
+    "yaml": ("paths:\n  /x:\n    get: {responses: {200: {description: ok}}\n", "YAML syntax error"),
     "notopenapi": ("- just\n- a list\n", "not an OpenAPI document"),
     "xmock": (
         "paths:\n  /x:\n    get:\n      responses: {'200': {description: ok}}\n"
         "      x-mock:\n        job-creat: {id: /id}\n",
-        "invalid x-mock",
+        "unknown x-mock key 'job-creat'",
     ),
     "poll": (
         "paths:\n  /x:\n    get:\n      operationId: poll\n      responses: {'200': {description: ok}}\n"
@@ -261,7 +261,7 @@ BAD = {
     ),
     "ref": (
         "paths:\n  /x:\n    get:\n      responses: {'200': {$ref: '#/components/responses/Missing'}}\n",
-        "points at nothing",
+        "does not resolve: no 'components' under '#'",
     ),
     "schema": (
         "paths:\n  /x:\n    post:\n      requestBody: {content: {application/json: {schema: {type: wrong}}}}\n"

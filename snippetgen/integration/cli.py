@@ -24,10 +24,11 @@ from ..check import RULES, check_project
 from ..errors import SnippetgenError
 from ..languages import get_language
 from ..loader import load_catalog
-from ..model import CheckReport, Problem
+from ..model import CheckReport, Problem, sort_problems
 from ..project import Project
 from ..render import render
 from ..tools.coverage import compute, format_table, read_record
+from ..tools.export import DEFAULT_OUT, FORMATS, export
 from ..tools.hbs_import import import_tree
 from ..workspace import load_workspace
 
@@ -82,9 +83,11 @@ def set_option(help: str) -> Any:
 
 
 def report(found: CheckReport | list[Problem], fmt: str) -> int:
-    """Print problems in the chosen format, then one last line: a check's summary (what it covered,
-    in how long), or how many problems there are. Return the exit code (0 clean, 1 findings)."""
+    """Print problems (and a check's warnings, marked so) in the chosen format, then one last line: a
+    check's summary (what it covered, warnings counted, in how long), or how many problems there
+    are. Return the exit code: 0 clean or only warnings, 1 findings."""
     problems = found.problems if isinstance(found, CheckReport) else found
+    shown = sort_problems([*problems, *found.warnings]) if isinstance(found, CheckReport) else problems
     if fmt == "json":
         data = (
             found.as_dict()
@@ -93,7 +96,7 @@ def report(found: CheckReport | list[Problem], fmt: str) -> int:
         )
         click.echo(json.dumps(data, indent=2))
     elif fmt == "github":
-        for p in problems:
+        for p in shown:
             msg = p.format().split("\n", 1)
             body = (msg[0].split(": ", 1)[-1] + ("\n" + msg[1] if len(msg) > 1 else "")).replace("%", "%25")
             body = body.replace("\r", "%0D").replace("\n", "%0A")
@@ -102,9 +105,9 @@ def report(found: CheckReport | list[Problem], fmt: str) -> int:
                 loc += f",line={p.location.line}"
             if p.location.col:
                 loc += f",col={p.location.col}"
-            click.echo(f"::error {loc},title=snippetgen {p.code}::{body}")
+            click.echo(f"::{p.severity} {loc},title=snippetgen {p.code}::{body}")
     else:
-        for p in problems:
+        for p in shown:
             click.echo(p.format())
     if fmt != "json":
         n = len(problems)
@@ -229,7 +232,7 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 @root_option
 def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, project: Project) -> None:
     """Serve every API spec as a stateful mock on loopback."""
-    from ..mock import serve  # the server pulls in uvicorn and starlette
+    from ..mock import serve  # the server pulls in uvicorn
 
     serve(
         project.specs_dir,
@@ -289,6 +292,41 @@ def coverage(project: Project, minimum: float | None, fmt: str) -> None:
             f"snippet coverage {cov.percent('snippet'):.1f}% is below the minimum {floor:g}%", err=True
         )
         sys.exit(1)
+
+
+@cli.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="overlay",
+    show_default=True,
+    help="overlay: <api>.overlay.yaml (OpenAPI Overlay 1.0); spec: each spec with the samples applied.",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True, help="Output folder."
+)
+@click.option(
+    "--embed",
+    "embeds",
+    multiple=True,
+    metavar="PAGE:LINE",
+    help="Export a snippet as embedded at this <snippet> tag (repeatable; default: its defaults).",
+)
+@click.option("--allow-unproven", is_flag=True, help="Also export samples the last test run did not prove.")
+@root_option
+def export_cmd(fmt: str, out: str, embeds: tuple[str, ...], allow_unproven: bool, project: Project) -> None:
+    """Write x-codeSamples for any docs host (Redoc, Scalar, Mintlify, ...): one sample per language
+    for every operation a snippet calls, only those the last test run proved."""
+    ws, _ = load_workspace(project, validate_specs=False)
+    result = export(project, ws, fmt=fmt, out_dir=Path(out), embeds=embeds, allow_unproven=allow_unproven)
+    for message in result.messages:
+        click.echo(message, err=True)
+    for w in result.written:
+        click.echo(f"wrote {project.rel(w.path)}: {w.describe()}")
+    if result.summary:
+        click.echo(result.summary)
+    sys.exit(result.exit_code)
 
 
 @cli.command()

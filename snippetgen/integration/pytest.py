@@ -148,7 +148,7 @@ class ExampleSession:
         return max(4, 3 * (os.cpu_count() or 1))
 
     def _slot(self) -> Any:
-        from ..mock import MockServer, MockSettings  # the server pulls in uvicorn and starlette
+        from ..mock import MockServer, MockSettings  # the server pulls in uvicorn
         from ..runner import Runner  # only when enabled
 
         settings = MockSettings(polls_per_phase=1, stream_interval=0.01)

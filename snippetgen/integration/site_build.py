@@ -70,8 +70,10 @@ def build_report(
     start = time.perf_counter()
     project = _project(project)
     checked = check_project(project=project)
-    problems = checked.problems or _build_site(project, strict, site_dir)
-    return CheckReport(problems, checked.counts, time.perf_counter() - start, done="site built")
+    problems = checked.problems or _build_site(project, strict, site_dir)  # warnings never stop a build
+    return CheckReport(
+        problems, checked.counts, time.perf_counter() - start, done="site built", warnings=checked.warnings
+    )
 
 
 def _build_site(project: Project, strict: bool, site_dir: Path | str | None) -> list[Problem]:

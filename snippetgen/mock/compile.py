@@ -1,7 +1,15 @@
-"""Compile OpenAPI documents into routes, precompiled validators and canned replies, once, at startup."""
+"""Compile OpenAPI documents into routes, precompiled validators and canned replies, once, at startup.
+
+Documents come from the project's one reader (:mod:`snippetgen.spec.read`: same parse, same cache,
+same ``path:line`` as ``snippetgen check``), with ``$ref``s resolved by :mod:`snippetgen.spec.refs`
+under the :data:`~snippetgen.spec.refs.ACCEPT` policy: where a reference cycle closes, a validator
+accepts anything. The compiled :class:`CompiledApi` and :class:`Route` are the server's own, mutable
+per server (it rewrites canned replies onto its origin), unlike the shared spec model.
+"""
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Callable
@@ -13,11 +21,16 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 
 from ..errors import SpecError
+from ..model import Location, Problem
+from ..pointers import escape
+from ..spec import TOO_DEEP, lint
+from ..spec.model import METHODS, Document
+from ..spec.read import read_document, spec_files
+from ..spec.refs import ACCEPT
+from ..spec.schema import bundle, to_json_schema
 from . import xmock
 from .samples import reply_body, sample
-from .specs import Resolver, escape, location, read_document, spec_files, to_json_schema
 
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _MEDIA_TYPE = re.compile(r"^[\w.+*-]+/[\w.+*-]+$")
 
 
@@ -59,7 +72,9 @@ class Reply:
 
 
 @dataclass
-class Operation:
+class Route:
+    """One operation as the server answers it: parameters, validators, canned replies, ``x-mock``."""
+
     api: str
     op_id: str
     method: str
@@ -83,19 +98,21 @@ class Operation:
 
 
 @dataclass
-class Api:
+class CompiledApi:
+    """One document as the server routes it (its name is the file's stem)."""
+
     name: str
     path: Path
     base_url: str
     prefix: str
-    operations: list[Operation]
-    static: dict[str, dict[str, Operation]]
-    dynamic: list[tuple[re.Pattern[str], dict[str, Operation], dict[str, str]]]
+    operations: list[Route]
+    static: dict[str, dict[str, Route]]
+    dynamic: list[tuple[re.Pattern[str], dict[str, Route], dict[str, str]]]
     error: dict[str, Any]
     rate: dict[str, Any]
     accounts: dict[str, Any]
 
-    def match(self, path: str) -> tuple[dict[str, Operation], dict[str, str]] | None:
+    def match(self, path: str) -> tuple[dict[str, Route], dict[str, str]] | None:
         candidates = [path]
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
             candidates.insert(0, path[len(self.prefix) :] or "/")
@@ -113,61 +130,103 @@ class Api:
                     return methods, {names[g]: v for g, v in m.groupdict().items()}
         return None
 
-    def by_id(self, op_id: str) -> Operation | None:
+    def by_id(self, op_id: str) -> Route | None:
         return next((op for op in self.operations if op.op_id == op_id), None)
 
 
-def load_apis(spec_dir: Path) -> list[Api]:
-    return [compile_api(path) for path in spec_files(spec_dir)]
+def load_apis(spec_dir: Path, display_root: Path | None = None) -> list[CompiledApi]:
+    """Every document of ``spec_dir`` compiled; SpecError at the first thing the mock cannot serve."""
+    spec_dir = Path(spec_dir)
+    if not spec_dir.is_dir():
+        raise SpecError(f"spec directory not found: {spec_dir}", Location(str(spec_dir)))
+    files = spec_files(spec_dir)
+    if not files:
+        raise SpecError(
+            "no OpenAPI document (*.yaml, *.yml, *.json) in the directory", Location(str(spec_dir))
+        )
+    for first, second in zip(files, files[1:], strict=False):
+        if first.stem == second.stem:
+            raise SpecError(
+                f"two documents for API {first.stem!r}: {first.name}, {second.name}", Location(str(spec_dir))
+            )
+    return [compile_api(path, display_root) for path in files]
 
 
-def compile_api(path: Path) -> Api:
-    raw = read_document(path)
-    doc = Resolver(raw, path).resolve(raw, "")
-    xdoc = xmock.check(raw.get("x-mock"), "document", path, "/x-mock")
-    base_url = server_url(doc, path)
+def _refusal(problem: Problem) -> SpecError:
+    """The reader's finding as the error that stops the mock, worded and located the same."""
+    return SpecError(problem.message, problem.location, problem.hint)
+
+
+def compile_api(path: Path, display_root: Path | None = None) -> CompiledApi:
+    """One document compiled; locations are shown relative to ``display_root`` (default: the
+    current directory), like ``snippetgen check`` shows them."""
+    src, problems = read_document(Path(path), display_root)
+    if src is None:
+        raise _refusal(problems[0])
+    try:
+        return _compile(src)
+    except RecursionError:
+        raise SpecError(TOO_DEEP, src.location("")) from None
+
+
+def _compile(src: Document) -> CompiledApi:
+    path, raw = src.path, src.document
+    if "paths" not in raw:
+        raise SpecError("not an OpenAPI document (no top-level `paths`)", src.location(""))
+    for problem in lint.check_refs(src):
+        raise _refusal(problem)
+    xdoc = copy.deepcopy(xmock.check(raw.get("x-mock"), "document", src, "/x-mock"))
+    base_url = server_url(raw, src)
     prefix = urlsplit(base_url).path.rstrip("/")
-    schemes = (doc.get("components") or {}).get("securitySchemes") or {}
-    ops: list[Operation] = []
-    if not isinstance(doc.get("paths"), dict):
-        raise SpecError("`paths` must be a mapping", location(path, "/paths"))
-    for template, item in doc["paths"].items():
+    components = raw.get("components")
+    schemes = src.refs.resolve(
+        (components.get("securitySchemes") if isinstance(components, dict) else None) or {}, ACCEPT
+    )
+    memo: dict = {}  # to_json_schema's: a schema shared by operations is converted once
+    ops: list[Route] = []
+    if not isinstance(raw.get("paths"), dict):
+        raise SpecError("`paths` must be a mapping", src.location("/paths"))
+    for template, raw_item in raw["paths"].items():
+        item = src.refs.resolve(raw_item, ACCEPT)
         if not isinstance(item, dict):
             raise SpecError(
-                f"path item {template!r} must be a mapping", location(path, f"/paths/{escape(template)}")
+                f"path item {template!r} must be a mapping", src.location(f"/paths/{escape(template)}")
             )
         shared = item.get("parameters") or []
         for method in METHODS:
             if method in item:
                 pointer = f"/paths/{escape(template)}/{method}"
-                raw_op = (
-                    raw["paths"][template].get(method)
-                    if isinstance(raw["paths"].get(template), dict)
-                    else None
-                )
+                raw_op = raw_item.get(method) if isinstance(raw_item, dict) else None
                 x = xmock.check(
-                    (raw_op or {}).get("x-mock") if isinstance(raw_op, dict) else None,
+                    raw_op.get("x-mock") if isinstance(raw_op, dict) else None,
                     "operation",
-                    path,
+                    src,
                     pointer + "/x-mock",
                 )
                 ops.append(
                     compile_operation(
-                        path, doc, path.stem, template, method, item[method], shared, x, schemes, pointer
+                        src,
+                        raw,
+                        template,
+                        method,
+                        item[method],
+                        shared,
+                        copy.deepcopy(x),
+                        schemes,
+                        pointer,
+                        memo,
                     )
                 )
     seen: dict[str, str] = {}
     for op in ops:
         if op.op_id in seen:
-            raise SpecError(
-                f"duplicate operationId {op.op_id!r}", location(path, op.pointer + "/operationId")
-            )
+            raise SpecError(f"duplicate operationId {op.op_id!r}", src.location(op.pointer + "/operationId"))
         seen[op.op_id] = op.pointer
     for op in ops:
-        check_links(path, op, ops)
-    static: dict[str, dict[str, Operation]] = {}
-    dynamic: list[tuple[int, int, re.Pattern[str], dict[str, Operation], dict[str, str]]] = []
-    dyn_index: dict[str, dict[str, Operation]] = {}
+        check_links(src, op, ops)
+    static: dict[str, dict[str, Route]] = {}
+    dynamic: list[tuple[int, int, re.Pattern[str], dict[str, Route], dict[str, str]]] = []
+    dyn_index: dict[str, dict[str, Route]] = {}
     for i, op in enumerate(ops):
         if "{" not in op.path:
             static.setdefault(op.path, {})[op.method.upper()] = op
@@ -179,7 +238,7 @@ def compile_api(path: Path) -> Api:
                 dynamic.append((-literals, i, path_regex(op.path), dyn_index[op.path], names))
             dyn_index[op.path][op.method.upper()] = op
     dynamic.sort(key=lambda t: (t[0], t[1]))
-    return Api(
+    return CompiledApi(
         name=path.stem,
         path=path,
         base_url=base_url,
@@ -193,7 +252,7 @@ def compile_api(path: Path) -> Api:
     )
 
 
-def server_url(doc: dict[str, Any], path: Path) -> str:
+def server_url(doc: dict[str, Any], src: Document) -> str:
     servers = doc.get("servers") or [{"url": "/"}]
     first = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], dict) else {}
     url = str(first.get("url") or "/")
@@ -201,7 +260,7 @@ def server_url(doc: dict[str, Any], path: Path) -> str:
         url = url.replace("{" + name + "}", str((var or {}).get("default", "")))
     if "{" in url:
         raise SpecError(
-            f"server URL {url!r} has a variable without a default", location(path, "/servers/0/url")
+            f"server URL {url!r} has a variable without a default", src.location("/servers/0/url")
         )
     return url
 
@@ -221,24 +280,30 @@ def _group(name: str) -> str:
     return "p_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in name)
 
 
-def compile_validator(schema: Any, path: Path, pointer: str) -> Any:
+def compile_validator(schema: Any, src: Document, pointer: str) -> Any:
+    """A validator for a converted schema; bundled first, as jsonschema_rs copies its input."""
     try:
-        return jsonschema_rs.validator_for(schema, validate_formats=True)
+        return jsonschema_rs.validator_for(bundle(schema), validate_formats=True)
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(f"invalid schema: {first}", location(path, pointer)) from None
+        raise SpecError(f"invalid schema: {first}", src.location(pointer)) from None
 
 
-def schema_type(schema: Any) -> str | None:
+def schema_type(schema: Any, _seen: set[int] | None = None) -> str | None:
+    """The non-null ``type`` of a schema, else the first one found in its ``allOf``/``oneOf``/``anyOf``."""
     if not isinstance(schema, dict):
         return None
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
     if kind is None:
+        seen = set() if _seen is None else _seen  # parts shared in a resolved DAG are read once
         for key in ("allOf", "oneOf", "anyOf"):
             for sub in schema.get(key) or []:
-                found = schema_type(sub)
+                if id(sub) in seen:
+                    continue
+                seen.add(id(sub))
+                found = schema_type(sub, seen)
                 if found:
                     return found
     return kind
@@ -298,9 +363,8 @@ def _to_bool(v: Any) -> Any:
 
 
 def compile_operation(
-    path: Path,
+    src: Document,
     doc: dict[str, Any],
-    api: str,
     template: str,
     method: str,
     op: Any,
@@ -308,15 +372,18 @@ def compile_operation(
     x: dict[str, Any],
     schemes: dict[str, Any],
     pointer: str,
-) -> Operation:
+    memo: dict,
+) -> Route:
+    """One resolved operation of ``src`` (raw document ``doc``) as a route; ``memo`` is
+    :func:`~snippetgen.spec.schema.to_json_schema`'s, shared by the API's routes."""
     if not isinstance(op, dict):
-        raise SpecError("operation must be a mapping", location(path, pointer))
+        raise SpecError("operation must be a mapping", src.location(pointer))
     op_id = str(op.get("operationId") or f"{method.upper()} {template}")
     # parameters: operation-level ones override path-level ones with the same (name, in)
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for i, p in enumerate(list(shared) + list(op.get("parameters") or [])):
         if not isinstance(p, dict) or "name" not in p or "in" not in p:
-            raise SpecError("parameter needs `name` and `in`", location(path, f"{pointer}/parameters/{i}"))
+            raise SpecError("parameter needs `name` and `in`", src.location(f"{pointer}/parameters/{i}"))
         merged[(p["name"], p["in"])] = p
     params: list[Param] = []
     objects: dict[str, dict[str, Any]] = {}
@@ -328,7 +395,7 @@ def compile_operation(
         schema = p.get("schema")
         if schema is None and isinstance(p.get("content"), dict) and p["content"]:
             schema = next(iter(p["content"].values())).get("schema")
-        schema = to_json_schema(schema or {})
+        schema = to_json_schema(schema or {}, memo=memo)
         key = name.lower() if where == "header" else name
         obj = objects.setdefault(where, {"type": "object", "properties": {}, "required": []})
         obj["properties"][key] = schema
@@ -340,7 +407,7 @@ def compile_operation(
             Param(key, where, required, coercer(schema), schema_type(schema) == "array", bool(style_explode))
         )
     validators = {
-        where: compile_validator(obj, path, f"{pointer}/parameters") for where, obj in objects.items()
+        where: compile_validator(obj, src, f"{pointer}/parameters") for where, obj in objects.items()
     }
     bodies: dict[str, BodyType] = {}
     body_required = False
@@ -349,7 +416,7 @@ def compile_operation(
         body_required = bool(rb.get("required"))
         for media, mt in (rb.get("content") or {}).items():
             bodies[media.lower()] = compile_body(
-                path, f"{pointer}/requestBody/content/{escape(media)}", media, mt or {}
+                src, f"{pointer}/requestBody/content/{escape(media)}", media, mt or {}, memo
             )
     security = op.get("security", doc.get("security"))
     requirements: list[list[dict[str, Any]]] | None = None
@@ -361,13 +428,13 @@ def compile_operation(
                 if name not in schemes:
                     raise SpecError(
                         f"security scheme {name!r} is not defined in components.securitySchemes",
-                        location(path, f"{pointer}/security/{j}"),
+                        src.location(f"{pointer}/security/{j}"),
                     )
                 group.append(schemes[name])
             requirements.append(group)
     responses = op.get("responses")
     if not isinstance(responses, dict) or not responses:
-        raise SpecError("operation has no responses", location(path, pointer))
+        raise SpecError("operation has no responses", src.location(pointer))
     replies: dict[tuple[int, str | None], Reply] = {}
     for code, resp in responses.items():
         status = 200 if str(code) == "default" else _status(code)
@@ -379,23 +446,22 @@ def compile_operation(
             if not _MEDIA_TYPE.match(media):
                 raise SpecError(
                     f"invalid media type {media!r}",
-                    location(path, f"{pointer}/responses/{code}/content/{escape(media)}"),
+                    src.location(f"{pointer}/responses/{escape(str(code))}/content/{escape(media)}"),
                 )
         headers = {
             name: header_value(h) for name, h in (resp.get("headers") or {}).items() if isinstance(h, dict)
         }
         media = pick_media(content)
         mt = content.get(media) or {} if media else {}
-        examples = mt.get("examples") if isinstance(mt.get("examples"), dict) else {}
-        names = [None] + list(examples)
-        for name in names:
-            body = reply_body(mt, name) if media else None
-            replies[(status, name)] = Reply(status, media, body, headers)
-    success = pick_success(path, pointer, responses, replies, x)
+        examples: dict[str, Any] = mt["examples"] if isinstance(mt.get("examples"), dict) else {}
+        for example in [None, *examples]:
+            body = reply_body(mt, example) if media else None
+            replies[(status, example)] = Reply(status, media, body, headers)
+    success = pick_success(src, pointer, responses, replies, x)
     declared = {s for s, _ in replies}
     validation_status = 422 if 422 in declared else 400 if 400 in declared else 422
-    out = Operation(
-        api=api,
+    out = Route(
+        api=src.path.stem,
         op_id=op_id,
         method=method.upper(),
         path=template,
@@ -409,7 +475,7 @@ def compile_operation(
         replies=replies,
         validation_status=validation_status,
         x=x,
-        success_by=pick_by_field(path, pointer, replies, x),
+        success_by=pick_by_field(src, pointer, replies, x),
     )
     if "stream" in x:
         out.success = Reply(success.status, "text/event-stream", None, success.headers)
@@ -435,7 +501,7 @@ def pick_media(content: dict[str, Any]) -> str | None:
 
 
 def pick_success(
-    path: Path,
+    src: Document,
     pointer: str,
     responses: dict[str, Any],
     replies: dict[tuple[int, str | None], Reply],
@@ -449,14 +515,14 @@ def pick_success(
         if hit is None:
             raise SpecError(
                 f"x-mock example {name!r} is not among the response examples",
-                location(path, pointer + "/x-mock/example"),
+                src.location(pointer + "/x-mock/example"),
             )
         return hit
     return replies.get((status, None)) or Reply(status, None, None)
 
 
 def pick_by_field(
-    path: Path, pointer: str, replies: dict[tuple[int, str | None], Reply], x: dict[str, Any]
+    src: Document, pointer: str, replies: dict[tuple[int, str | None], Reply], x: dict[str, Any]
 ) -> dict[str, Reply]:
     """``x-mock.example-by``: request body value -> the reply carrying the named example."""
     rule = x.get("example-by")
@@ -468,7 +534,7 @@ def pick_by_field(
         if hit is None:
             raise SpecError(
                 f"x-mock example-by names {name!r}, which is not among the response examples",
-                location(path, pointer + "/x-mock/example-by/values"),
+                src.location(pointer + "/x-mock/example-by/values"),
             )
         chosen[value] = hit
     return chosen
@@ -484,13 +550,15 @@ def header_value(header: dict[str, Any]) -> str:
     return "" if value is None else str(value)
 
 
-def compile_body(path: Path, pointer: str, media: str, mt: dict[str, Any]) -> BodyType:
+def compile_body(src: Document, pointer: str, media: str, mt: dict[str, Any], memo: dict) -> BodyType:
     if not _MEDIA_TYPE.match(media.split(";")[0].strip()):
-        raise SpecError(f"invalid media type {media!r}", location(path, pointer))
+        raise SpecError(f"invalid media type {media!r}", src.location(pointer))
     base = media.split(";")[0].strip().lower()
     schema = mt.get("schema") or {}
     if base == "application/json" or base.endswith("+json"):
-        return BodyType(base, "json", compile_validator(to_json_schema(schema), path, pointer + "/schema"))
+        return BodyType(
+            base, "json", compile_validator(to_json_schema(schema, memo=memo), src, pointer + "/schema")
+        )
     if base in ("multipart/form-data", "application/x-www-form-urlencoded"):
         props = dict(schema.get("properties") or {}) if isinstance(schema, dict) else {}
         files: dict[str, FileRule] = {}
@@ -511,12 +579,12 @@ def compile_body(path: Path, pointer: str, media: str, mt: dict[str, Any]) -> Bo
             else:
                 plain_props[name] = prop
         stripped = {**schema, "properties": plain_props} if isinstance(schema, dict) else {}
-        converted = to_json_schema(stripped)
+        converted = to_json_schema(stripped, memo=memo)
         props_js = converted.get("properties") or {}
         body = BodyType(
             base,
             "multipart" if base.startswith("multipart") else "form",
-            compile_validator(converted, path, pointer + "/schema"),
+            compile_validator(converted, src, pointer + "/schema"),
         )
         body.coercers = {n: coercer(s) for n, s in props_js.items() if n not in files}
         body.arrays = {n for n, s in props_js.items() if schema_type(s) == "array"}
@@ -532,7 +600,7 @@ def _is_file(schema: dict[str, Any]) -> bool:
     )
 
 
-def check_links(path: Path, op: Operation, ops: list[Operation]) -> None:
+def check_links(src: Document, op: Route, ops: list[Route]) -> None:
     """Cross-references inside ``x-mock``: poll targets exist, phases name declared responses."""
     ids = {o.op_id for o in ops}
     poll = op.x.get("job-poll")
@@ -541,18 +609,18 @@ def check_links(path: Path, op: Operation, ops: list[Operation]) -> None:
             if target not in ids:
                 raise SpecError(
                     f"job-poll.of names unknown operationId {target!r}",
-                    location(path, op.pointer + "/x-mock/job-poll/of"),
+                    src.location(op.pointer + "/x-mock/job-poll/of"),
                 )
             if "job-create" not in next(o for o in ops if o.op_id == target).x:
                 raise SpecError(
                     f"job-poll.of: {target!r} has no x-mock job-create",
-                    location(path, op.pointer + "/x-mock/job-poll/of"),
+                    src.location(op.pointer + "/x-mock/job-poll/of"),
                 )
         where, _, name = poll["id"].partition(":")
         if where == "path" and "{" + name + "}" not in op.path:
             raise SpecError(
                 f"job-poll.id: the path has no parameter {name!r}",
-                location(path, op.pointer + "/x-mock/job-poll/id"),
+                src.location(op.pointer + "/x-mock/job-poll/id"),
             )
         for i, phase in enumerate(poll["phases"]):
             if (phase["status"], phase.get("example")) not in op.replies:
@@ -561,11 +629,11 @@ def check_links(path: Path, op: Operation, ops: list[Operation]) -> None:
                 )
                 raise SpecError(
                     f"job-poll phase {i}: {what} is not declared",
-                    location(path, op.pointer + f"/x-mock/job-poll/phases/{i}"),
+                    src.location(op.pointer + f"/x-mock/job-poll/phases/{i}"),
                 )
     stream = op.x.get("stream")
     if stream and stream.get("default") and stream["default"] not in stream["sequences"]:
         raise SpecError(
             f"stream.default {stream['default']!r} is not a sequence",
-            location(path, op.pointer + "/x-mock/stream/default"),
+            src.location(op.pointer + "/x-mock/stream/default"),
         )

@@ -24,7 +24,7 @@ _FORMATS = {
 def reply_body(media_type: dict[str, Any], name: str | None) -> Any:
     """The body for one response media type: the named example, else ``example``, else the first of
     ``examples``, else the schema's example, else a sample of the schema."""
-    examples = media_type.get("examples") if isinstance(media_type.get("examples"), dict) else {}
+    examples: dict[str, Any] = media_type["examples"] if isinstance(media_type.get("examples"), dict) else {}
     if name is not None and name in examples:
         return _example_value(examples[name])
     if "example" in media_type:
@@ -38,8 +38,17 @@ def _example_value(example: Any) -> Any:
     return example.get("value") if isinstance(example, dict) and "value" in example else example
 
 
-def sample(schema: Any, depth: int = 0) -> Any:
-    if not isinstance(schema, dict) or depth > 12:
+BUDGET = 10_000
+"""Values one sample may build. Resolved schemas are DAGs: a schema shared at each of 12 levels
+stands for a tree far too large to write out. Past the budget, values are None."""
+
+
+def sample(schema: Any, depth: int = 0, _left: list[int] | None = None) -> Any:
+    """A deterministic value for ``schema``: its example, const, default or first enum value, else
+    one built from its type (objects without their ``writeOnly`` properties)."""
+    left = [BUDGET] if _left is None else _left
+    left[0] -= 1
+    if not isinstance(schema, dict) or depth > 12 or left[0] < 0:
         return None
     for key in ("example", "const", "default"):
         if key in schema:
@@ -51,18 +60,18 @@ def sample(schema: Any, depth: int = 0) -> Any:
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for sub in schema["allOf"]:
-            value = sample(sub, depth + 1)
+            value = sample(sub, depth + 1, left)
             if isinstance(value, dict):
                 merged.update(value)
             elif value is not None:
                 return value
-        extra = sample({k: v for k, v in schema.items() if k != "allOf"}, depth + 1)
+        extra = sample({k: v for k, v in schema.items() if k != "allOf"}, depth + 1, left)
         if isinstance(extra, dict):
             merged.update(extra)
         return merged
     for key in ("oneOf", "anyOf"):
         if schema.get(key):
-            return sample(schema[key][0], depth + 1)
+            return sample(schema[key][0], depth + 1, left)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -70,13 +79,14 @@ def sample(schema: Any, depth: int = 0) -> Any:
         kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
     if kind == "object":
         return {
-            name: sample(prop, depth + 1)
+            name: sample(prop, depth + 1, left)
             for name, prop in (schema.get("properties") or {}).items()
             if not (isinstance(prop, dict) and prop.get("writeOnly"))
         }
     if kind == "array":
         return [
-            sample(schema.get("items") or {}, depth + 1) for _ in range(max(1, schema.get("minItems", 1)))
+            sample(schema.get("items") or {}, depth + 1, left)
+            for _ in range(max(1, schema.get("minItems", 1)))
         ]
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum"))

@@ -1,4 +1,7 @@
-"""Run the mock: one uvicorn server, one event loop, one listening socket per API."""
+"""Run the mock: one uvicorn server, one event loop, one listening socket per API.
+
+The server only hosts: ``respond.Responder`` answers, ``asgi.MockAsgi`` translates, uvicorn serves.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +19,10 @@ import uvicorn
 
 from ..errors import SpecError
 from ..model import Location
-from .app import MockApp
-from .compile import load_apis
+from .asgi import MockAsgi
+from .respond import Responder
 from .settings import DEFAULT_KEY, MockSettings
 from .state import State
-
-"""The key every mock accepts when no ``keys`` are given; deliberately not shaped like a real secret."""
 
 
 class MockServer:
@@ -45,9 +46,11 @@ class MockServer:
         self.settings = settings or MockSettings()
         self.log_path = Path(log_path) if log_path else None
         self.state = State()
-        self._apis = load_apis(self.spec_dir)
+        self.responder = Responder.load(self.spec_dir, self.settings, self.keys, self.state)
+        """The mock as a function (``respond``); the server only hosts it."""
+        self._apis = list(self.responder.apis.values())
         self.apis: list[str] = [a.name for a in self._apis]
-        self.app = MockApp(self._apis, self.settings, self.keys, self.state)
+        self.app = MockAsgi(self.responder.respond, self.settings.max_body)
         self.origins: dict[str, str] = {}
         self.base_urls: dict[str, str] = {}
         self._sockets: list[socket.socket] = []
@@ -56,7 +59,8 @@ class MockServer:
 
     # lifecycle ------------------------------------------------------------------------------------
     def bind(self) -> None:
-        """Open one listening socket per API and point the app at them (called by start/serve)."""
+        """Open one listening socket per API and point the app and the responder at them (called by
+        start/serve)."""
         ports: dict[str, int] = {}
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         try:
@@ -77,7 +81,8 @@ class MockServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.origins = {name: f"http://{host}:{port}" for name, port in ports.items()}
         self.base_urls = {api.name: with_origin(api.base_url, self.origins[api.name]) for api in self._apis}
-        self.app.bind(ports, self.origins)
+        self.app.ports = {port: name for name, port in ports.items()}
+        self.responder.use_origins(self.origins)
         self.state.open_log(self.log_path)
 
     def _config(self) -> uvicorn.Config:
@@ -100,19 +105,19 @@ class MockServer:
         if self._thread is not None:
             return self
         self.bind()
-        self._server = uvicorn.Server(self._config())
+        self._server = server = uvicorn.Server(self._config())
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                asyncio.run(self._server.serve(sockets=self._sockets))
+                asyncio.run(server.serve(sockets=self._sockets))
             except BaseException as exc:
                 failure.append(exc)
 
         self._thread = threading.Thread(target=run, name="snippetgen-mock", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
-        while not self._server.started:
+        while not server.started:
             if failure or not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
                 raise SpecError(

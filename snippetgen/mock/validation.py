@@ -6,10 +6,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import Headers, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
-
-from .compile import BodyType, Operation
+from .compile import BodyType, Route
+from .multipart import MalformedMultipart, parse_multipart
 
 Violation = dict[str, str]
 
@@ -32,7 +30,7 @@ def violations(validator: Any, instance: Any, where: str) -> list[Violation]:
 
 
 def check_params(
-    op: Operation, path_params: dict[str, str], query: list[tuple[str, str]], headers: dict[str, str]
+    op: Route, path_params: dict[str, str], query: list[tuple[str, str]], headers: dict[str, str]
 ) -> list[Violation]:
     if not op.params:
         return []
@@ -57,7 +55,7 @@ def check_params(
     return out
 
 
-def match_body(op: Operation, content_type: str) -> BodyType | None:
+def match_body(op: Route, content_type: str) -> BodyType | None:
     base = content_type.split(";")[0].strip().lower()
     hit = op.bodies.get(base)
     if hit is not None:
@@ -66,7 +64,7 @@ def match_body(op: Operation, content_type: str) -> BodyType | None:
     return op.bodies.get(family) or op.bodies.get("*/*")
 
 
-async def parse_body(body_type: BodyType, content_type: str, raw: bytes) -> tuple[Any, Any, list[Violation]]:
+def parse_body(body_type: BodyType, content_type: str, raw: bytes) -> tuple[Any, Any, list[Violation]]:
     """(value to validate, value to log, violations) for one body; BadRequest when unparseable."""
     if body_type.kind == "json":
         try:
@@ -91,7 +89,7 @@ async def parse_body(body_type: BodyType, content_type: str, raw: bytes) -> tupl
             raise BadRequest("the form body is not UTF-8") from None
         fields = _fields(body_type, pairs)
         return fields, fields, violations(body_type.validator, fields, "body")
-    return await _multipart(body_type, content_type, raw)
+    return _multipart(body_type, content_type, raw)
 
 
 def _fields(body_type: BodyType, pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -108,31 +106,23 @@ def _fields(body_type: BodyType, pairs: list[tuple[str, str]]) -> dict[str, Any]
     return out
 
 
-async def _multipart(body_type: BodyType, content_type: str, raw: bytes) -> tuple[Any, Any, list[Violation]]:
-    async def stream():
-        yield raw
-
+def _multipart(body_type: BodyType, content_type: str, raw: bytes) -> tuple[Any, Any, list[Violation]]:
     try:
-        form = await MultiPartParser(
-            Headers({"content-type": content_type}), stream(), max_files=100, max_fields=1000
-        ).parse()
-    except MultiPartException as exc:
-        raise BadRequest(f"malformed multipart body: {exc.message}") from None
-    except Exception as exc:
+        parts = parse_multipart(content_type, raw)
+    except MalformedMultipart as exc:
         raise BadRequest(f"malformed multipart body: {exc}") from None
     pairs: list[tuple[str, str]] = []
     files: list[dict[str, Any]] = []
     found: list[Violation] = []
     present: dict[str, Any] = {}
-    for name, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            size = value.size if value.size is not None else 0
-            ctype = (value.content_type or "application/octet-stream").lower()
-            files.append({"field": name, "filename": value.filename, "content_type": ctype, "size": size})
-            await value.close()
+    for part in parts:
+        name = part.name
+        if part.filename is not None:
+            ctype = (part.content_type or "application/octet-stream").lower()
+            files.append({"field": name, "filename": part.filename, "content_type": ctype, "size": part.size})
             rule = body_type.files.get(name)
             if rule is None:
-                pairs.append((name, value.filename or ""))
+                pairs.append((name, part.filename))
                 continue
             present[name] = "<file>"
             if rule.types and not any(_type_matches(ctype, t) for t in rule.types):
@@ -142,11 +132,11 @@ async def _multipart(body_type: BodyType, content_type: str, raw: bytes) -> tupl
                         "message": f"file content type {ctype!r} is not one of {', '.join(rule.types)}",
                     }
                 )
-            if rule.max_bytes is not None and size > rule.max_bytes:
+            if rule.max_bytes is not None and part.size > rule.max_bytes:
                 found.append(
                     {
                         "location": f"body/{name}",
-                        "message": f"file of {size} bytes is over the limit of {rule.max_bytes} bytes",
+                        "message": f"file of {part.size} bytes is over the limit of {rule.max_bytes} bytes",
                     }
                 )
         else:
@@ -155,7 +145,7 @@ async def _multipart(body_type: BodyType, content_type: str, raw: bytes) -> tupl
                     {"location": f"body/{name}", "message": "expected a file part (with a filename)"}
                 )
                 continue
-            pairs.append((name, value))
+            pairs.append((name, part.text))
     fields = _fields(body_type, pairs)
     logged = {"fields": dict(fields), "files": files}
     fields.update(present)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..spec.xmock import VALIDATORS
-from .specs import location
+from ..spec.lint import vocabulary_problems
+from ..spec.model import Document
 
 
-def check(value: Any, level: str, path: Path, pointer: str) -> dict[str, Any]:
-    """Return ``value`` (or ``{}``) when it is valid ``x-mock`` at ``level``; else SpecError at its line."""
+def check(value: Any, level: str, src: Document, pointer: str) -> dict[str, Any]:
+    """Return ``value`` (or ``{}``) when it is valid ``x-mock`` at ``level``; else SpecError with the
+    spec lint's first finding, worded and located as ``snippetgen check`` reports it."""
     if value is None:
         return {}
-    for error in VALIDATORS[level].iter_errors(value):
-        where = pointer + "".join(f"/{p}" for p in error.instance_path)
-        raise SpecError(f"invalid x-mock: {error.message} (at {where})", location(path, where))
+    for problem in vocabulary_problems(src, value, level, pointer):
+        raise SpecError(problem.message, problem.location, problem.hint)
     return value

@@ -1,130 +1,88 @@
 """Read the OpenAPI documents of ``shared/openapi/`` into operations, keeping line numbers for errors.
 
-``load_specs`` never raises for bad content: YAML errors, broken or remote ``$ref``s, schema
+The one reader of OpenAPI files for every command and the mock: :mod:`.read` parses YAML or JSON
+(once per content per process), :mod:`.refs` resolves ``$ref``s, :mod:`.schema` turns schemas into
+JSON Schema for validators, :mod:`.lint` checks documents.
+
+``load_specs`` never raises for bad content: syntax errors, broken or remote ``$ref``s, schema
 violations and lint findings come back as :class:`~snippetgen.model.Problem` values located at
-``file:line`` of the offending node. The lints themselves live in :mod:`snippetgen.spec.lint`.
+``file:line`` of the offending node.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from ..model import Location, Problem
 from ..pointers import escape
 from . import lint
-from .model import METHODS, Api, Operation, SpecSet
-from .refs import deref
+from .model import METHODS, Api, Document, Operation, SpecSet
+from .read import (
+    FINDINGS,
+    MAX_SPEC_BYTES,
+    display_path,
+    load_yaml_with_lines,
+    read_document,
+    spec_files,
+)
+from .refs import KEEP
 
-__all__ = ["Api", "Operation", "SpecSet", "load_api", "load_specs", "load_yaml_with_lines", "spec_files"]
-
-
-# --- YAML with line numbers ------------------------------------------------------------------
-
-
-def load_yaml_with_lines(text: str) -> tuple[Any, dict[str, int]]:
-    """Parse YAML into JSON-like data plus ``{json_pointer: 1-based line}``.
-
-    Mapping entries are located at their key's line. Keys become strings and timestamps become
-    ISO strings, so the result is what a JSON document would hold. Raises ``yaml.YAMLError``.
-    """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when installed
-    try:
-        root = loader.get_single_node()
-    finally:
-        loader.dispose()
-    lines: dict[str, int] = {}
-    constructor = yaml.SafeLoader("")
-
-    def build(node: yaml.Node, pointer: str, line: int, depth: int) -> Any:
-        lines.setdefault(pointer, line)
-        if depth > 200:  # alias cycles
-            return None
-        if isinstance(node, yaml.MappingNode):
-            constructor.flatten_mapping(node)
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = constructor.construct_object(key_node, deep=True)
-                key = _jsonable(key)
-                key = key if isinstance(key, str) else json.dumps(key)
-                child = f"{pointer}/{escape(key)}"
-                out[key] = build(value_node, child, key_node.start_mark.line + 1, depth + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [
-                build(item, f"{pointer}/{i}", item.start_mark.line + 1, depth + 1)
-                for i, item in enumerate(node.value)
-            ]
-        return _jsonable(constructor.construct_object(node, deep=True))
-
-    if root is None:
-        return None, {"": 1}
-    return build(root, "", root.start_mark.line + 1, 0), lines
+__all__ = [
+    "Api",
+    "Document",
+    "Operation",
+    "SpecSet",
+    "TOO_DEEP",
+    "load_api",
+    "load_specs",
+    "load_yaml_with_lines",
+    "read_document",
+    "spec_files",
+]
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return value
-
-
-# --- loading ---------------------------------------------------------------------------------
-
-
-def _display(path: Path, display_root: Path | None) -> str:
-    base = (display_root or Path.cwd()).resolve()
-    try:
-        return path.resolve().relative_to(base).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def spec_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    return sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+TOO_DEEP = "$refs nest too deep to resolve (a chain of hundreds of schemas, each referencing the next)"
 
 
 def load_api(
-    path: Path, display_root: Path | None = None, *, validate: bool = True
+    path: Path,
+    display_root: Path | None = None,
+    *,
+    validate: bool = True,
+    max_bytes: int = MAX_SPEC_BYTES,
 ) -> tuple[Api | None, list[Problem]]:
-    """Read, check and index one document; ``None`` when it cannot be parsed at all.
+    """Read, check and index one document; ``None`` when it cannot be used at all (see
+    :func:`~.read.read_document`: syntax, limits, duplicate keys, not OpenAPI 3).
 
     ``validate=False`` only parses and indexes (for adapters that render; the check validates).
+    The validation's findings are cached with the parse: they depend on the content, the API's
+    name and the displayed path only.
     """
-    display = _display(path, display_root)
+    source, problems = read_document(path, display_root, max_bytes=max_bytes)
+    if source is None:
+        return None, problems
+    servers = source.document.get("servers") or [{}]
+    base_url = (
+        str(servers[0].get("url", "")) if isinstance(servers, list) and isinstance(servers[0], dict) else ""
+    )
+    api = Api.of(source, Path(path).stem, base_url)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(Location(display), f"cannot read the spec: {exc}", "spec-yaml")]
-    try:
-        document, lines = load_yaml_with_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [Problem(Location(display, line, col), f"YAML syntax error: {what}", "spec-yaml")]
-    if not isinstance(document, dict):
-        return None, [Problem(Location(display, 1), "an OpenAPI document must be a mapping", "spec-invalid")]
-    servers = document.get("servers") or [{}]
-    base_url = str(servers[0].get("url", "")) if isinstance(servers[0], dict) else ""
-    api = Api(path.stem, path, document, base_url, lines=lines, display=display)
+        api.operations, op_problems = build_operations(api)
+    except RecursionError:
+        return None, [Problem(api.location(""), TOO_DEEP, "spec-limit")]
     if not validate:
-        api.operations, _ = build_operations(api)
         return api, []
+    key = (api.digest, api.name, api.display)
+    cached = FINDINGS.get(key)
+    if cached is not None:
+        return api, list(cached)
     problems = lint.check_refs(api)
     if not problems:  # the validator would follow remote refs or drown in broken ones
         problems += lint.validate_document(api)
-    api.operations, op_problems = build_operations(api)
     problems += op_problems
     if not any(p.code == "spec-ref" for p in problems):
         problems += lint.lint(api)
+    FINDINGS.put(key, list(problems))
     return api, problems
 
 
@@ -136,7 +94,7 @@ def build_operations(api: Api) -> tuple[list[Operation], list[Problem]]:
     for path, item in (doc.get("paths") or {}).items():
         if not isinstance(item, dict):
             continue
-        item = deref(item, doc)
+        item = api.refs.resolve(item, KEEP)
         shared = [p for p in item.get("parameters") or [] if isinstance(p, dict)]
         for method in METHODS:
             op = item.get(method)
@@ -178,20 +136,36 @@ def build_operations(api: Api) -> tuple[list[Operation], list[Problem]]:
 
 
 def load_specs(
-    root: Path, display_root: Path | None = None, *, validate: bool = True
+    root: Path,
+    display_root: Path | None = None,
+    *,
+    validate: bool = True,
+    max_bytes: int = MAX_SPEC_BYTES,
 ) -> tuple[SpecSet, list[Problem]]:
-    """Load every ``*.yaml`` under ``root`` (a directory of specs, or one file).
+    """Load every ``*.yaml``, ``*.yml`` and ``*.json`` under ``root`` (a directory of specs, or one file).
 
-    Problem paths are relative to ``display_root`` (default: the current directory).
+    Problem paths are relative to ``display_root`` (default: the current directory); a file larger
+    than ``max_bytes`` is refused.
     """
     root = Path(root)
     specs = SpecSet()
     problems: list[Problem] = []
     if not root.exists():
-        return specs, [Problem(Location(_display(root, display_root)), "no such spec directory", "spec-yaml")]
+        return specs, [
+            Problem(Location(display_path(root, display_root)), "no such spec directory", "spec-yaml")
+        ]
     for path in spec_files(root):
-        api, found = load_api(path, display_root, validate=validate)
+        api, found = load_api(path, display_root, validate=validate, max_bytes=max_bytes)
         problems += found
-        if api is not None:
-            specs.apis[api.name] = api
+        if api is None:
+            continue
+        if api.name in specs.apis:
+            other = specs.apis[api.name].display
+            problems.append(
+                Problem(
+                    api.location(""), f"a second document for API '{api.name}' (also {other})", "spec-invalid"
+                )
+            )
+            continue
+        specs.apis[api.name] = api
     return specs, problems

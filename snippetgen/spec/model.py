@@ -1,4 +1,5 @@
-"""The OpenAPI model every part of snippetgen shares: :class:`Api`, :class:`Operation`, :class:`SpecSet`."""
+"""The OpenAPI model every part of snippetgen shares: :class:`Document`, :class:`Api`, :class:`Operation`,
+:class:`SpecSet`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model import Location
+from .refs import Refs
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -70,7 +72,11 @@ class Operation:
         return names
 
 
-def schema_properties(schema: dict, depth: int = 0) -> dict[str, dict]:
+def schema_properties(schema: dict, depth: int = 0, _seen: set[int] | None = None) -> dict[str, dict]:
+    """Properties of ``schema`` and of its ``allOf``/``oneOf``/``anyOf`` parts (the first definition
+    of a name wins; differing ``enum``s are united). A part shared by several variants (resolved
+    schemas are DAGs) is read once: reading it again adds nothing."""
+    seen = set() if _seen is None else _seen
     out: dict[str, dict] = (
         dict(schema.get("properties") or {}) if isinstance(schema.get("properties"), dict) else {}
     )
@@ -78,9 +84,10 @@ def schema_properties(schema: dict, depth: int = 0) -> dict[str, dict]:
         return out
     for key in ("allOf", "oneOf", "anyOf"):
         for part in schema.get(key) or []:
-            if not isinstance(part, dict):
+            if not isinstance(part, dict) or id(part) in seen:
                 continue
-            for name, sub in schema_properties(part, depth + 1).items():
+            seen.add(id(part))
+            for name, sub in schema_properties(part, depth + 1, seen).items():
                 if name not in out:
                     out[name] = sub
                 elif "enum" in out[name] and "enum" in sub and out[name]["enum"] != sub["enum"]:
@@ -89,21 +96,22 @@ def schema_properties(schema: dict, depth: int = 0) -> dict[str, dict]:
     return out
 
 
-@dataclass
-class Api:
-    """One OpenAPI document: ``shared/openapi/<name>.yaml``."""
+@dataclass(eq=False)
+class Document:
+    """One parsed OpenAPI file (see :mod:`snippetgen.spec.read`): its data, the line of every node
+    and its ``$ref`` resolver, shared by every reader of the same content. Never mutate ``document``."""
 
-    name: str
     path: Path
     document: dict
-    base_url: str
-    operations: list[Operation] = field(default_factory=list)
-    lines: dict[str, int] = field(default_factory=dict, repr=False)
-    display: str = ""
+    lines: dict[str, int] = field(repr=False)
+    display: str
     """The path as shown in problems (relative to the display root)."""
+    digest: str = field(repr=False)
+    """Hash of the file's content: the parse cache's key."""
+    refs: Refs = field(repr=False)
 
     def line_of(self, pointer: str) -> int:
-        """1-based line of a JSON pointer in the YAML (falls back to its nearest parent)."""
+        """1-based line of a JSON pointer in the file (falls back to its nearest parent)."""
         pointer = pointer.lstrip("#")
         while pointer:
             if pointer in self.lines:
@@ -113,6 +121,28 @@ class Api:
 
     def location(self, pointer: str) -> Location:
         return Location(self.display or str(self.path), self.line_of(pointer))
+
+
+@dataclass(eq=False)
+class Api(Document):
+    """One OpenAPI document as an API: ``shared/openapi/<name>.yaml`` and its operations."""
+
+    name: str = ""
+    base_url: str = ""
+    operations: list[Operation] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, source: Document, name: str, base_url: str) -> Api:
+        return cls(
+            source.path,
+            source.document,
+            source.lines,
+            source.display,
+            source.digest,
+            source.refs,
+            name,
+            base_url,
+        )
 
 
 class SpecSet:

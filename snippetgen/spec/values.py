@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 
 
 def _allows_string(schema: dict) -> bool:
@@ -26,8 +26,9 @@ def enum_values(schema: dict) -> list | None:
     parts = [p for k in ("anyOf", "oneOf") for p in schema.get(k) or [] if isinstance(p, dict)]
     if parts:
         values = [enum_values(p) for p in parts]
-        if all(v is not None for v in values):
-            return [x for v in values for x in v]
+        found = [v for v in values if v is not None]
+        if len(found) == len(values):
+            return [x for v in found for x in v]
     if len(schema.get("allOf") or []) == 1 and isinstance(schema["allOf"][0], dict):
         return enum_values(schema["allOf"][0])
     return None

@@ -61,12 +61,12 @@ def compute(ws: Workspace, record: list[dict]) -> Coverage:
     embedded = {e.name for e in ws.embeds}
     for snippet in ws.catalog.snippets.values():
         for ref in snippet.operations:
-            op = ws.specs.resolve(ref) if ws.specs is not None else None
-            if op is None or op.ref not in rows:
+            called = ws.specs.resolve(ref) if ws.specs is not None else None
+            if called is None or called.ref not in rows:
                 continue
             for lang in snippet.templates:
-                if lang in rows[op.ref]:
-                    cell = rows[op.ref][lang]
+                if lang in rows[called.ref]:
+                    cell = rows[called.ref][lang]
                     cell.snippets.append(snippet.key)
                     cell.embedded |= snippet.key in embedded
     for run in record:

@@ -133,10 +133,14 @@ class Node:
     """A mustache, comment or block; ``strip`` holds Handlebars' ``~`` flags."""
 
     def __init__(self, kind: str, line: int, **kw: Any):
-        self.kind, self.line, self.path, self.helper = kind, line, None, None
-        self.program: list | None = None
-        self.inverse: list | None = None
+        self.kind, self.line = kind, line
+        self.path: Any = None
+        self.helper: list[str] | None = None
+        self.program: list[Any] = []
+        """Statements of a block (empty for mustaches and comments)."""
+        self.inverse: list[Any] | None = None
         self.text, self.triple = "", False
+        self.offset = 0
         self.open_strip = self.else_strip = self.close_strip = (False, False)
         self.__dict__.update(kw)
 
@@ -151,11 +155,15 @@ def _strip(open_text: str, close_text: str) -> tuple[bool, bool]:
     return (open_text[2:3] == "~", close_text[-3:-2] == "~")
 
 
-def _parse(src: str) -> tuple[list, list[HbsError]]:
-    tokens, errors, i = _lex(src), [], 0
-    line = lambda off: src.count("\n", 0, off) + 1  # noqa: E731
-    root: list = []
-    stack: list[tuple[Node, list]] = []
+def _parse(src: str) -> tuple[list[Any], list[HbsError]]:
+    tokens, i = _lex(src), 0
+    errors: list[HbsError] = []
+
+    def line(off: int) -> int:
+        return src.count("\n", 0, off) + 1
+
+    root: list[Any] = []
+    stack: list[tuple[Node, list[Any]]] = []
     body = root
     while i < len(tokens):
         kind, text, off = tokens[i]
@@ -164,8 +172,8 @@ def _parse(src: str) -> tuple[list, list[HbsError]]:
             body.append(Content(text))
             continue
         if kind == "COMMENT":
-            inner = re.sub(r"-?-?~?\}\}$", "", re.sub(r"^\{\{~?!-?-?", "", text))
-            body.append(Node("comment", line(off), text=inner, open_strip=_strip(text, text)))
+            comment = re.sub(r"-?-?~?\}\}$", "", re.sub(r"^\{\{~?!-?-?", "", text))
+            body.append(Node("comment", line(off), text=comment, open_strip=_strip(text, text)))
             continue
         if kind == "INVERSE":
             if not stack or stack[-1][0].inverse is not None:
@@ -176,7 +184,7 @@ def _parse(src: str) -> tuple[list, list[HbsError]]:
             continue
         if kind not in _OPENERS:
             raise HbsError(f"unexpected {text!r}", off, "hbs-syntax")
-        inner = []
+        inner: list[tuple[str, str, int]] = []
         while i < len(tokens) and tokens[i][0] not in ("CLOSE", "CLOSE_UNESCAPED"):
             inner.append(tokens[i])
             i += 1
@@ -198,7 +206,8 @@ def _parse(src: str) -> tuple[list, list[HbsError]]:
         strip = _strip(text, close)
         if bad := [t for t in inner if t[0] == "INVALID"]:
             raise HbsError(f"invalid character {bad[0][1]!r} in {{{{", bad[0][2], "hbs-syntax")
-        exprs, what = _exprs(inner), None
+        exprs = _exprs(inner)
+        what: tuple[Any, ...] | None = None
         if kind == "OPEN_ENDBLOCK":
             if not stack:
                 raise HbsError(f"{text}{close} closes nothing", off, "hbs-syntax")
@@ -492,7 +501,7 @@ def _gap(contents: list[Content], left: Tag | None, right: Tag | None) -> list:
         dash = ("-", 0 if tag.tilde[side] else 3)
         return [("", 0), dash] if tag.kind == "var" else [("", 0), dash, ("+", 2)]
 
-    best: tuple | None = None
+    best: tuple[Any, ...] | None = None
     for p, pc in pres:
         for s, sc in posts:
             parts = _escape(p + value + s, right is not None)
@@ -503,7 +512,8 @@ def _gap(contents: list[Content], left: Tag | None, right: Tag | None) -> list:
                         list(parts), left, lf, right, rf
                     ) == value:
                         best = (cost, parts, lf, rf)
-    _, parts, lf, rf = best  # E = value with "+" flags always works
+    assert best is not None  # E = value with "+" flags always works
+    _, parts, lf, rf = best
     if left is not None:
         left.rflag = lf
     if right is not None:

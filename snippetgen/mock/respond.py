@@ -1,4 +1,13 @@
-"""The ASGI application: one instance serves every API, picked by the local port of the connection.
+"""The mock as a function: ``Responder.respond(Request) -> Response`` over the compiled specs.
+
+    mock = Responder.load(Path("shared/openapi"))
+    answer = mock.respond(Request("GET", "/api/ping", api="ainow", headers={"Authorization": f"Bearer {DEFAULT_KEY}"}))
+    answer.status, answer.body  # 200, b"pong"
+
+Every behaviour of the mock lives here: routing, auth, content type, body parsing and validation,
+the error answers, cost, rate limits, jobs and polls, pagination, example-by, streams, media and the
+request log. Hosts only translate: ``asgi.py`` turns ASGI messages into ``Request`` values and
+``Response`` values back (``server.py`` serves it with uvicorn). Nothing here imports a web framework.
 
 Order of checks (as Prism, then state): route 404 -> method 405 -> size 413 -> rate limit 429 ->
 auth 401 -> content type 415 -> body 400/413 -> validation 4xx -> cost -> job lookup 404 -> answer.
@@ -7,18 +16,22 @@ auth 401 -> content type 415 -> body 400/413 -> validation 4xx -> cost -> job lo
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sys
 import time
 import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from ..pointers import lookup, replace
 from . import media
-from .compile import Api, Operation, Reply
-from .settings import MockSettings
+from .compile import CompiledApi, Reply, Route, load_apis
+from .settings import DEFAULT_KEY, MockSettings
 from .state import State, retry_after
 from .validation import BadRequest, check_params, match_body, parse_body
 
@@ -26,126 +39,154 @@ CONTROL = "/__mock__/"
 _JSON = "application/json"
 
 
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as the mock sees it: no socket, no framework, the body already read."""
+
+    method: str
+    path: str
+    """The URL path, percent-decoded (ASGI's ``path``)."""
+    query: str = ""
+    """The raw query string, without the ``?``."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Header names in any case; one value per name."""
+    body: bytes = b""
+    """The body as received; a host that stops reading a body over ``MockSettings.max_body`` passes
+    what it read (more than the limit), and the mock answers 413."""
+    api: str | None = None
+    """The API asked (a host serving one port per API knows it from the port); None: the first."""
+    client: str | None = None
+    """The caller's address: rate limits count requests without ``Authorization`` by it."""
+
+
+@dataclass
+class Response:
+    """One answer: ``body`` is bytes, or for an SSE stream an async iterator of chunks that waits
+    ``MockSettings.stream_interval`` between events (closing it early stops the stream)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    """Lower-case names, in the order to send; no ``content-length`` (the host frames the body)."""
+    body: bytes | AsyncIterator[bytes] = b""
+
+    def header(self, name: str) -> str | None:
+        """The last value of header ``name`` (any case), or None."""
+        name = name.lower()
+        return next((v for k, v in reversed(self.headers) if k == name), None)
+
+    @property
+    def streaming(self) -> bool:
+        return not isinstance(self.body, bytes)
+
+    def json(self) -> Any:
+        if not isinstance(self.body, bytes):
+            raise TypeError("a streamed body has no JSON value")
+        return json.loads(self.body)
+
+
 class Answer(Exception):
     """Raised inside a handler to answer at once (an error, usually)."""
 
+    def __init__(self, response: Response, errors: list[dict[str, str]] | None = None):
+        self.response, self.errors = response, errors
+
+
+class Responder:
+    """Every API of a spec directory behind one ``respond`` function, with its state (jobs, token
+    balances, rate-limit windows, the request log) in ``state``.
+
+    Until ``use_origins`` says where it is served, each API's origin is ``http://<name>.test``: media
+    URLs in answers point there. ``sleep`` is what a stream awaits between events (tests pass their
+    own to see the delays without waiting for them).
+    """
+
     def __init__(
         self,
-        status: int,
-        body: bytes,
-        content_type: str | None,
-        headers: list[tuple[str, str]] = (),
-        errors: list[dict[str, str]] | None = None,
+        apis: list[CompiledApi],
+        settings: MockSettings | None = None,
+        keys: list[str] | None = None,
+        state: State | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ):
-        self.status, self.body, self.content_type, self.headers, self.errors = (
-            status,
-            body,
-            content_type,
-            list(headers),
-            errors,
-        )
-
-
-class TooLarge(Exception):
-    pass
-
-
-class MockApp:
-    def __init__(self, apis: list[Api], settings: MockSettings, keys: list[str], state: State):
         self.apis = {a.name: a for a in apis}
-        self.settings = settings
-        self.keys = set(keys)
-        self.state = state
-        self.by_port: dict[int, Api] = {}
-        self.origins: dict[str, str] = {}
+        self.settings = settings if settings is not None else MockSettings()
+        self.keys = set(keys) if keys else {DEFAULT_KEY}
+        self.state = state if state is not None else State()
+        self.sleep = sleep
+        self.origins: dict[str, str] = {name: f"http://{name}.test" for name in self.apis}
+        # canned bodies with their media URLs on the API's origin, made once per reply and origin
+        self._canned: dict[int, tuple[Reply, Any, bytes | None]] = {}
+        self._sequences: dict[int, tuple[Route, dict[str, Any]]] = {}
 
-    def bind(self, ports: dict[str, int], origins: dict[str, str]) -> None:
-        """Attach each API to its port and rewrite its canned media URLs onto its origin."""
-        self.by_port = {port: self.apis[name] for name, port in ports.items()}
-        self.origins = dict(origins)
-        for api in self.apis.values():
-            origin = origins[api.name]
-            for op in api.operations:
-                for reply in [*op.replies.values(), op.success]:
-                    reply.body = media.rewrite(reply.body, origin)
-                    reply.encoded = _encode(reply) if _is_json(reply.content_type) else None
-                stream = op.x.get("stream")
-                if stream:
-                    stream["sequences"] = {
-                        k: media.rewrite(v, origin) for k, v in stream["sequences"].items()
-                    }
+    @classmethod
+    def load(
+        cls,
+        spec_dir: Path,
+        settings: MockSettings | None = None,
+        keys: list[str] | None = None,
+        state: State | None = None,
+        **options: Any,
+    ) -> Responder:
+        """A responder for every OpenAPI document of ``spec_dir``."""
+        return cls(load_apis(Path(spec_dir)), settings, keys, state, **options)
 
-    # ASGI ---------------------------------------------------------------------------------------
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        if scope["type"] != "http":
-            return
-        api = self.by_port.get(scope["server"][1]) if scope.get("server") else None
-        if api is None:
-            api = next(iter(self.apis.values()))
+    def use_origins(self, origins: Mapping[str, str]) -> None:
+        """Answer as served at ``origins`` (API name -> ``http://host:port``): media URLs in bodies and
+        streams point there, and ``GET /__mock__/apis`` lists them."""
+        self.origins.update(origins)
+        self._canned.clear()
+        self._sequences.clear()
+
+    # the function ---------------------------------------------------------------------------------
+    def respond(self, request: Request) -> Response:
+        """The mock's answer to ``request``; every request but the control paths' is logged (before
+        the answer is returned, so a client that exits right after it finds it in the log)."""
+        api = self.api_for(request)
+        if request.path.startswith(CONTROL):
+            return self.control(request)
         entry: dict[str, Any] = {
             "time": time.time(),
             "api": api.name,
-            "method": scope["method"],
-            "path": scope["path"],
-            "query": scope["query_string"].decode("latin-1"),
+            "method": request.method,
+            "path": request.path,
+            "query": request.query,
             "operation": None,
             "status": 0,
             "errors": [],
             "body": None,
         }
-        started = False
-        control = scope["path"].startswith(CONTROL)
-
-        async def send_tracking(message: dict[str, Any]) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                entry["status"] = message["status"]
-                # Log before the client sees a byte: a client that exits right after the answer
-                # (an example finishing) must find its request in the log already.
-                if not control:
-                    self.state.record(entry)
-            await send(message)
-
         try:
-            if scope["path"].startswith(CONTROL):
-                await self.control(api, scope, receive, send)
-                return
-            await self.handle(api, scope, receive, send_tracking, entry)
+            response = self.handle(api, request, entry)
         except Answer as a:
             entry["errors"] = a.errors or entry["errors"]
-            await respond(send_tracking, a.status, a.body, a.content_type, a.headers)
+            response = a.response
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            if not started:
-                status, body, ctype = self.error_body(
-                    api, 500, "internal error of the mock server (see its log)"
-                )
-                await respond(send_tracking, status, body, ctype, [])
-        finally:
-            if not control and not started:  # no answer was sent (client gone): still log it
-                self.state.record(entry)
+            response = self.error(api, 500, "internal error of the mock server (see its log)").response
+        entry["status"] = response.status
+        self.state.record(entry)
+        return response
 
-    async def handle(
-        self, api: Api, scope: dict[str, Any], receive: Any, send: Any, entry: dict[str, Any]
-    ) -> None:
-        method, path = scope["method"], scope["path"]
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    __call__ = respond
+
+    def api_for(self, request: Request) -> CompiledApi:
+        if request.api is None:
+            return next(iter(self.apis.values()))
+        api = self.apis.get(request.api)
+        if api is None:
+            raise ValueError(f"no API named {request.api!r}; the mock has {', '.join(self.apis)}")
+        return api
+
+    def handle(self, api: CompiledApi, request: Request, entry: dict[str, Any]) -> Response:
+        method, path = request.method, request.path
+        headers = {k.lower(): v for k, v in request.headers.items()}
         hit = api.match(path)
         ext = media.extension(path) if method in ("GET", "HEAD") else None
         if ext and (hit is None or method not in hit[0] or "{" in hit[0][method].path):
             entry["media"] = True  # a result file served by the mock itself, not an API operation
-            await respond(send, 200, media.data(ext), media.TYPES[ext], [])
-            return
-        extra = self.rate_limit(api, headers, scope)
+            return _response(200, media.data(ext), media.TYPES[ext])
+        extra = self.rate_limit(api, headers, request.client)
         if hit is None:
             raise self.error(api, 404, f"no operation of {api.name} matches {method} {path}", extra)
         methods, path_params = hit
@@ -164,7 +205,7 @@ class MockApp:
         if extra and extra[-1][0] == "retry-after":
             status = api.rate.get("status", 429)
             raise self.error(api, status, "rate limit exceeded; retry after the Retry-After delay", extra)
-        key = self.authenticate(op, headers, scope)
+        key = self.authenticate(op, headers, request.query)
         if key is None:
             raise self.error(
                 api,
@@ -172,11 +213,12 @@ class MockApp:
                 "missing or invalid API key (send Authorization: Bearer <key>)",
                 [*extra, ("www-authenticate", "Bearer")],
             )
-        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        query = parse_qsl(request.query, keep_blank_values=True)
         found = check_params(op, path_params, query, headers)
         body_value: Any = None
         ctype = headers.get("content-type", "")
-        has_body = bool(length and length != "0") or "transfer-encoding" in headers
+        raw = request.body
+        has_body = bool(raw) or bool(length and length != "0") or "transfer-encoding" in headers
         if op.bodies and (has_body or ctype):
             body_type = match_body(op, ctype) if ctype else None
             if body_type is None:
@@ -187,15 +229,13 @@ class MockApp:
                     f"content type {ctype or '(none)'!r} is not supported; send one of: {supported}",
                     extra,
                 )
-            try:
-                raw = await read_body(receive, self.settings.max_body)
-            except TooLarge:
+            if len(raw) > self.settings.max_body:
                 raise self.error(
                     api, 413, f"the body is over the limit of {self.settings.max_body} bytes", extra
-                ) from None
+                )
             if raw or op.body_required:
                 try:
-                    body_value, entry["body"], more = await parse_body(body_type, ctype, raw)
+                    body_value, entry["body"], more = parse_body(body_type, ctype, raw)
                 except BadRequest as exc:
                     raise self.error(api, 400, str(exc), extra) from None
                 found += more
@@ -204,22 +244,19 @@ class MockApp:
         if found:
             entry["errors"] = found
             raise self.error(api, op.validation_status, sentence(found), extra, found)
-        await self.answer(api, op, scope, receive, send, key, path_params, query, headers, body_value, extra)
+        return self.answer(api, op, key, path_params, query, headers, body_value, extra)
 
-    async def answer(
+    def answer(
         self,
-        api: Api,
-        op: Operation,
-        scope: dict[str, Any],
-        receive: Any,
-        send: Any,
+        api: CompiledApi,
+        op: Route,
         key: str,
         path_params: dict[str, str],
         query: list[tuple[str, str]],
         headers: dict[str, str],
         body: Any,
         extra: list[tuple[str, str]],
-    ) -> None:
+    ) -> Response:
         x = op.x
         reply = op.success
         if op.success_by and isinstance(body, dict):
@@ -240,7 +277,7 @@ class MockApp:
                     extra,
                 )
             report = cost.get("report") or accounts.get("report")
-            if report and lookup(reply.body, report) is not None:
+            if report and lookup(self.canned(api, reply)[0], report) is not None:
                 changes.append((report, _num(left)))
         poll = x.get("job-poll")
         if poll:
@@ -268,14 +305,15 @@ class MockApp:
                 raise self.error(api, 404, f"no job with id {job_id!r}", extra)
             step = poll["phases"][phase]
             reply = op.replies[(step["status"], step.get("example"))]
-            target = poll.get("echo") or _echo_target(reply.body)
+            target = poll.get("echo") or _echo_target(self.canned(api, reply)[0])
             if target:
                 changes.append((target, job_id))
+        value, encoded = self.canned(api, reply)
         if x.get("paginate"):
-            changes += paginate(x["paginate"], query, headers, reply.body)
+            changes += paginate(x["paginate"], query, headers, value)
         create = x.get("job-create")
         if create:
-            current = lookup(reply.body, create["id"])
+            current = lookup(value, create["id"])
             kind = (
                 "integer"
                 if isinstance(current, int) and not isinstance(current, bool)
@@ -289,63 +327,70 @@ class MockApp:
         if (
             isinstance(body, dict)
             and isinstance(body.get("model"), str)
-            and isinstance(reply.body, dict)
-            and isinstance(reply.body.get("model"), str)
+            and isinstance(value, dict)
+            and isinstance(value.get("model"), str)
         ):
             changes.append(("/model", body["model"]))
-        hdrs = [*((k, v) for k, v in reply.headers.items() if k.lower() not in {h for h, _ in extra}), *extra]
+        sent = {h for h, _ in extra}
+        hdrs = [*((k.lower(), str(v)) for k, v in reply.headers.items() if k.lower() not in sent), *extra]
         if "stream" in x:
-            await self.stream(api, op, receive, send, body, hdrs)
-            return
+            return self.stream(api, op, body, hdrs)
         if changes:
-            value = reply.body
             for pointer, new in changes:
                 value = replace(value, pointer, new)
-            await respond(send, reply.status, json.dumps(value).encode(), reply.content_type, hdrs)
-            return
-        content = reply.encoded if reply.encoded is not None else _encode(reply)
-        await respond(send, reply.status, content, reply.content_type, hdrs)
+            return _response(reply.status, json.dumps(value).encode(), reply.content_type, hdrs)
+        content = encoded if encoded is not None else _encode(reply.content_type, value)
+        return _response(reply.status, content, reply.content_type, hdrs)
 
-    async def stream(
-        self, api: Api, op: Operation, receive: Any, send: Any, body: Any, headers: list[tuple[str, str]]
-    ) -> None:
+    def stream(self, api: CompiledApi, op: Route, body: Any, headers: list[tuple[str, str]]) -> Response:
+        """``x-mock.stream``: the sequence the body's ``by`` field picks (else the default, else the
+        first), one ``data:`` event per item."""
         spec = op.x["stream"]
-        sequences = spec["sequences"]
+        sequences = self.sequences(api, op)
         chosen = body.get(spec["by"]) if spec.get("by") and isinstance(body, dict) else None
         events = sequences.get(chosen) if isinstance(chosen, str) else None
         if events is None:
             events = sequences.get(spec.get("default")) or next(iter(sequences.values()))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": op.success.status,
-                "headers": _headers(
-                    [("content-type", "text/event-stream"), ("cache-control", "no-cache"), *headers]
-                ),
-            }
+        return Response(
+            op.success.status,
+            [("content-type", "text/event-stream"), ("cache-control", "no-cache"), *headers],
+            self.events(events),
         )
+
+    async def events(self, events: list[Any]) -> AsyncIterator[bytes]:
+        """The chunks of one stream; ``state.streams`` counts it from its first chunk until it ends
+        or is closed."""
         self.state.streams += 1
-        disconnect = asyncio.ensure_future(wait_disconnect(receive))
         try:
             for i, event in enumerate(events):
                 if i and self.settings.stream_interval > 0:
-                    await asyncio.wait([disconnect], timeout=self.settings.stream_interval)
-                if disconnect.done():
-                    return
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b"data: " + json.dumps(event).encode() + b"\n\n",
-                        "more_body": True,
-                    }
-                )
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    await self.sleep(self.settings.stream_interval)
+                yield b"data: " + json.dumps(event).encode() + b"\n\n"
         finally:
             self.state.streams -= 1
-            disconnect.cancel()
 
     # pieces ---------------------------------------------------------------------------------------
-    def rate_limit(self, api: Api, headers: dict[str, str], scope: dict[str, Any]) -> list[tuple[str, str]]:
+    def canned(self, api: CompiledApi, reply: Reply) -> tuple[Any, bytes | None]:
+        """A reply's body with its media URLs on the API's origin, and its JSON bytes when it is JSON."""
+        hit = self._canned.get(id(reply))
+        if hit is None or hit[0] is not reply:
+            body = media.rewrite(reply.body, self.origins[api.name])
+            encoded = json.dumps(body).encode() if _is_json(reply.content_type) else None
+            hit = self._canned[id(reply)] = (reply, body, encoded)
+        return hit[1], hit[2]
+
+    def sequences(self, api: CompiledApi, op: Route) -> dict[str, Any]:
+        """An operation's stream sequences with their media URLs on the API's origin."""
+        hit = self._sequences.get(id(op))
+        if hit is None or hit[0] is not op:
+            origin = self.origins[api.name]
+            rewritten = {k: media.rewrite(v, origin) for k, v in op.x["stream"]["sequences"].items()}
+            hit = self._sequences[id(op)] = (op, rewritten)
+        return hit[1]
+
+    def rate_limit(
+        self, api: CompiledApi, headers: dict[str, str], client: str | None
+    ) -> list[tuple[str, str]]:
         """Count the request; the rate-limit headers to send, ending with Retry-After when over."""
         s = self.settings
         if s.rate_limit is not None:
@@ -354,7 +399,7 @@ class MockApp:
             limit, window = api.rate["limit"], s.rate_window or float(api.rate["window"])
         else:
             return []
-        who = headers.get("authorization") or (scope.get("client") or ("anonymous",))[0]
+        who = headers.get("authorization") or client or "anonymous"
         allowed, remaining, reset = self.state.hit(api.name, who, limit, window)
         names = (api.rate.get("headers") or {}) if api.rate else {}
         out = []
@@ -373,7 +418,7 @@ class MockApp:
             out.append(("retry-after", retry_after(reset)))
         return out
 
-    def authenticate(self, op: Operation, headers: dict[str, str], scope: dict[str, Any]) -> str | None:
+    def authenticate(self, op: Route, headers: dict[str, str], query: str) -> str | None:
         """The caller's key (or ``anonymous`` for an open operation); None when it must answer 401."""
         if op.security is None:
             return "anonymous"
@@ -390,10 +435,7 @@ class MockApp:
                         if value and value[:7].lower() == "bearer ":
                             value = value[7:].strip()
                     elif where == "query":
-                        value = next(
-                            (v for k, v in parse_qsl(scope["query_string"].decode("latin-1")) if k == name),
-                            None,
-                        )
+                        value = next((v for k, v in parse_qsl(query) if k == name), None)
                     else:
                         value = _cookie(headers.get("cookie", ""), name)
                 elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
@@ -409,11 +451,12 @@ class MockApp:
         return None
 
     def error_body(
-        self, api: Api, status: int, message: str, errors: list[dict[str, str]] | None = None
-    ) -> tuple[int, bytes, str]:
+        self, api: CompiledApi, status: int, message: str, errors: list[dict[str, str]] | None = None
+    ) -> tuple[bytes, str]:
+        """An error answer's body and content type: the API's ``x-mock.error`` shape, else problem+json."""
         if api.error:
             body = fill(api.error["body"], message, status)
-            return status, json.dumps(body).encode(), api.error.get("content-type", _JSON)
+            return json.dumps(body).encode(), api.error.get("content-type", _JSON)
         try:
             title = HTTPStatus(status).phrase
         except ValueError:
@@ -421,98 +464,70 @@ class MockApp:
         problem: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": message}
         if errors:
             problem["errors"] = errors
-        return status, json.dumps(problem).encode(), "application/problem+json"
+        return json.dumps(problem).encode(), "application/problem+json"
 
     def error(
         self,
-        api: Api,
+        api: CompiledApi,
         status: int,
         message: str,
-        headers: list[tuple[str, str]] = (),
+        headers: Sequence[tuple[str, str]] = (),
         errors: list[dict[str, str]] | None = None,
     ) -> Answer:
-        status, body, ctype = self.error_body(api, status, message, errors)
-        return Answer(status, body, ctype, headers, errors)
+        body, ctype = self.error_body(api, status, message, errors)
+        return Answer(_response(status, body, ctype, headers), errors)
 
-    async def control(self, api: Api, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    def control(self, request: Request) -> Response:
         """``/__mock__/requests`` (GET the log, ``?api=`` filters; DELETE clears), ``/__mock__/reset``
         (POST: forget jobs, balances and rate-limit windows), ``/__mock__/apis`` (GET origins)."""
-        path, method = scope["path"], scope["method"]
+        path, method = request.path, request.method
         if path == CONTROL + "requests" and method == "GET":
-            wanted = dict(parse_qsl(scope["query_string"].decode("latin-1"))).get("api")
-            await respond(send, 200, json.dumps(self.state.entries(wanted), default=str).encode(), _JSON, [])
-        elif path == CONTROL + "requests" and method == "DELETE":
+            wanted = dict(parse_qsl(request.query)).get("api")
+            return _response(200, json.dumps(self.state.entries(wanted), default=str).encode(), _JSON)
+        if path == CONTROL + "requests" and method == "DELETE":
             self.state.clear()
-            await respond(send, 204, b"", None, [])
-        elif path == CONTROL + "reset" and method == "POST":
+            return _response(204, b"", None)
+        if path == CONTROL + "reset" and method == "POST":
             self.state.reset()
-            await respond(send, 204, b"", None, [])
-        elif path == CONTROL + "apis" and method == "GET":
-            await respond(send, 200, json.dumps(self.origins).encode(), _JSON, [])
-        else:
-            body = {
-                "type": "about:blank",
-                "title": "Not Found",
-                "status": 404,
-                "detail": "mock control paths: GET|DELETE /__mock__/requests, POST /__mock__/reset, GET /__mock__/apis",
-            }
-            await respond(send, 404, json.dumps(body).encode(), "application/problem+json", [])
+            return _response(204, b"", None)
+        if path == CONTROL + "apis" and method == "GET":
+            return _response(200, json.dumps(self.origins).encode(), _JSON)
+        body = {
+            "type": "about:blank",
+            "title": "Not Found",
+            "status": 404,
+            "detail": "mock control paths: GET|DELETE /__mock__/requests, POST /__mock__/reset, GET /__mock__/apis",
+        }
+        return _response(404, json.dumps(body).encode(), "application/problem+json")
 
 
-async def wait_disconnect(receive: Any) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-async def read_body(receive: Any, cap: int) -> bytes:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > cap:
-            raise TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-async def respond(
-    send: Any, status: int, body: bytes, content_type: str | None, headers: list[tuple[str, str]]
-) -> None:
-    pairs = [("content-length", str(len(body)))]
-    if content_type:
-        pairs.append(("content-type", content_type))
-    await send({"type": "http.response.start", "status": status, "headers": _headers([*pairs, *headers])})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _headers(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), str(v).encode("latin-1", "replace")) for k, v in pairs]
+def _response(
+    status: int, body: bytes, content_type: str | None, headers: Sequence[tuple[str, str]] = ()
+) -> Response:
+    pairs = [("content-type", content_type)] if content_type else []
+    return Response(status, [*pairs, *((k.lower(), str(v)) for k, v in headers)], body)
 
 
 def _is_json(content_type: str | None) -> bool:
-    return bool(content_type) and (content_type.split(";")[0].endswith("json"))
+    return content_type is not None and content_type.split(";")[0].endswith("json")
 
 
-def _encode(reply: Reply) -> bytes:
-    if reply.content_type is None:
+def _encode(content_type: str | None, body: Any) -> bytes:
+    """A canned body as sent: JSON, text, bytes, or a sample file for a binary media type."""
+    if content_type is None:
         return b""
-    if _is_json(reply.content_type):
-        return json.dumps(reply.body).encode()
-    base = reply.content_type.split(";")[0].strip().lower()
-    if isinstance(reply.body, (bytes, bytearray)):
-        return bytes(reply.body)
+    if _is_json(content_type):
+        return json.dumps(body).encode()
+    base = content_type.split(";")[0].strip().lower()
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
     if base.startswith("text/") or base in ("application/xml", "application/x-www-form-urlencoded"):
-        return ("" if reply.body is None else str(reply.body)).encode()
+        return ("" if body is None else str(body)).encode()
     file = media.for_content_type(base)
     if file is not None:
         return file[0]
-    if isinstance(reply.body, str):
-        return reply.body.encode()
+    if isinstance(body, str):
+        return body.encode()
     return b""
 
 
@@ -565,8 +580,6 @@ def _cookie(header: str, name: str) -> str | None:
 
 
 def _basic(auth: str) -> str | None:
-    import base64
-
     if auth[:6].lower() != "basic ":
         return None
     try:
