@@ -319,11 +319,12 @@ class Runner:
         elif TRACEBACK.search(proc.stderr):
             failures.append("wrote an error or traceback to stderr")
         declared = example.snippet.operations if example.snippet else []
-        resolve = (
-            (lambda ref: op.ref if (op := self.ws.specs.resolve(ref)) else None)
-            if self.ws.specs
-            else (lambda ref: None)
-        )
+        specs = self.ws.specs
+
+        def resolve(ref: str) -> str | None:
+            op = specs.resolve(ref) if specs is not None else None
+            return op.ref if op is not None else None
+
         if example.snippet is not None or outcome.requests:
             failures += request_failures(outcome.requests, declared, resolve)
         if example.snippet is not None and not outcome.requests and not declared:
