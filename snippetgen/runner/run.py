@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +96,12 @@ class Runner:
         self.allow = [urlsplit(o).netloc for o in mock.origins.values()] + [f"127.0.0.1:{self.guard.port}"]
         self.cell: isolation.Cell | None = None
         if not self.unisolated:
-            self._start_cell()
+            try:
+                self._start_cell()
+            except BaseException:
+                self.guard.stop()
+                remove(self.base)
+                raise
         # Language id -> its warm runner; without one (or with warm=False) a fresh process each time.
         # In a cell, Python runs warm there instead (forked from the cell's supervisor).
         self.warm: dict[str, WarmRunner] = {}
@@ -123,7 +130,7 @@ class Runner:
         read_only = [self.node_modules.resolve()] if self.node_modules and self.node_modules.is_dir() else []
         folder = self.base / "cell"
         if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
+            remove(folder)
         try:
             self.cell = isolation.Cell(folder, self.allow, limits=self.limits, read_only=read_only)
         except (isolation.CellError, OSError) as exc:
@@ -142,7 +149,7 @@ class Runner:
             warm.close()
         self.guard.stop()
         if not self.keep:
-            shutil.rmtree(self.base, ignore_errors=True)
+            remove(self.base)
 
     # -- rendering ---------------------------------------------------------------------------
     def to_mock(self, value: Any) -> Any:
@@ -193,7 +200,7 @@ class Runner:
         workdir = (cell.live if cell is not None else self.base) / name
         for old in (workdir, self.base / name):
             if old.exists():
-                shutil.rmtree(old)
+                remove(old)
         workdir.mkdir(parents=True)
         outcome = Outcome(example, code, workdir=workdir)
         fixture_failures = self._fixtures(example, workdir)
@@ -339,6 +346,22 @@ class Runner:
                         f"{name} does not look like a {Path(name).suffix} file (wrong magic bytes)"
                     )
         return failures
+
+
+def remove(folder: Path) -> None:
+    """Remove a folder an example wrote in, whatever modes it left on its files and folders."""
+
+    def retry(function: Any, path: str, _: Any) -> None:
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+            function(path)
+        except OSError:
+            pass
+
+    handler: dict[str, Any] = {"onexc" if sys.version_info >= (3, 12) else "onerror": retry}
+    shutil.rmtree(folder, **handler)
 
 
 def _signal_name(number: int) -> str:

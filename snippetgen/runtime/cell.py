@@ -467,7 +467,7 @@ def empty(folder):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, onerror=retry)
+                shutil.rmtree(entry.path, **{"onexc" if sys.version_info >= (3, 12) else "onerror": retry})
             else:
                 os.unlink(entry.path)
         except OSError:
