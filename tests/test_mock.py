@@ -161,8 +161,12 @@ def test_job_advances_one_phase_per_poll_and_last_repeats(mock):
     assert [s["status"] for s in states] == ["queued", "generating", "completed", "completed"]
     assert all(s["id"] == gid for s in states)
     video = states[-1]["video"]["url"]
-    assert video == mock.origins["alpha"] + "/out/clip.mp4"
+    assert video == mock.origins["alpha"] + f"/out/{gid}/clip.mp4"  # each job has its own result URL
     assert fetch(mock, video)[4:8] == b"ftyp"
+    mock.state.reset()  # a fresh balance for a second job
+    other = create(mock)
+    [poll(mock, other) for _ in range(2)]
+    assert poll(mock, other).json()["video"]["url"] == mock.origins["alpha"] + f"/out/{other}/clip.mp4"
 
 
 def test_polls_per_phase_setting(make):

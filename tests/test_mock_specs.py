@@ -12,7 +12,7 @@ import requests
 import yaml
 
 from snippetgen.errors import SpecError
-from snippetgen.mock import DEFAULT_KEY, MockServer, MockSettings
+from snippetgen.mock import DEFAULT_KEY, MockServer, MockSettings, Request
 
 SPECS = Path(__file__).parents[1] / "shared" / "openapi"
 MEDIA = Path(__file__).parents[1] / "snippetgen" / "media"
@@ -276,16 +276,58 @@ BAD = {
 }
 
 
+DOCUMENT_LEVEL = {"yaml", "notopenapi", "swagger2"}
+BAD["swagger2"] = (
+    "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n",
+    "Swagger 2.0 is not supported",
+)
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_specs_raise_spec_error_with_a_line(tmp_path, case):
+def test_bad_specs_are_refused_or_skipped_with_a_line(tmp_path, case):
+    """A document the mock cannot read at all is a SpecError (it is the only one here); an
+    operation it cannot serve is skipped: reported once with its line, answered 501 naming why."""
     text, message = BAD[case]
     (tmp_path / f"{case}.yaml").write_text(text)
-    with pytest.raises(SpecError) as info:
-        MockServer(tmp_path)
-    assert message in info.value.message
-    assert info.value.location is not None and info.value.location.path.endswith(f"{case}.yaml")
-    if case not in ("notopenapi",):
-        assert info.value.location.line > 0
+    if case in DOCUMENT_LEVEL:
+        with pytest.raises(SpecError) as info:
+            MockServer(tmp_path)
+        assert message in info.value.message
+        assert info.value.location is not None and info.value.location.path.endswith(f"{case}.yaml")
+        if case not in ("notopenapi",):
+            assert info.value.location.line > 0
+        return
+    mock = MockServer(tmp_path)
+    [line] = mock.skipped
+    assert f"{case}.yaml:" in line and message in line and "is not served (answers 501)" in line
+    assert int(line.split(f"{case}.yaml:")[1].split(":")[0]) > 0
+    method = "POST" if "post:" in text else "GET"
+    answer = mock.responder.respond(Request(method, "/x", api=case, headers=AUTH))
+    assert answer.status == 501 and message in answer.json()["detail"]
+    [entry] = mock.requests()
+    assert message in entry["skipped"] and entry["operation"] is not None
+
+
+def test_a_document_the_mock_cannot_read_does_not_stop_the_others(tmp_path):
+    (tmp_path / "good.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n"
+        "      responses: {'200': {description: ok, content: {application/json: {example: {ok: true}}}}}\n"
+    )
+    (tmp_path / "old.yaml").write_text(BAD["swagger2"][0])
+    (tmp_path / "hooks.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nwebhooks:\n  ping:\n    post:\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    mock = MockServer(tmp_path)
+    assert mock.apis == ["good", "hooks", "old"]
+    [line] = mock.skipped
+    assert line.startswith(str(tmp_path / "old.yaml") + ":1: ") or "old.yaml:1: " in line
+    assert "Swagger 2.0 is not supported" in line
+    respond = mock.responder.respond
+    assert respond(Request("GET", "/x", api="good")).json() == {"ok": True}
+    refused = respond(Request("GET", "/anything", api="old"))
+    assert refused.status == 501 and "Swagger 2.0" in refused.json()["detail"]
+    assert respond(Request("POST", "/ping", api="hooks")).status == 404  # webhooks are not served paths
 
 
 def test_empty_directory_is_a_spec_error(tmp_path):

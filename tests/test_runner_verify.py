@@ -49,6 +49,41 @@ def test_request_rules():
     ]
 
 
+def test_a_reply_the_spec_does_not_declare_fails_the_example():
+    """A false green is impossible: the example passed only because the mock answered wrongly."""
+    log = [
+        {
+            "method": "POST",
+            "path": "/images",
+            "operation": "x:create",
+            "status": 200,
+            "errors": [],
+            "reply_errors": ["a body the spec does not declare: /data/0/url is missing"],
+        }
+    ]
+    assert request_failures(log, ["x:create"], lambda ref: ref) == [
+        "POST /images (x:create): the mock answered 200 with a body the spec does not declare: "
+        "/data/0/url is missing (a mock bug or a spec whose example contradicts its schema, not the "
+        "example's fault)"
+    ]
+
+
+def test_a_skipped_operation_fails_with_one_short_reason():
+    log = [
+        {
+            "method": "GET",
+            "path": "/x",
+            "operation": "x:getX",
+            "status": 501,
+            "errors": [],
+            "skipped": "specs/x.yaml:7: invalid schema: bad",
+        }
+    ]
+    assert request_failures(log, ["x:getX"], lambda ref: ref) == [
+        "GET /x: the mock does not serve x:getX: specs/x.yaml:7: invalid schema: bad"
+    ]
+
+
 def test_drift_ignores_number_spelling_and_poll_counts_but_names_a_changed_field():
     py = [{"operation": "x:create", "body": {"n": 62.0, "m": "a"}}] + [
         {"operation": "x:poll", "body": None}

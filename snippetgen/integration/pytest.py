@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from ..errors import SnippetgenError
 from ..project import Project
 
 RUNNER_KEY = "snippetgen_session"
@@ -302,6 +303,8 @@ class ExampleItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ExampleFailed):
             return str(excinfo.value)
+        if isinstance(excinfo.value, SnippetgenError):  # e.g. the mock cannot start: one line, no traceback
+            return f"{self.example.location}: example {self.example.id} could not run: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -48,7 +48,7 @@ class MockAsgi:
         )
         response = self.respond(request)
         pairs = response.headers
-        if isinstance(response.body, bytes):
+        if isinstance(response.body, bytes) and not any(k == "content-length" for k, _ in pairs):
             pairs = [("content-length", str(len(response.body))), *pairs]
         await send({"type": "http.response.start", "status": response.status, "headers": _headers(pairs)})
         if isinstance(response.body, bytes):

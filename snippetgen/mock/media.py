@@ -78,3 +78,31 @@ def rewrite(value: Any, origin: str) -> Any:
     if isinstance(value, list):
         return [rewrite(v, origin) for v in value]
     return value
+
+
+def distinct(value: Any, tag: str) -> Any:
+    """A copy of ``value`` where every media URL (absolute, or a path from the root) gets the path
+    segment ``tag`` before its file name, so two jobs, or two items of one answer, never share a
+    result URL (the mock serves any path with a media extension, and the file name stays)."""
+    if isinstance(value, str):
+        absolute = value.startswith(("http://", "https://"))
+        if not (absolute or value.startswith("/")):
+            return value
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            return value
+        if not extension(parts.path):
+            return value
+        head, _, name = parts.path.rpartition("/")
+        path = f"{head}/{tag}/{name}"
+        return (
+            parts._replace(path=path).geturl()
+            if absolute
+            else path + (f"?{parts.query}" if parts.query else "")
+        )
+    if isinstance(value, dict):
+        return {k: distinct(v, tag) for k, v in value.items()}
+    if isinstance(value, list):
+        return [distinct(v, tag) for v in value]
+    return value

@@ -27,13 +27,15 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape as xml_escape
 
 from ..pointers import lookup, replace
 from . import media
-from .compile import CompiledApi, Reply, Route, load_apis
+from .compile import SSE, CompiledApi, Declared, Reply, Route, header_value, load_apis
+from .samples import reply_body, sample
 from .settings import DEFAULT_KEY, MockSettings
 from .state import State, retry_after
-from .validation import BadRequest, check_params, match_body, parse_body
+from .validation import BadRequest, check_params, match_body, parse_body, reply_problems, type_matches
 
 CONTROL = "/__mock__/"
 _JSON = "application/json"
@@ -66,8 +68,12 @@ class Response:
 
     status: int
     headers: list[tuple[str, str]]
-    """Lower-case names, in the order to send; no ``content-length`` (the host frames the body)."""
+    """Lower-case names, in the order to send; no ``content-length`` (the host frames the body),
+    except for an answer to ``HEAD``, which carries the length of the body it leaves out."""
     body: bytes | AsyncIterator[bytes] = b""
+    reply_errors: list[str] = field(default_factory=list)
+    """What in this answer the spec does not declare for its status (a mock bug, or a spec whose
+    example contradicts its schema); [] when it matches or the status is not declared."""
 
     def header(self, name: str) -> str | None:
         """The last value of header ``name`` (any case), or None."""
@@ -113,10 +119,13 @@ class Responder:
         self.settings = settings if settings is not None else MockSettings()
         self.keys = set(keys) if keys else {DEFAULT_KEY}
         self.state = state if state is not None else State()
+        self.state.configure(self.settings.log_size, self.settings.max_jobs, self.settings.log_body_limit)
         self.sleep = sleep
         self.origins: dict[str, str] = {name: f"http://{name}.test" for name in self.apis}
         # canned bodies with their media URLs on the API's origin, made once per reply and origin
         self._canned: dict[int, tuple[Reply, Any, bytes | None]] = {}
+        self._checked: dict[int, tuple[Reply, list[str]]] = {}
+        self._shapes: dict[tuple[int, str], tuple[Any, Any, list[tuple[str, str]]]] = {}
         self._sequences: dict[int, tuple[Route, dict[str, Any]]] = {}
 
     @classmethod
@@ -136,6 +145,7 @@ class Responder:
         streams point there, and ``GET /__mock__/apis`` lists them."""
         self.origins.update(origins)
         self._canned.clear()
+        self._checked.clear()
         self._sequences.clear()
 
     # the function ---------------------------------------------------------------------------------
@@ -155,16 +165,23 @@ class Responder:
             "status": 0,
             "errors": [],
             "body": None,
+            "reply_errors": [],
         }
         try:
             response = self.handle(api, request, entry)
         except Answer as a:
             entry["errors"] = a.errors or entry["errors"]
             response = a.response
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
+        except Exception as exc:
+            # one line where tests and examples would show it; the trace stays in the request log
+            where = f"{request.method} {request.path}"
+            print(f"snippetgen mock: internal error on {where}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            entry["internal"] = traceback.format_exc()
             response = self.error(api, 500, "internal error of the mock server (see its log)").response
         entry["status"] = response.status
+        entry["reply_errors"] = response.reply_errors
+        if request.method == "HEAD":
+            response = _headless(response)
         self.state.record(entry)
         return response
 
@@ -178,33 +195,57 @@ class Responder:
             raise ValueError(f"no API named {request.api!r}; the mock has {', '.join(self.apis)}")
         return api
 
+    @property
+    def skipped(self) -> list[str]:
+        """What the mock does not serve or check, over every API: ``path:line: reason`` each."""
+        return [str(skip) for api in self.apis.values() for skip in api.skipped]
+
     def handle(self, api: CompiledApi, request: Request, entry: dict[str, Any]) -> Response:
         method, path = request.method, request.path
         headers = {k.lower(): v for k, v in request.headers.items()}
+        if api.refused is not None:
+            entry["skipped"] = api.refused
+            raise self.error(api, 501, f"the mock does not serve {api.name}: {api.refused}")
         hit = api.match(path)
+        query = parse_qsl(request.query, keep_blank_values=True)
+        routes = (hit[0].get(method) or (hit[0].get("GET") if method == "HEAD" else None)) if hit else None
         ext = media.extension(path) if method in ("GET", "HEAD") else None
-        if ext and (hit is None or method not in hit[0] or "{" in hit[0][method].path):
+        if ext and (routes is None or all("{" in r.path for r in routes)):
             entry["media"] = True  # a result file served by the mock itself, not an API operation
             return _response(200, media.data(ext), media.TYPES[ext])
         extra = self.rate_limit(api, headers, request.client)
         if hit is None:
             raise self.error(api, 404, f"no operation of {api.name} matches {method} {path}", extra)
         methods, path_params = hit
-        op = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
-        if op is None:
+        if routes is None:
             allow = ", ".join(sorted(methods))
             raise self.error(
                 api, 405, f"{method} is not allowed on {path}; allowed: {allow}", [*extra, ("allow", allow)]
             )
+        op = next((r for r in routes if all(pair in query for pair in r.query)), None)
+        if op is None:
+            wanted = " or ".join(f"?{'&'.join(f'{k}={v}' for k, v in r.query)}" for r in routes)
+            raise self.error(
+                api, 404, f"no operation of {api.name} matches {method} {path} without {wanted}", extra
+            )
         entry["operation"] = op.key
+        if op.skipped is not None:
+            entry["skipped"] = op.skipped
+            raise self.error(api, 501, f"the mock does not serve {op.key}: {op.skipped}", extra)
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > self.settings.max_body:
             raise self.error(
-                api, 413, f"the body of {length} bytes is over the limit of {self.settings.max_body}", extra
+                api,
+                413,
+                f"the body of {length} bytes is over the limit of {self.settings.max_body}",
+                extra,
+                op=op,
             )
         if extra and extra[-1][0] == "retry-after":
             status = api.rate.get("status", 429)
-            raise self.error(api, status, "rate limit exceeded; retry after the Retry-After delay", extra)
+            raise self.error(
+                api, status, "rate limit exceeded; retry after the Retry-After delay", extra, op=op
+            )
         key = self.authenticate(op, headers, request.query)
         if key is None:
             raise self.error(
@@ -212,8 +253,8 @@ class Responder:
                 401,
                 "missing or invalid API key (send Authorization: Bearer <key>)",
                 [*extra, ("www-authenticate", "Bearer")],
+                op=op,
             )
-        query = parse_qsl(request.query, keep_blank_values=True)
         found = check_params(op, path_params, query, headers)
         body_value: Any = None
         ctype = headers.get("content-type", "")
@@ -228,23 +269,28 @@ class Responder:
                     415,
                     f"content type {ctype or '(none)'!r} is not supported; send one of: {supported}",
                     extra,
+                    op=op,
                 )
             if len(raw) > self.settings.max_body:
                 raise self.error(
-                    api, 413, f"the body is over the limit of {self.settings.max_body} bytes", extra
+                    api, 413, f"the body is over the limit of {self.settings.max_body} bytes", extra, op=op
                 )
             if raw or op.body_required:
                 try:
                     body_value, entry["body"], more = parse_body(body_type, ctype, raw)
                 except BadRequest as exc:
-                    raise self.error(api, 400, str(exc), extra) from None
+                    raise self.error(api, 400, str(exc), extra, op=op) from None
                 found += more
+                entry["body"] = self.state.loggable(entry["body"])
         elif op.body_required:
             found.append({"location": "body", "message": "a request body is required"})
         if found:
             entry["errors"] = found
-            raise self.error(api, op.validation_status, sentence(found), extra, found)
-        return self.answer(api, op, key, path_params, query, headers, body_value, extra)
+            # a file over its limit is the spec's 413, a file of another type its 415 (when declared)
+            own = [v["status"] for v in found if "status" in v and str(v["status"]) in op.declared]
+            status = 413 if 413 in own else own[0] if own else op.validation_status
+            raise self.error(api, status, sentence(found), extra, found, op=op)
+        return self.answer(api, op, key, path_params, query, headers, body_value, extra, method == "HEAD")
 
     def answer(
         self,
@@ -256,15 +302,18 @@ class Responder:
         headers: dict[str, str],
         body: Any,
         extra: list[tuple[str, str]],
+        head: bool = False,
     ) -> Response:
+        """The success answer (``head``: a ``HEAD`` that changes nothing: no charge, no poll step)."""
         x = op.x
-        reply = op.success
+        reply = self.negotiate(op, headers, body)
         if op.success_by and isinstance(body, dict):
             reply = op.success_by.get(str(body.get(x["example-by"]["by"])), reply)
         changes: list[tuple[str, Any]] = []
+        optional: list[tuple[str, Any]] = []  # dropped when the answer would no longer match the spec
         accounts = api.accounts
         cost = x.get("cost") or ({"value": accounts["cost"]} if "cost" in accounts else None)
-        if cost and accounts:
+        if cost and accounts and not head:
             price = price_of(cost, body)
             start = self.settings.balance if self.settings.balance is not None else float(accounts["balance"])
             left = self.state.charge(api.name, key, start, price)
@@ -275,6 +324,7 @@ class Responder:
                     cost.get("status", accounts.get("status", 402)),
                     f"insufficient tokens: the call costs {_num(price)}, the balance is {_num(balance)}",
                     extra,
+                    op=op,
                 )
             report = cost.get("report") or accounts.get("report")
             if report and lookup(self.canned(api, reply)[0], report) is not None:
@@ -299,16 +349,25 @@ class Responder:
                     len(poll["phases"]),
                     self.settings.polls_per_phase,
                     self.settings.phase_seconds,
+                    advance=not head,
                 )
             )
             if phase is None:
-                raise self.error(api, 404, f"no job with id {job_id!r}", extra)
+                raise self.error(api, 404, f"no job with id {job_id!r}", extra, op=op)
             step = poll["phases"][phase]
             reply = op.replies[(step["status"], step.get("example"))]
             target = poll.get("echo") or _echo_target(self.canned(api, reply)[0])
             if target:
                 changes.append((target, job_id))
+            own = media.distinct(self.canned(api, reply)[0], _segment(job_id))
+            if own != self.canned(api, reply)[0]:  # each job has its own result URL
+                changes.insert(0, ("", own))
         value, encoded = self.canned(api, reply)
+        count = x.get("count")
+        if count:
+            items = count_items(count, body, query, op.request_schema, value)
+            if items is not None:
+                changes.append((count["at"], items))
         if x.get("paginate"):
             changes += paginate(x["paginate"], query, headers, value)
         create = x.get("job-create")
@@ -330,19 +389,67 @@ class Responder:
             and isinstance(value, dict)
             and isinstance(value.get("model"), str)
         ):
-            changes.append(("/model", body["model"]))
+            optional.append(("/model", body["model"]))
         sent = {h for h, _ in extra}
         hdrs = [*((k.lower(), str(v)) for k, v in reply.headers.items() if k.lower() not in sent), *extra]
+        declared = op.declared_for(reply.status) if op.declared else None
         if "stream" in x:
-            return self.stream(api, op, body, hdrs)
-        if changes:
+            return self.stream(api, op, body, hdrs, declared)
+        if reply.events is not None:
+            events = [media.rewrite(e, self.origins[api.name]) for e in reply.events]
+            problems = reply_problems(declared, reply.status, SSE, None, dict(hdrs), events)
+            return self.events_response(reply.status, events, hdrs, problems)
+        if changes or optional:
             for pointer, new in changes:
                 value = replace(value, pointer, new)
-            return _response(reply.status, json.dumps(value).encode(), reply.content_type, hdrs)
-        content = encoded if encoded is not None else _encode(reply.content_type, value)
-        return _response(reply.status, content, reply.content_type, hdrs)
+            if optional and _is_json(reply.content_type):
+                tried = value
+                for pointer, new in optional:
+                    tried = replace(tried, pointer, new)
+                if not reply_problems(
+                    declared, reply.status, reply.content_type, tried, {}, check_headers=False
+                ):
+                    value = tried
+            problems = reply_problems(declared, reply.status, reply.content_type, value, dict(hdrs))
+            if _is_json(reply.content_type):
+                return _response(reply.status, json.dumps(value).encode(), reply.content_type, hdrs, problems)
+        else:
+            problems = self.body_problems(api, reply, declared) + reply_problems(
+                declared, reply.status, reply.content_type, None, dict(hdrs), check_body=False
+            )
+        content = encoded if encoded is not None else self.encode(reply.content_type, value, op, body)
+        return _response(reply.status, content, reply.content_type, hdrs, problems)
 
-    def stream(self, api: CompiledApi, op: Route, body: Any, headers: list[tuple[str, str]]) -> Response:
+    def negotiate(self, op: Route, headers: dict[str, str], body: Any) -> Reply:
+        """The success reply for what the request asks: a declared ``text/event-stream`` when it
+        accepts one (or sends ``"stream": true``), else the first declared type it accepts."""
+        if not op.alternatives:
+            return op.success
+        accept = headers.get("accept", "").lower()
+        if SSE in op.alternatives and (
+            SSE in accept or (isinstance(body, dict) and body.get("stream") is True)
+        ):
+            return op.alternatives[SSE]
+        wanted = [part.split(";")[0].strip() for part in accept.split(",") if part.strip()]
+        if not wanted or op.x.get("example") or op.success.content_type is None:
+            return op.success
+        current = op.success.content_type.split(";")[0].strip().lower()
+        for kind in wanted:
+            if type_matches(current, kind):
+                return op.success
+            hit = next((r for m, r in op.alternatives.items() if m != SSE and type_matches(m, kind)), None)
+            if hit is not None:
+                return hit
+        return op.success
+
+    def stream(
+        self,
+        api: CompiledApi,
+        op: Route,
+        body: Any,
+        headers: list[tuple[str, str]],
+        declared: Declared | None,
+    ) -> Response:
         """``x-mock.stream``: the sequence the body's ``by`` field picks (else the default, else the
         first), one ``data:`` event per item."""
         spec = op.x["stream"]
@@ -351,10 +458,17 @@ class Responder:
         events = sequences.get(chosen) if isinstance(chosen, str) else None
         if events is None:
             events = sequences.get(spec.get("default")) or next(iter(sequences.values()))
+        problems = reply_problems(declared, op.success.status, SSE, None, dict(headers), events)
+        return self.events_response(op.success.status, events, headers, problems)
+
+    def events_response(
+        self, status: int, events: list[Any], headers: list[tuple[str, str]], problems: list[str]
+    ) -> Response:
         return Response(
-            op.success.status,
-            [("content-type", "text/event-stream"), ("cache-control", "no-cache"), *headers],
+            status,
+            [("content-type", SSE), ("cache-control", "no-cache"), *headers],
             self.events(events),
+            problems,
         )
 
     async def events(self, events: list[Any]) -> AsyncIterator[bytes]:
@@ -369,6 +483,27 @@ class Responder:
         finally:
             self.state.streams -= 1
 
+    def encode(self, content_type: str | None, body: Any, op: Route, request_body: Any) -> bytes:
+        """A canned body as sent: JSON, text, or real bytes for a binary media type (a sample file
+        of the declared type; for ``application/octet-stream`` the one a ``*format`` field of the
+        request names, e.g. ``response_format: mp3``)."""
+        if content_type is None:
+            return b""
+        base = content_type.split(";")[0].strip().lower()
+        if _is_json(content_type) or base.startswith("text/") or base.endswith("xml"):
+            return _encode(content_type, body)
+        file = media.for_content_type(base)
+        if file is not None:
+            return file[0]
+        if isinstance(body, (bytes, bytearray)):
+            return bytes(body)
+        ext = _format_hint(request_body, op.request_schema)
+        if ext is not None:
+            return media.data(ext)
+        if isinstance(body, str) and body:
+            return body.encode()
+        return BINARY
+
     # pieces ---------------------------------------------------------------------------------------
     def canned(self, api: CompiledApi, reply: Reply) -> tuple[Any, bytes | None]:
         """A reply's body with its media URLs on the API's origin, and its JSON bytes when it is JSON."""
@@ -378,6 +513,15 @@ class Responder:
             encoded = json.dumps(body).encode() if _is_json(reply.content_type) else None
             hit = self._canned[id(reply)] = (reply, body, encoded)
         return hit[1], hit[2]
+
+    def body_problems(self, api: CompiledApi, reply: Reply, declared: Declared | None) -> list[str]:
+        """The canned reply's body against its declared response, checked once per reply and origin."""
+        hit = self._checked.get(id(reply))
+        if hit is None or hit[0] is not reply:
+            value = self.canned(api, reply)[0]
+            found = reply_problems(declared, reply.status, reply.content_type, value, {}, check_headers=False)
+            hit = self._checked[id(reply)] = (reply, found)
+        return list(hit[1])
 
     def sequences(self, api: CompiledApi, op: Route) -> dict[str, Any]:
         """An operation's stream sequences with their media URLs on the API's origin."""
@@ -451,20 +595,74 @@ class Responder:
         return None
 
     def error_body(
-        self, api: CompiledApi, status: int, message: str, errors: list[dict[str, str]] | None = None
-    ) -> tuple[bytes, str]:
-        """An error answer's body and content type: the API's ``x-mock.error`` shape, else problem+json."""
+        self,
+        api: CompiledApi,
+        status: int,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        op: Route | None = None,
+    ) -> tuple[bytes, str | None, list[str]]:
+        """An error answer's body, content type and what in it the spec does not declare.
+
+        The API's ``x-mock.error`` shape when it matches what the operation declares for ``status``;
+        else the declared response's own shape (its example or a value built from its schema, with
+        the message written into its message field: ``message``, ``detail``, ``error``...); else
+        (nothing declared) RFC 7807 problem+json. A declared response without content: no body.
+        """
+        declared = op.declared_for(status) if op is not None and op.declared else None
+        body: Any
         if api.error:
             body = fill(api.error["body"], message, status)
-            return json.dumps(body).encode(), api.error.get("content-type", _JSON)
+            ctype = api.error.get("content-type", _JSON)
+            found = reply_problems(declared, status, ctype, body, {}, check_headers=False)
+            if not found:
+                return json.dumps(body).encode(), ctype, found
+        if declared is not None and op is not None and declared.json:
+            value, ctype = self.error_shape(op, declared, status, message)
+            found = reply_problems(declared, status, ctype, value, {}, check_headers=False)
+            return json.dumps(value).encode(), ctype, found
+        if declared is not None and declared.media and not api.error:
+            text = next((m for m in declared.media if m.startswith("text/")), None)
+            if text is not None:
+                return message.encode(), text, []
+        if api.error:  # the spec declares no JSON body for this status: the API's own shape
+            return json.dumps(body).encode(), ctype, found
         try:
             title = HTTPStatus(status).phrase
         except ValueError:
             title = "Error"
         problem: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": message}
         if errors:
-            problem["errors"] = errors
-        return json.dumps(problem).encode(), "application/problem+json"
+            problem["errors"] = [{k: v for k, v in e.items() if k != "status"} for e in errors]
+        ctype = "application/problem+json"
+        found = reply_problems(declared, status, ctype, problem, {}, check_headers=False)
+        return json.dumps(problem).encode(), ctype, found
+
+    def error_shape(self, op: Route, declared: Declared, status: int, message: str) -> tuple[Any, str]:
+        """A declared error response's body carrying ``message`` (and ``status`` where it has a
+        status field) when the result still matches its schema."""
+        media_type = next(iter(declared.json))
+        key = (id(declared), media_type)
+        hit = self._shapes.get(key)
+        if hit is None or hit[0] is not declared:
+            mt = declared.json[media_type]
+            validator = declared.media.get(media_type)
+            base = reply_body(mt, None)
+            if validator is not None and not validator.is_valid(base):
+                built = sample(mt.get("schema") or {})
+                base = built if validator.is_valid(built) else base
+            hit = self._shapes[key] = (declared, base, _message_fields(base))
+        _, base, fields = hit
+        validator = declared.media.get(media_type)
+        for subset in (fields, [f for f in fields if f[1] == "message"]):
+            if not subset:
+                continue
+            value = base
+            for pointer, what in subset:
+                value = replace(value, pointer, message if what == "message" else status)
+            if validator is None or validator.is_valid(value):
+                return value, media_type
+        return base, media_type
 
     def error(
         self,
@@ -472,10 +670,20 @@ class Responder:
         status: int,
         message: str,
         headers: Sequence[tuple[str, str]] = (),
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        op: Route | None = None,
     ) -> Answer:
-        body, ctype = self.error_body(api, status, message, errors)
-        return Answer(_response(status, body, ctype, headers), errors)
+        body, ctype, found = self.error_body(api, status, message, errors, op)
+        declared = op.declared_for(status) if op is not None and op.declared else None
+        sent = {k.lower() for k, _ in headers}
+        more = list(headers)
+        if declared is not None:
+            more += [
+                (h.name.lower(), _header_sample(h)) for n, h in declared.headers.items() if n not in sent
+            ]
+            found += reply_problems(declared, status, ctype, None, dict(more), check_body=False)
+        return Answer(_response(status, body, ctype, more, found), errors)
 
     def control(self, request: Request) -> Response:
         """``/__mock__/requests`` (GET the log, ``?api=`` filters; DELETE clears), ``/__mock__/reset``
@@ -502,10 +710,116 @@ class Responder:
 
 
 def _response(
-    status: int, body: bytes, content_type: str | None, headers: Sequence[tuple[str, str]] = ()
+    status: int,
+    body: bytes,
+    content_type: str | None,
+    headers: Sequence[tuple[str, str]] = (),
+    problems: list[str] | None = None,
 ) -> Response:
     pairs = [("content-type", content_type)] if content_type else []
-    return Response(status, [*pairs, *((k.lower(), str(v)) for k, v in headers)], body)
+    return Response(status, [*pairs, *((k.lower(), str(v)) for k, v in headers)], body, problems or [])
+
+
+def _headless(response: Response) -> Response:
+    """The answer to ``HEAD``: the same status and headers, the length of the body, no body."""
+    if isinstance(response.body, bytes):
+        length = [("content-length", str(len(response.body)))]
+    else:
+        length = []
+    return Response(response.status, [*response.headers, *length], b"", response.reply_errors)
+
+
+BINARY = bytes(range(256)) * 4
+"""The answer of an ``application/octet-stream`` response with nothing to say which file it is."""
+
+
+def _segment(job_id: Any) -> str:
+    return "".join(c for c in str(job_id) if c.isalnum() or c in "-_")[:64] or "job"
+
+
+def count_items(
+    rule: dict[str, Any], body: Any, query: list[tuple[str, str]], schema: Any, value: Any
+) -> list[Any] | None:
+    """``x-mock.count``: the array at ``rule["at"]`` with as many items as the request's ``by``
+    field asks (its schema default when absent), the canned items repeated, each with its own
+    media URLs; None when the answer has no such array."""
+    items = lookup(value, rule["at"])
+    if not isinstance(items, list) or not items:
+        return None
+    name = rule["by"]
+    if name.startswith("query:"):
+        wanted: Any = next((v for k, v in query if k == name[6:]), None)
+    else:
+        wanted = body.get(name) if isinstance(body, dict) else None
+        props = schema.get("properties") if isinstance(schema, dict) else None
+        if wanted is None and isinstance(props, dict) and isinstance(props.get(name), dict):
+            wanted = props[name].get("default")
+    try:
+        n = int(wanted) if wanted is not None else len(items)
+    except (TypeError, ValueError):
+        return None
+    n = max(0, min(n, int(rule.get("max", 100))))
+    return [
+        items[i % len(items)] if i < len(items) else media.distinct(items[i % len(items)], str(i + 1))
+        for i in range(n)
+    ]
+
+
+def _format_hint(body: Any, schema: Any) -> str | None:
+    """The media extension a request names in a ``*format`` field (``response_format: mp3``), or
+    the default of such a field in the request schema."""
+    candidates: list[tuple[str, Any]] = []
+    if isinstance(body, dict):
+        candidates += list(body.items())
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if isinstance(props, dict):
+        candidates += [(k, v.get("default")) for k, v in props.items() if isinstance(v, dict)]
+    for name, value in candidates:
+        if str(name).lower().endswith("format") and isinstance(value, str):
+            ext = "." + value.lower().lstrip(".")
+            if ext in media.TYPES:
+                return ext
+    return None
+
+
+_MESSAGE_NAMES = (
+    "message",
+    "detail",
+    "error_description",
+    "error_message",
+    "msg",
+    "description",
+    "title",
+    "error",
+)
+_STATUS_NAMES = ("status", "code", "status_code", "http_status", "statusCode")
+
+
+def _message_fields(value: Any) -> list[tuple[str, str]]:
+    """Where an error body holds its message (the first string field by name) and its HTTP status
+    (integer fields named like one), as (pointer, "message" | "status")."""
+    found: list[tuple[str, str]] = []
+    layer: list[tuple[str, Any]] = [("", value)]
+    for _ in range(3):
+        nxt: list[tuple[str, Any]] = []
+        for pointer, node in layer:
+            if not isinstance(node, dict):
+                continue
+            if not any(w == "message" for _, w in found):
+                name = next((n for n in _MESSAGE_NAMES if isinstance(node.get(n), str)), None)
+                if name is not None:
+                    found.append((f"{pointer}/{name}", "message"))
+            for n in _STATUS_NAMES:
+                v = node.get(n)
+                if isinstance(v, int) and not isinstance(v, bool):
+                    found.append((f"{pointer}/{n}", "status"))
+            nxt += [(f"{pointer}/{k}", v) for k, v in node.items() if isinstance(v, dict)]
+        layer = nxt
+    return found
+
+
+def _header_sample(rule: Any) -> str:
+    return header_value(rule.schema, rule.example)
 
 
 def _is_json(content_type: str | None) -> bool:
@@ -513,7 +827,7 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def _encode(content_type: str | None, body: Any) -> bytes:
-    """A canned body as sent: JSON, text, bytes, or a sample file for a binary media type."""
+    """A canned body as sent: JSON, XML, text, bytes, or a sample file for a binary media type."""
     if content_type is None:
         return b""
     if _is_json(content_type):
@@ -521,7 +835,9 @@ def _encode(content_type: str | None, body: Any) -> bytes:
     base = content_type.split(";")[0].strip().lower()
     if isinstance(body, (bytes, bytearray)):
         return bytes(body)
-    if base.startswith("text/") or base in ("application/xml", "application/x-www-form-urlencoded"):
+    if base.endswith("xml") and not isinstance(body, str):
+        return to_xml(body).encode()
+    if base.startswith("text/") or base.endswith("xml") or base == "application/x-www-form-urlencoded":
         return ("" if body is None else str(body)).encode()
     file = media.for_content_type(base)
     if file is not None:
@@ -529,6 +845,22 @@ def _encode(content_type: str | None, body: Any) -> bytes:
     if isinstance(body, str):
         return body.encode()
     return b""
+
+
+def to_xml(value: Any, name: str = "root") -> str:
+    """A JSON value as XML: objects as elements per property, arrays as repeated elements."""
+    tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "item"
+    if tag[0].isdigit() or tag[0] in "-.":
+        tag = "_" + tag
+    if isinstance(value, dict):
+        inner = "".join(to_xml(v, str(k)) for k, v in value.items())
+        return f"<{tag}>{inner}</{tag}>"
+    if isinstance(value, list):
+        return f"<{tag}>" + "".join(to_xml(v, "item") for v in value) + f"</{tag}>"
+    if value is None:
+        return f"<{tag}/>"
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return f"<{tag}>{xml_escape(text)}</{tag}>"
 
 
 def sentence(found: list[dict[str, str]]) -> str:

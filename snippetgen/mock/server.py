@@ -168,6 +168,13 @@ class MockServer:
     def active_streams(self) -> int:
         return self.state.streams
 
+    @property
+    def skipped(self) -> list[str]:
+        """What the mock does not serve or check, one ``path:line: reason`` each (printed by
+        ``snippetgen mock`` at start-up): operations answering 501, unchecked response schemas,
+        examples replaced by values built from their schemas, documents it cannot read."""
+        return self.responder.skipped
+
 
 def with_origin(url: str, origin: str) -> str:
     """``url`` with its scheme+host+port replaced by ``origin`` (a relative URL gets the origin)."""
@@ -193,6 +200,8 @@ def serve(
     width = max(len(n) for n in mock.apis)
     for name in mock.apis:
         echo(f"{name.ljust(width)}  {mock.base_urls[name]}")
+    for line in mock.skipped:
+        echo(f"skipped: {line}")
     try:
         asyncio.run(server.serve(sockets=mock._sockets))
     except KeyboardInterrupt:

@@ -24,3 +24,9 @@ class MockSettings:
     """Starting token balance of every key, overriding the specs' ``x-mock.accounts.balance``."""
     max_body: int = 20 * 1024 * 1024
     """Largest request body accepted (413 above it, checked before the body is parsed)."""
+    log_size: int = 10_000
+    """Request log entries kept in memory (a ring: the oldest go first; the log file keeps all)."""
+    max_jobs: int = 10_000
+    """Jobs remembered (a ring: polling a job pushed out answers 404)."""
+    log_body_limit: int = 64 * 1024
+    """A logged request body whose JSON is larger is kept as its size and SHA-256 only."""

@@ -4,6 +4,7 @@ operation called, real result files, and the same requests as its sibling tabs."
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ..languages import get_language
@@ -32,7 +33,9 @@ def has_magic(name: str, data: bytes) -> bool:
     return any(data.startswith(m) for m in MAGIC[ext])
 
 
-def request_failures(requests: list[dict[str, Any]], declared: list[str], resolve) -> list[str]:
+def request_failures(
+    requests: list[dict[str, Any]], declared: list[str], resolve: Callable[[str], str | None]
+) -> list[str]:
     """Failures of the mock's request log against the operations a snippet declares.
 
     ``resolve`` maps a declared reference (``api:operationId`` or ``api:METHOD /path``) to the
@@ -46,6 +49,12 @@ def request_failures(requests: list[dict[str, Any]], declared: list[str], resolv
         op = req.get("operation")
         if req.get("media"):
             continue  # downloading a result file the mock serves is part of the example, not an operation
+        if req.get("skipped"):
+            # the mock could not build this operation (or its document): say why, once per request
+            failures.append(f"{where}: the mock does not serve {op or 'this API'}: {req['skipped']}")
+            if op is not None:
+                called.add(op)
+            continue
         if op is None:
             failures.append(f"{where} matched no operation of the specs (answered {req.get('status')})")
             continue
@@ -55,6 +64,12 @@ def request_failures(requests: list[dict[str, Any]], declared: list[str], resolv
         for error in req.get("errors") or []:
             failures.append(
                 f"{where} ({op}) failed validation: {error.get('location')}: {error.get('message')}"
+            )
+        for problem in req.get("reply_errors") or []:
+            # the reply is not what the spec declares: a green here would be false
+            failures.append(
+                f"{where} ({op}): the mock answered {req.get('status')} with {problem} "
+                "(a mock bug or a spec whose example contradicts its schema, not the example's fault)"
             )
     for op in sorted(wanted - called):
         failures.append(f"declared operation {op} was never called")

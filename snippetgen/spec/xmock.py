@@ -137,6 +137,33 @@ OPERATION = {
                 "report": _POINTER,
             },
         },
+        "count": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["by", "at"],
+            "properties": {
+                "by": {"type": "string", "minLength": 1},
+                "at": _POINTER,
+                "max": {"type": "integer", "minimum": 0},
+            },
+        },
+        "files": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "properties": {
+                    "max-bytes": {"type": "integer", "minimum": 0},
+                    "types": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^[\\w.+*-]+/[\\w.+*-]+$"},
+                    },
+                },
+            },
+        },
     },
 }
 
