@@ -336,7 +336,7 @@ def test_without_bwrap_sandbox_required_fails_every_example_saying_why(pytester,
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines(
         [
-            "*example*tiny.echo::py not run: examples must run in kernel isolation*bubblewrap is not installed*",
+            "*example*tiny.echo::py could not run: examples must run in kernel isolation*bubblewrap is not installed*",
             '*hint:*or set sandbox = "auto"*',
             '*snippetgen: examples fail: sandbox = "required" but bubblewrap is not installed*',
         ]
