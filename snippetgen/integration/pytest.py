@@ -109,7 +109,11 @@ class ExampleSession:
         if hasattr(self.config, "workerinput"):
             return
         line, warning = self._isolation_line()
-        if warning and self.examples_by_file():  # not in a run of unit tests alone
+        if not warning:
+            return
+        ids = {example.id for examples in self.examples_by_file().values() for example in examples}
+        reports = [r for kind in terminalreporter.stats.values() for r in kind]
+        if any(getattr(report, "nodeid", None) in ids for report in reports):  # examples ran in this session
             terminalreporter.write_line(f"snippetgen: {line}", yellow=True, bold=True)
 
     # -- collection --------------------------------------------------------------------------
