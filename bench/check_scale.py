@@ -48,7 +48,7 @@ if (!response.ok) throw new Error(`HTTP ${response.status}`);
 console.log(await response.json());
 """
 CURL = """curl -sS --fail-with-body {{ (baseUrl ~ "/images/generations") | lit }} \\
-  -H "Authorization: Bearer ${{ apiKeyEnv }}" \\
+  -H "Authorization: Bearer ${{ apiKeyEnv | env }}" \\
   -H "Content-Type: application/json" \\
   --data {{ {"model": model, "prompt": prompt, "n": n} | json | lit }}
 """

@@ -72,8 +72,12 @@ def new_snippet(
 ) -> list[Path]:
     """Write ``<snippets>/<group>/<name>/{config.json,<lang>.jinja}`` scaffolded from operation ``ref``.
 
-    Upload fixtures named in ``test.fixtures`` are written to its ``fixtures/`` folder. ``specs``
-    (a loaded ``SpecSet``) saves reading the specs again when many snippets are made at once.
+    Upload fixtures named in ``test.fixtures`` are written to its ``fixtures/`` folder (an existing
+    one is kept). ``specs`` (a loaded ``SpecSet``) saves reading the specs again when many snippets
+    are made at once. With ``force`` an existing snippet's files are replaced, but only the ones
+    written here: templates of other languages stay. Nothing is written through a symlink or outside
+    the snippets folder, and each file is replaced whole (written beside it, then renamed).
+    Returns the files written, in order.
     """
 
     group, name = split_key(key)
@@ -81,8 +85,10 @@ def new_snippet(
     if folder.exists() and not force:
         raise UsageError(
             f"snippet {group}.{name} already exists at {project.rel(folder)}",
-            hint="pick another name, or pass --force to overwrite its config.json and templates",
+            hint="pick another name, or pass --force to replace its config.json and the templates "
+            "of the languages asked for (other files stay)",
         )
+    _refuse_outside(project, folder)
     schema_ref = None
     try:
         SCHEMA_PATH.resolve().relative_to(project.root.resolve())
@@ -93,22 +99,44 @@ def new_snippet(
     docs = project.docs_dir
     pages = {path.relative_to(docs).as_posix() for path in docs.rglob("*.md")} if docs.is_dir() else set()
     files = scaffold(specs, ref, f"{group}.{name}", list(langs or LANGS), schema_ref=schema_ref, pages=pages)
+    fixtures = json.loads(files["config.json"]).get("test", {}).get("fixtures", [])
+    targets = [folder / rel for rel in files] + [folder / "fixtures" / f for f in fixtures]
+    for path in targets:
+        _refuse_outside(project, path)
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.jinja"):  # --force replaces the snippet, other languages included
-        if stale.name not in files:
-            stale.unlink()
     written = []
     for rel, text in files.items():
         path = folder / rel
-        path.write_text(text, encoding="utf-8")
+        _write_whole(path, text.encode("utf-8"))
         written.append(path)
-    for name in json.loads(files["config.json"]).get("test", {}).get("fixtures", []):
-        path = folder / "fixtures" / name
+    for fixture in fixtures:
+        path = folder / "fixtures" / fixture
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(sample_file(name))
+            _write_whole(path, sample_file(fixture))
             written.append(path)
     return written
+
+
+def _refuse_outside(project: Project, path: Path) -> None:
+    """``snippetgen new`` writes only regular files inside the snippets folder, never through a link."""
+    root = project.snippets_dir.resolve()
+    if path.is_symlink() or not path.resolve().is_relative_to(root):
+        raise UsageError(
+            f"{project.rel(path)} is a symlink or leads out of the snippets folder; snippetgen new "
+            "does not write through it",
+            hint="remove the link, or pick another name",
+        )
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` at once: a crash leaves the old file or the new one, never half."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def sample_file(name: str) -> bytes:

@@ -19,13 +19,16 @@ from pathlib import Path
 
 import jinja2
 
-from . import secrets
+from . import secrets, vartypes
 from .errors import RenderError, UsageError
 from .languages import get_language
 from .markdown.tabs import docs_href
 from .model import CheckReport, Embed, Location, Problem, Snippet, Template, sort_problems
+from .pages import MAX_PAGE_NESTING, nesting_problem
 from .project import Project
 from .render import (
+    UnsafeTemplateError,
+    UnsafeValueError,
     compile_template,
     embed_problems,
     first_use,
@@ -115,7 +118,17 @@ def _check_template_syntax(ws: Workspace) -> list[Problem]:
     for snippet in ws.catalog.snippets.values():
         for template in snippet.templates.values():
             exc = _syntax_error(template)
-            if exc is not None:
+            if isinstance(exc, UnsafeTemplateError):
+                for line, message in exc.places:
+                    problems.append(
+                        Problem(
+                            Location(str(template.path), line),
+                            f"unsafe template: {message}",
+                            "unsafe-template",
+                            hint="the template was not run",
+                        )
+                    )
+            elif exc is not None:
                 problems.append(
                     Problem(
                         Location(str(template.path), exc.lineno),
@@ -170,6 +183,8 @@ def _check_rendered_syntax(ws: Workspace) -> list[Problem]:
             for lang in snippet.templates:
                 try:
                     rendered = render(snippet, lang, overrides)
+                except UnsafeValueError:
+                    break  # the unsafe-value rule reports it; such a usage is never rendered
                 except RenderError as exc:
                     if exc.message.startswith("undefined variable"):
                         # Reported once per template by the undefined-variable rule; still syntax-check
@@ -226,6 +241,23 @@ def template_line(source: str, rendered: str, out_line: int) -> int:
 def _line(code: str, number: int) -> str:
     lines = code.splitlines()
     return lines[number - 1].strip()[:160] if 0 < number <= len(lines) else ""
+
+
+def _check_page_nesting(ws: Workspace) -> list[Problem]:
+    problems = []
+    for path, text in ws.page_texts.items():
+        deep = nesting_problem(text)
+        if deep is not None:
+            what, line, col = deep
+            problems.append(
+                Problem(
+                    Location(path, line, col),
+                    f"the page nests too deeply for the site's Markdown: {what} (at most {MAX_PAGE_NESTING})",
+                    "page-too-deep",
+                    hint="flatten its nested lists, quotes, HTML or brackets",
+                )
+            )
+    return problems
 
 
 def _check_secrets(ws: Workspace) -> list[Problem]:
@@ -359,6 +391,42 @@ def _check_spec_values(ws: Workspace, snippet: Snippet, embeds: list[Embed]) -> 
     return problems
 
 
+def _check_typed_values(ws: Workspace) -> list[Problem]:
+    """Typed variables (:mod:`snippetgen.vartypes`) hold values of their shape wherever they are
+    set: config.json ``payload`` and ``test.set``, and each page embed's ``data-*``."""
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        sources = [("payload", snippet.payload), ("test/set", snippet.test.get("set"))]
+        for where, values in sources:
+            if not isinstance(values, dict):
+                continue
+            for name, value in values.items():
+                bad = vartypes.value_problem(name, value)
+                if bad is not None:
+                    problems.append(
+                        Problem(
+                            Location(str(snippet.config_path), snippet.line_of(f"/{where}/{name}")),
+                            f"{where.replace('/', '.')}.{name}: {bad[1]}",
+                            "unsafe-value",
+                            expected=bad[0].expected,
+                        )
+                    )
+        for embed in ws.embeds_of(snippet.key):
+            for name, value in embed.overrides.items():
+                bad = vartypes.value_problem(name, value)
+                if bad is not None:
+                    problems.append(
+                        Problem(
+                            embed.location,
+                            f"data-{kebab_case(name)}: {bad[1]}",
+                            "unsafe-value",
+                            expected=bad[0].expected,
+                            hint=f"{name} becomes {bad[0].named} in the example's code",
+                        )
+                    )
+    return problems
+
+
 def _snake(name: str) -> str:
     return kebab_case(name).replace("-", "_")
 
@@ -438,9 +506,13 @@ RULES: tuple[Rule, ...] = (
             "config-schema",
             "missing-template",
             "unknown-language",
+            "too-large",
+            "too-deep",
+            "unsafe-path",
         ),
-        "Snippet folders are kebab-case group/name, each with a config.json that fits its schema and a "
-        "<lang>.jinja template per known language.",
+        "Snippet folders are kebab-case group/name inside the catalog (no symlink out), each with a "
+        "config.json that fits its schema and its size and nesting caps, test files named plainly, "
+        "and a <lang>.jinja template per known language.",
     ),
     Rule(
         (
@@ -459,11 +531,21 @@ RULES: tuple[Rule, ...] = (
         "known.",
     ),
     Rule(
-        ("unknown-snippet", "unknown-variable"),
-        "Every <snippet> tag of a page names a snippet and sets only variables it uses.",
+        ("page-too-deep",),
+        f"No page nests deeper than {MAX_PAGE_NESTING} levels (quotes, list indentation, HTML, brackets).",
+        _check_page_nesting,
+    ),
+    Rule(
+        ("bad-tag", "unknown-snippet", "unknown-variable"),
+        "Every <snippet> tag of a page is closed, names a snippet and sets only variables it uses.",
         _check_embeds,
     ),
-    Rule(("template-syntax",), "Every template is valid Jinja.", _check_template_syntax),
+    Rule(
+        ("template-syntax", "unsafe-template"),
+        "Every template is valid Jinja within the nesting cap, touches no Python internals and prints "
+        "typed variables (apiKeyEnv, file names) only through a literal filter.",
+        _check_template_syntax,
+    ),
     Rule(
         ("undefined-variable",),
         "Every variable of a template has a default in config.json or is set by every embed.",
@@ -476,6 +558,12 @@ RULES: tuple[Rule, ...] = (
         _check_rendered_syntax,
     ),
     Rule(("secret",), "No key-shaped secret in a config.json, template or page.", _check_secrets),
+    Rule(
+        ("unsafe-value",),
+        "A typed variable (an environment variable, header or file name) has a value of its shape in "
+        "config.json payload and test.set and in every data-* attribute.",
+        _check_typed_values,
+    ),
     Rule(
         ("unknown-operation",),
         "Every operation a config.json declares is in the specs.",

@@ -80,7 +80,9 @@ def load_workspace(
     ``validate_specs=False`` skips the OpenAPI validator and the spec lints (the check's job), for
     adapters that only render; ``read_pages=False`` lists the pages without reading them.
     """
-    catalog, problems = load_catalog(project.snippets_dir, project.root)
+    catalog, problems = load_catalog(
+        project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes
+    )
     specs = None
     if project.specs_dir.is_dir():
         specs, spec_problems = load_specs(

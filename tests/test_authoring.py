@@ -117,7 +117,7 @@ def test_sse_operation_reads_the_stream_to_the_end(root: Path) -> None:
     assert config["payload"]["apiKeyEnv"] == "AINOW_API_KEY" and config["payload"]["model"] == "suno"
     assert "os.environ[{{ apiKeyEnv | lit }}]" in _read(root, "ainow.song", "py.jinja")
     assert "process.env[{{ apiKeyEnv | lit }}]" in _read(root, "ainow.song", "js.jinja")
-    assert '"Authorization: Bearer ${{ apiKeyEnv }}"' in _read(root, "ainow.song", "curl.jinja")
+    assert '"Authorization: Bearer ${{ apiKeyEnv | env }}"' in _read(root, "ainow.song", "curl.jinja")
     _assert_clean(project)
     outcomes = run_snippet(project, "ainow.song")
     _assert_green(outcomes)
@@ -219,7 +219,7 @@ def test_path_and_query_parameters_and_an_api_key_header(tmp_path: Path) -> None
     payload = json.loads(_read(tmp_path, "shop.update", "config.json"))["payload"]
     assert payload["apiKeyEnv"] == "SHOP_API_KEY" and payload["itemId"] == "sku-123"
     assert payload["dryRun"] is False and payload["color"] == "blue" and payload["price"] >= 0.5
-    assert '-H "X-Api-Key: ${{ apiKeyEnv }}"' in _read(tmp_path, "shop.update", "curl.jinja")
+    assert '-H "X-Api-Key: ${{ apiKeyEnv | env }}"' in _read(tmp_path, "shop.update", "curl.jinja")
     outcomes = run_snippet(project, "shop.update", sets={"dryRun": "true", "itemId": "sku 9"})
     _assert_green(outcomes)
     for outcome in outcomes:
@@ -291,8 +291,17 @@ def test_new_refuses_to_overwrite_without_force(root: Path) -> None:
     assert result.exit_code == 2 and "--force" in result.output
     new_snippet(project, "aiart/generate-image", "aiart:generateImage", force=True)
     assert config.read_text() == original
+    js = config.parent / "js.jinja"
+    js.write_text("// edited by hand\n")
     new_snippet(project, "aiart/generate-image", "aiart:generateImage", ["py"], force=True)
-    assert sorted(p.name for p in config.parent.iterdir()) == ["config.json", "py.jinja"]
+    names = sorted(p.name for p in config.parent.iterdir())
+    assert names == [
+        "config.json",
+        "curl.jinja",
+        "js.jinja",
+        "py.jinja",
+    ]  # --force replaces only what it writes
+    assert js.read_text() == "// edited by hand\n"
 
 
 @pytest.mark.parametrize(

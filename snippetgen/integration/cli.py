@@ -8,6 +8,7 @@ file watching) import it when they run, so ``snippetgen check`` starts without t
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -44,6 +45,33 @@ def root_option(command: Any) -> Any:
         help="Project folder.",
         callback=lambda ctx, param, root: Project.load(root),
     )(command)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_exposed(host: str, what: str, option: str) -> None:
+    """Say on stderr when a server is about to listen beyond this machine."""
+    if not _is_loopback(host):
+        click.echo(
+            f"warning: {option} {host} makes {what} reachable from other machines, not only this one; "
+            f"use {option} 127.0.0.1 to keep it local",
+            err=True,
+        )
+
+
+def _host_port(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``HOST:PORT`` with a port 0-65535 (``--dev-addr``)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise click.BadParameter(f"{value!r}: expected HOST:PORT with a port 0-65535, e.g. 127.0.0.1:8000")
+    return value
 
 
 def format_option(*formats: str) -> Any:
@@ -198,7 +226,7 @@ def check(project: Project, fmt: str, watch: bool) -> None:
 def render_cmd(key: str, lang: str, sets: dict[str, str], project: Project) -> None:
     """Print one snippet rendered in one language."""
     get_language(lang)
-    catalog, _ = load_catalog(project.snippets_dir, project.root)
+    catalog, _ = load_catalog(project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes)
     snippet = catalog.get(key)
     if snippet is None:
         close = catalog.suggest(key)
@@ -221,9 +249,18 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
 @click.option(
-    "--port", default=8080, show_default=True, type=int, help="First port; one port per API (0 = any)."
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback: this machine only).",
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="First port, 0-65535; one port per API (0 = any).",
 )
 @click.option("--key", "keys", multiple=True, help="Accepted API key (repeatable); default: the test key.")
 @click.option(
@@ -233,6 +270,8 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, project: Project) -> None:
     """Serve every API spec as a stateful mock on loopback."""
     from ..mock import serve  # the server pulls in uvicorn
+
+    warn_if_exposed(host, "the mock (and the keys it accepts)", "--host")
 
     serve(
         project.specs_dir,
@@ -332,23 +371,31 @@ def export_cmd(fmt: str, out: str, embeds: tuple[str, ...], allow_unproven: bool
 @cli.command()
 @root_option
 @click.option(
-    "--site-dir", type=click.Path(file_okay=False), default=None, help="Output folder (default: site/)."
+    "--site-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder (default: site/); a new or empty folder, or one a build made: every build "
+    "empties it.",
 )
 def build(project: Project, site_dir: str | None) -> None:
     """Check everything, then build the site strictly into site/; end with one line of what was
     checked and how long it took."""
     from .site_build import build_report  # MkDocs and its plugins load only to build
 
-    result = build_report(project, strict=True, site_dir=Path(site_dir) if site_dir else None)
+    result = build_report(
+        project, strict=True, site_dir=Path(site_dir) if site_dir else None, setting="--site-dir"
+    )
     sys.exit(report(result, "text"))
 
 
 @cli.command()
 @root_option
-@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True)
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, callback=_host_port)
 def serve(project: Project, dev_addr: str) -> None:
     """Serve the site with live reload; editing a template, config or spec re-renders its pages."""
     from .site_build import serve as serve_site  # MkDocs and its plugins load only to serve
+
+    warn_if_exposed(dev_addr.rpartition(":")[0], "the preview", "--dev-addr")
 
     serve_site(project, dev_addr=dev_addr)
 
@@ -371,15 +418,23 @@ def serve(project: Project, dev_addr: str) -> None:
     help="Comma-separated languages to write templates for.",
 )
 @click.option(
-    "--force", is_flag=True, help="Replace the snippet's config.json and templates if it already exists."
+    "--force",
+    is_flag=True,
+    help="If the snippet exists, replace its config.json and the templates of --lang; other files stay.",
 )
 @root_option
 def new_cmd(key: str, ref: str, langs: str, force: bool, project: Project) -> None:
     """Scaffold a snippet (config.json and one template per language) from an OpenAPI operation."""
-    written = new_snippet(project, key, ref, [lang for lang in langs.split(",") if lang.strip()], force)
     group, name = split_key(key)
+    folder = project.snippets_dir / group / name
+    before = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    written = new_snippet(project, key, ref, [lang for lang in langs.split(",") if lang.strip()], force)
     for path in written:
-        click.echo(f"wrote {project.rel(path)}")
+        verb = "replaced" if path.parent == folder and path.name in before else "wrote"
+        click.echo(f"{verb} {project.rel(path)}")
+    kept = sorted(before - {p.name for p in written if p.parent == folder})
+    if kept:
+        click.echo(f"kept {', '.join(kept)} (not written by this command)")
     click.echo(f"\nnext: snippetgen run {group}.{name}   (runs it against the mock in every language)")
     click.echo(f'      embed it in a page with <snippet data-name="{group}.{name}"></snippet>')
 
@@ -420,6 +475,11 @@ def main() -> None:
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line, not click's usage block
+        command = exc.ctx.command_path if exc.ctx is not None else "snippetgen"
+        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"    hint:     see `{command} --help`", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code if isinstance(exc, CommandError) else 2)

@@ -36,7 +36,7 @@ from ..project import Project
 from ..secrets import find_leaks, secret_values
 from ..spec import load_specs
 from ..workspace import Workspace, tree_signature
-from .site_build import CHECKED_CLEAN, SnippetgenBuildError, project_state
+from .site_build import CHECKED_CLEAN, SnippetgenBuildError, project_state, site_dir_problem
 
 
 def _check_in_worker(root: str) -> list[Problem]:
@@ -99,13 +99,25 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         except SnippetgenError as exc:
             raise PluginError(f"snippetgen: {exc}") from None
         self.project = project
+        if not self.serving:  # a build empties site_dir first: never one of the project's folders
+            why = site_dir_problem(
+                project,
+                config.site_dir,
+                "site_dir",
+                {"docs_dir": Path(config.docs_dir)},
+                own_folders_only=True,
+            )
+            if why is not None:
+                raise PluginError(f"snippetgen: refusing to build the site there: {why}")
         settings = project.root / "pyproject.toml"
         signatures = {
             "snippets": tree_signature(project.snippets_dir, settings),
             "specs": tree_signature(project.specs_dir, settings),
         }
         if self._catalog is None or signatures["snippets"] != self._signatures.get("snippets"):
-            self._catalog, self._load_problems["snippets"] = load_catalog(project.snippets_dir, project.root)
+            self._catalog, self._load_problems["snippets"] = load_catalog(
+                project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes
+            )
         if signatures["specs"] != self._signatures.get("specs"):
             self._specs, self._load_problems["specs"] = (
                 load_specs(project.specs_dir, project.root, validate=False)

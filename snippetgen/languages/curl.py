@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
-from ..scaffold.common import lit, path_lit, path_local, segments, static
+from ..scaffold.common import lit, path_lit, path_local, segments, sh_double_quoted, static
 from ..scaffold.plan import Field, Plan, Poll, snake
 from . import Language, SyntaxIssue
 
@@ -65,7 +65,7 @@ def _sh_url(plan: Plan, path: str, poll: Poll | None, inline_base: bool) -> str:
     if inline_base:
         return "{{ baseUrl | lit }}" + shlex.quote(static(path))
     parts = "".join(
-        re.sub(r'([\\"$`])', r"\\\1", static(t)) if kind == "text" else "${" + path_local(poll, t) + "}"
+        sh_double_quoted(t) if kind == "text" else "${" + path_local(poll, t) + "}"
         for kind, t in segments(path)
     )
     return f'"${{BASE_URL}}{parts}"'
@@ -75,8 +75,8 @@ def _sh_headers(plan: Plan, json_body: bool) -> list[str]:
     out = []
     if plan.auth is not None:
         kind, header = plan.auth
-        value = "Bearer ${{ apiKeyEnv }}" if kind == "bearer" else "${{ apiKeyEnv }}"
-        out.append(f'-H "{header}: {value}"')
+        value = "Bearer ${{ apiKeyEnv | env }}" if kind == "bearer" else "${{ apiKeyEnv | env }}"
+        out.append(f'-H "{sh_double_quoted(header)}: {value}"')
     if json_body:
         out.append('-H "Content-Type: application/json"')
     return out
@@ -127,7 +127,10 @@ def _sh_command(
     if body == "multipart":
         for f in fields:
             if f.where == "file":
-                args.append(f'-F "{static(f.name)}=@{f.filename};type={f.content_type}"')
+                args.append(
+                    f'-F "{sh_double_quoted(f.name)}=@{sh_double_quoted(f.filename)};'
+                    f'type={sh_double_quoted(f.content_type)}"'
+                )
             elif f.where == "body":
                 args.append(f"--form-string {shlex.quote(static(f.name))}={lit(f, text=True)}")
     if output:
@@ -147,7 +150,7 @@ def _sh_command(
 
 
 def _sed(key: str, index: bool, integer: bool) -> str:
-    name = re.sub(r"([][.*^$/\\])", r"\\\1", key).replace("'", "'\\''")
+    name = re.sub(r"([][.*^$/\\])", r"\\\1", static(key)).replace("'", "'\\''").replace("\n", "\\n")
     value = r"\([0-9][0-9]*\)" if integer else r'"\([^"]*\)"'
     bracket = r"\[ *" if index else ""
     return "sed -n 's/.*\"" + name + '": *' + bracket + value + ".*/\\1/p'"
@@ -198,7 +201,7 @@ def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
     out = [
         f"""{poll.local}=$(printf '%s' "$response" | {_sed(key, index, poll.id_type == "integer")})""",
         f'if [ -z "${poll.local}" ]; then',
-        f'  echo "No {static(key)} in the answer: $response" >&2',
+        f'  echo "No {sh_double_quoted(key)} in the answer: $response" >&2',
         "  exit 1",
         "fi",
         f'echo "Started job ${poll.local}"',
@@ -208,9 +211,9 @@ def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
     ]
     extra = []
     if poll.param_in == "query":
-        extra.append(f'--data-urlencode "{static(poll.param)}=${poll.local}"')
+        extra.append(f'--data-urlencode "{sh_double_quoted(poll.param)}=${poll.local}"')
     elif poll.param_in == "header":
-        extra.append(f'-H "{static(poll.param)}: ${poll.local}"')
+        extra.append(f'-H "{sh_double_quoted(poll.param)}: ${poll.local}"')
     url = _sh_url(plan, poll.op.path, poll, False)
     command, _ = _sh_command(plan, [f for f in poll.extra if f.var], "GET", url, body=None, extra=extra)
     command[0] = "job=$(" + command[0]

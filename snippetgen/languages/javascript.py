@@ -98,7 +98,7 @@ def _js_key(name: str) -> str:
 
 def _js_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
     parts = "".join(
-        static(t).replace("`", "\\`").replace("${", "\\${")
+        static(t.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${"))
         if kind == "text"
         else "${" + camel(path_local(poll, t)) + "}"
         for kind, t in segments(path)

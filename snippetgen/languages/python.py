@@ -136,19 +136,27 @@ def _py_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _py_fstring_text(text: str) -> str:
+    """Text from the spec for inside an f-string ``"..."``: escaped like a JSON string (quotes,
+    backslashes, control characters) and braces doubled (made inert for Jinja by the caller)."""
+    return json.dumps(text, ensure_ascii=False)[1:-1].replace("{", "{{").replace("}", "}}")
+
+
 def _py_url(plan: Plan, path: str, poll: Poll | None = None) -> str:
     parts = "".join(
-        static(t).replace("{", "{{").replace("}", "}}") if kind == "text" else "{" + path_local(poll, t) + "}"
+        _py_fstring_text(t) if kind == "text" else "{" + path_local(poll, t) + "}"
         for kind, t in segments(path)
     )
-    return f'f"{{BASE_URL}}{parts}"'
+    # Inert for Jinja as a whole: a text ending in "{" next to a "{param}" must not open a tag.
+    return static(f'f"{{BASE_URL}}{parts}"')
 
 
 def _py_headers(plan: Plan, extra: str = "") -> str | None:
     items = []
     if plan.auth is not None:
         kind, header = plan.auth
-        items.append(f'"{header}": f"Bearer {{API_KEY}}"' if kind == "bearer" else f'"{header}": API_KEY')
+        name = _py_str(static(header))
+        items.append(f'{name}: f"Bearer {{API_KEY}}"' if kind == "bearer" else f"{name}: API_KEY")
     if extra:
         items.append(extra)
     return "{" + ", ".join(items) + "}" if items else None
@@ -278,7 +286,7 @@ def scaffold(plan: Plan) -> list[str]:
 
 
 def _py_access(root: str, pointer: list[str | int]) -> str:
-    return root + "".join(f"[{p}]" if isinstance(p, int) else f"[{_py_str(p)}]" for p in pointer)
+    return root + "".join(f"[{p}]" if isinstance(p, int) else f"[{_py_str(static(p))}]" for p in pointer)
 
 
 def _py_poll(plan: Plan, poll: Poll) -> list[str]:
@@ -304,7 +312,7 @@ def _py_poll(plan: Plan, poll: Poll) -> list[str]:
     out.append("    job = response.json()")
     if poll.status_field:
         out += [
-            f"    status = job.get({_py_str(poll.status_field)})",
+            f"    status = job.get({_py_str(static(poll.status_field))})",
             '    print(f"Status: {status}")',
             f"    if status {_py_in(poll.done)}:",
             "        break",

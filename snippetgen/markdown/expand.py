@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import RenderError
 from ..loader import Catalog
 from ..model import Embed, Location, Snippet
-from ..pages import code_spans, find_embeds, parse_attributes
+from ..pages import MAX_PAGE_NESTING, find_embeds, find_tags, nesting_problem
 from ..render import embed_problems
 from ..spec import Operation, SpecSet
 from ..workspace import Workspace
 from .reference import operation_markdown
 from .tabs import snippet_markdown
-
-OPERATION_RE = re.compile(
-    r"<operation\b(?P<attrs>[^>]*?)\s*(?P<selfclose>/)?>(?:\s*</operation>)?", re.I | re.S
-)
 
 
 @dataclass(frozen=True)
@@ -50,22 +45,20 @@ class OperationTag:
 
 
 def find_operation_tags(text: str, path: str, line_offset: int = 0) -> list[OperationTag]:
-    """Every ``<operation>`` tag outside code blocks."""
-    spans = code_spans(text)
+    """Every ``<operation>`` tag outside code blocks (read as :func:`snippetgen.pages.find_tags` does)."""
     tags = []
-    for match in OPERATION_RE.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        if any(lo <= line - 1 < hi for lo, hi in spans):
-            continue
-        col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-        attrs = parse_attributes(match.group("attrs"))
+    for tag in find_tags(text, "operation", path):
+        location = dataclasses.replace(tag.location, line=tag.location.line + line_offset)
+        if not tag.closed:
+            raise RenderError(
+                "<operation> tag is never closed: a quoted attribute value has no closing quote "
+                "(or the tag is longer than 64 KiB)",
+                location,
+                hint='close every value with the quote it opened with: data-ref="api:operationId"',
+            )
         tags.append(
             OperationTag(
-                Location(path, line + line_offset, col),
-                attrs.get("data-ref", "").strip(),
-                attrs,
-                match.start(),
-                match.end(),
+                location, tag.attributes.get("data-ref", "").strip(), tag.attributes, tag.start, tag.end
             )
         )
     return tags
@@ -90,6 +83,14 @@ def expand_page(
     """:func:`transform_page` plus the snippets and APIs the page used."""
     page_path = page_path.replace(os.sep, "/").lstrip("/")
     shown = display_path or ws.display(page_path)
+    deep = nesting_problem(markdown)
+    if deep is not None:
+        what, line, col = deep
+        raise RenderError(
+            f"the page nests too deeply for the site's Markdown: {what} (at most {MAX_PAGE_NESTING})",
+            Location(shown, line + line_offset, col),
+            hint="flatten its nested lists, quotes, HTML or brackets",
+        )
     uses: set[str] = set()
     blocks: list[tuple[int, int, str]] = []
     lowered = markdown.lower()

@@ -8,18 +8,19 @@ with its example as a code block.
 Every text taken from a spec is untrusted: descriptions are rendered with markdown-it with raw
 HTML disabled (so ``<script>`` or ``<img onerror=...>`` come out as visible text and unsafe link
 schemes are refused), everything else is HTML-escaped, and examples go into fenced code blocks.
+The HTML this module writes is also *inert*: the characters of Markdown's inline syntax in its text
+(``[``, ``(``, `````, ``*``, ``{``...) are character references, so a host that runs it through
+Markdown again (an ``<operation>`` tag indented in a list or admonition is not a raw HTML block for
+Python-Markdown) cannot turn ``[x](javascript:...)`` or ``{: onclick=...}`` into markup.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import json
-import re
 from typing import Any
 
-from markdown_it import MarkdownIt
-
+from .inert import inert, safe_markdown
 from .tabs import code_fence, md_escape
 
 COLUMNS = ("Name", "Type", "Required", "Default", "Allowed values", "Limits", "Description")
@@ -45,23 +46,9 @@ PARAM_LOCATIONS = (
 )
 
 
-@functools.cache
-def _md() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
-
-
-def safe_markdown(text: str, *, inline: bool = False) -> str:
-    """Spec prose as HTML: Markdown allowed, raw HTML shown as text, no unsafe links."""
-    if not text or not str(text).strip():
-        return ""
-    text = str(text).strip()
-    if inline or "\n\n" not in text and not re.search(r"^\s*(?:[-*+] |\d+[.)] |\||```|    )", text, re.M):
-        return _md().renderInline(" ".join(text.split()) if inline else text)
-    return _md().render(text).strip()
-
-
 def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    """Untrusted text as inert HTML text."""
+    return inert(html.escape(str(value), quote=True))
 
 
 def code(value: Any) -> str:

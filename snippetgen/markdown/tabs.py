@@ -16,6 +16,7 @@ from ..errors import RenderError
 from ..languages import get_language
 from ..model import Embed, Location, Snippet
 from ..render import render_embed
+from .inert import safe_markdown
 
 DOCS_LABEL = "Docs"
 _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
@@ -41,8 +42,8 @@ def snippet_markdown(
             head += f" · [{DOCS_LABEL}]({href})"
     parts = [head]
     description = str(snippet.config.get("description") or "").strip()
-    if description:
-        parts.append(" ".join(description.split()))
+    if description:  # untrusted text: Markdown that cannot carry raw HTML, rendered inert
+        parts.append(safe_markdown(description, inline=True))
     for index, lang in enumerate(snippet.templates):
         language = get_language(lang)
         code = render_embed(snippet, embed, lang).code

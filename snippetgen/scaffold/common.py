@@ -15,12 +15,21 @@ HTTP_TIMEOUT = 60
 """Seconds an example waits for an ordinary answer."""
 STREAM_TIMEOUT = 300
 """Seconds an example waits for a streamed (server-sent events) answer."""
-_JINJA = re.compile(r"\{[{%#]|[}%#]\}")
+_OPENER = re.compile(r"\{(?=[{%#])")
 
 
 def static(text: str) -> str:
-    """Text taken from the spec, made inert for Jinja."""
-    return "{% raw %}" + text + "{% endraw %}" if _JINJA.search(text) else text
+    """Text taken from the spec, made inert for Jinja: every ``{`` that would open a tag is printed
+    by a raw block of its own (``{%+ raw %}{{% endraw %}``), so no text, ``{% endraw %}`` included,
+    can end the escape early. The escape holds no quote, backslash, ``$`` or backtick, so quoting
+    for a language before or after it gives the same code."""
+    return _OPENER.sub("{%+ raw %}{{% endraw %}", text)
+
+
+def sh_double_quoted(text: str) -> str:
+    """Text for inside a shell ``"..."`` word: ``\\``, ``"``, ``$`` and backtick escaped, so a name
+    from the spec can never run a command."""
+    return re.sub(r'([\\"$`])', r"\\\1", static(text))
 
 
 def lit(f: Field, *, text: bool = False) -> str:

@@ -319,8 +319,8 @@ def _response_kind(op: Operation) -> tuple[str, str | None]:
                 return "json", None
             if base.startswith("text/"):
                 return "text", None
-            ext = MEDIA_EXT.get(base) or base.split("/")[-1]
-            return "binary", f"{_media_word(base)}.{ext}"
+            ext = MEDIA_EXT.get(base) or re.sub(r"[^a-z0-9]+", "", base.split("/")[-1])[:12] or "bin"
+            return "binary", f"{_media_word(base)}.{ext}"  # a safe file name, whatever the spec says
     return "none", None
 
 
@@ -526,5 +526,6 @@ def _var(name: str, taken: set[str]) -> str:
 
 
 def api_key_env(api: str) -> str:
-    """``aimlapi`` -> ``AIMLAPI_API_KEY``."""
-    return re.sub(r"[^A-Z0-9]+", "_", api.upper()).strip("_") + "_API_KEY"
+    """``aimlapi`` -> ``AIMLAPI_API_KEY`` (always a valid environment variable name)."""
+    stem = re.sub(r"[^A-Z0-9]+", "_", api.upper()).strip("_")
+    return ("API_" + stem if stem[:1].isdigit() else stem or "API") + "_API_KEY"
