@@ -1,6 +1,6 @@
 """The sandbox's parts: masking, capped output, timeouts and limits, the cell and its forwarders, the
 fallback without kernel isolation (said once, or a failure with ``sandbox = "required"``), and the
-real ``snippetgen run`` exit codes. The hostile corpus is tests/test_sandbox_hostile.py."""
+real ``snippetgen run`` exit codes. The hostile corpus (tests/hostile_examples/) runs in tests/test_sandbox_hostile.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hostile examples (tests/hostile/) run through the real pytest plugin and the real ``snippetgen run``
+"""Hostile examples (tests/hostile_examples/) run through the real pytest plugin and the real ``snippetgen run``
 in kernel isolation, with fake keys in the environment and a loopback listener standing in for the
 outside world: the listener receives nothing, no key appears in any output, nothing is written
 outside the example's folder, no process survives, and each example fails saying what it tried.
@@ -28,7 +28,7 @@ from snippetgen.runner import isolation
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.slow
 
-HOSTILE = Path(__file__).resolve().parent / "hostile"
+HOSTILE = Path(__file__).resolve().parent / "hostile_examples"
 LANG_OF = {".py": "py", ".js": "js", ".sh": "curl"}
 SNIPPETGEN = Path(sys.executable).parent / "snippetgen"
 FAKE_KEYS = {
