@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,11 @@ from .model import Location
 from .project import Project
 from .render import snippet_variables, variables_for
 from .runner import Example, Runner
-from .runner.run import builtin_fixture, request_log_lines
+from .runner.run import builtin_fixture, request_log_lines, shorten_line
 from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
 from .scaffold.plan import kebab
+from .secrets import mask
 from .spec import load_specs
 from .workspace import load_workspace
 
@@ -280,11 +282,14 @@ def run_snippet(
     sets: dict[str, Any] | None = None,
     *,
     timeout: float | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> list[Any]:
     """Run ``key``'s defaults (with ``sets`` applied like a page embed's ``data-*``) against the mock.
 
     Returns one :class:`~snippetgen.runner.Outcome` per language; tabs that passed are also compared
-    with each other (the same requests), a difference failing the later tab.
+    with each other (the same requests), a difference failing the later tab. ``notice`` is told,
+    once, when the examples run without kernel isolation and why (``sandbox = "required"`` raises
+    a :class:`~snippetgen.errors.UsageError` instead).
     """
     from .mock import MockServer, MockSettings  # the server pulls in uvicorn
 
@@ -310,7 +315,13 @@ def run_snippet(
         )
     settings = MockSettings(polls_per_phase=MOCK_POLLS_PER_PHASE, stream_interval=MOCK_STREAM_INTERVAL)
     mock = MockServer(project.specs_dir, settings=settings).start()
-    runner = Runner(ws, mock, node_modules=project.node_modules, **({"timeout": timeout} if timeout else {}))
+    try:
+        runner = Runner(ws, mock, node_modules=project.node_modules, timeout=timeout)
+    except BaseException:
+        mock.stop()
+        raise
+    if runner.unisolated and notice is not None:
+        notice(f"examples run without kernel isolation: {runner.unisolated}")
     try:
         usage = f"{snippet.config_path}::{snippet.key}"
         where = Location(str(snippet.config_path), 1)
@@ -366,7 +377,7 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
                     total = len(text.rstrip().splitlines())
                     more = f", last {len(lines)} of {total} lines" if total > len(lines) else ""
                     out.append(f"   {name}{more}:")
-                    out += [f"   | {line}" for line in lines]
+                    out += [f"   | {shorten_line(line)}" for line in lines]
         if o.requests:
             out.append("   mock requests:")
             out += request_log_lines(o.requests, indent="     ")
@@ -375,4 +386,4 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
         out.append("")
     passed = sum(o.passed for o in outcomes)
     out.append(f"{passed} of {len(outcomes)} passed" if outcomes else "nothing was run")
-    return "\n".join(out)
+    return mask("\n".join(out))

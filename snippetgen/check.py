@@ -479,6 +479,31 @@ def _check_docs_links(ws: Workspace) -> list[Problem]:
     return problems
 
 
+def _check_timeouts(ws: Workspace) -> list[Problem]:
+    """``test.timeout`` is a number of seconds, more than 0 and at most the cap (1e999 is infinity).
+
+    The config schema already reports a timeout that is not a number or not more than 0."""
+    from .runner.limits import MAX_TIMEOUT, timeout_problem  # the runner package, only for this rule
+
+    problems = []
+    for snippet in ws.catalog.snippets.values():
+        value = snippet.test.get("timeout")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            continue  # absent, or a config-schema problem
+        problem = timeout_problem(value)
+        if problem:
+            problems.append(
+                Problem(
+                    Location(str(snippet.config_path), snippet.line_of("/test/timeout")),
+                    f"test.timeout {problem}",
+                    "bad-timeout",
+                    expected=f"a number of seconds, 0 < timeout <= {MAX_TIMEOUT:g}",
+                    hint="the default is 30 seconds; an example against the mock rarely needs more",
+                )
+            )
+    return problems
+
+
 def _syntax_error(template: Template) -> jinja2.TemplateSyntaxError | None:
     """The template's Jinja syntax error, if any (the ``template-syntax`` rule reports it)."""
     try:
@@ -584,6 +609,11 @@ RULES: tuple[Rule, ...] = (
         ("docs-link",),
         "A config.json docs link is an https URL or a page of the site.",
         _check_docs_links,
+    ),
+    Rule(
+        ("bad-timeout",),
+        "A config.json test.timeout is a finite number of seconds, more than 0 and at most 600.",
+        _check_timeouts,
     ),
 )
 """Every rule of ``snippetgen check``, in the order they run; ``snippetgen check --help`` lists them."""

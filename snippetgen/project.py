@@ -9,6 +9,9 @@ Every key is optional::
     coverage_min = 100                 # `snippetgen coverage` floor, in %
     node_modules = "node_modules"      # npm packages the JavaScript examples import
     sandbox = "auto"                   # "required": examples must run in kernel isolation; "auto"; "off"
+    max_memory_mb = 1024               # per example process (and its private /tmp), in kernel isolation
+    max_processes = 256                # processes and threads of one example at once, likewise
+    max_output_bytes = 1048576         # kept of each of an example's stdout and stderr
     max_spec_bytes = 52428800          # larger specs are refused with a located error
     max_config_bytes = 1048576         # larger config.json files likewise
 
@@ -44,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "coverage_min": 100.0,
     "node_modules": "node_modules",
     "sandbox": "auto",
+    "max_memory_mb": 1024,
+    "max_processes": 256,
+    "max_output_bytes": 1024 * 1024,
     "max_spec_bytes": 50 * 1024 * 1024,
     "max_config_bytes": 1024 * 1024,
 }
@@ -78,6 +84,12 @@ class Project:
     """Where JavaScript examples find their npm packages (linked into each example's folder)."""
     sandbox: str = "auto"
     """``required``, ``auto`` (kernel isolation when the machine offers it) or ``off``."""
+    max_memory_mb: int = DEFAULTS["max_memory_mb"]
+    """Memory of one example process (``RLIMIT_DATA``) and of its private ``/tmp``, in MiB."""
+    max_processes: int = DEFAULTS["max_processes"]
+    """Processes and threads one example may have at once (``RLIMIT_NPROC``)."""
+    max_output_bytes: int = DEFAULTS["max_output_bytes"]
+    """Bytes kept of each of an example's stdout and stderr (head and tail)."""
     max_spec_bytes: int = DEFAULTS["max_spec_bytes"]
     max_config_bytes: int = DEFAULTS["max_config_bytes"]
     lint: dict[str, str] = field(default_factory=dict)
@@ -168,10 +180,17 @@ class Project:
             raise fail(
                 "sandbox", f"[tool.snippetgen] sandbox = {settings['sandbox']!r}", " or ".join(SANDBOX_MODES)
             )
-        for key in ("max_spec_bytes", "max_config_bytes"):
+        for key in (
+            "max_spec_bytes",
+            "max_config_bytes",
+            "max_output_bytes",
+            "max_memory_mb",
+            "max_processes",
+        ):
             value = settings[key]
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise fail(key, f"[tool.snippetgen] {key} must be a positive whole number of bytes")
+                unit = {"max_memory_mb": "MiB", "max_processes": "processes"}.get(key, "bytes")
+                raise fail(key, f"[tool.snippetgen] {key} must be a positive whole number of {unit}")
 
         def severities(table: Any, where: str) -> dict[str, str]:
             if not isinstance(table, dict):
@@ -218,6 +237,9 @@ class Project:
             coverage_min=float(coverage),
             node_modules=root / settings["node_modules"],
             sandbox=settings["sandbox"],
+            max_memory_mb=settings["max_memory_mb"],
+            max_processes=settings["max_processes"],
+            max_output_bytes=settings["max_output_bytes"],
             max_spec_bytes=settings["max_spec_bytes"],
             max_config_bytes=settings["max_config_bytes"],
             lint=dict(lint),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from .model import Location, Problem
 
@@ -120,3 +121,73 @@ def find_leaks(site_dir: Path, secrets: Mapping[str, str]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+# --- masking secrets in everything snippetgen prints or records ------------------------------------
+
+MASK = "***"
+MIN_SECRET_LENGTH = 6
+"""Shorter values are not masked: replacing every ``abc`` would garble output, and hide nothing."""
+SECRET_NAME = re.compile(r"(?:_KEY|_TOKEN|_SECRET)$|PASSWORD", re.I)
+"""Names of variables whose values are secrets (``OPENAI_API_KEY``, ``GH_TOKEN``, ``DB_PASSWORD``)."""
+_NOT_SECRET = re.compile(
+    r"^(?:true|false|yes|no|on|off|none|null|undefined|secret|password|token|\d+)$", re.I
+)
+
+
+def is_placeholder(value: str) -> bool:
+    """An obvious stand-in (``<YOUR_API_KEY>``, ``mock-test-key``, ``changeme``) or a plain word."""
+    value = value.strip()
+    return bool(PLACEHOLDER_RE.match(value) or _NOT_SECRET.match(value))
+
+
+def masked_values(environ: Mapping[str, str] | None = None, names: Iterable[str] = ()) -> list[str]:
+    """The values to mask: every secret-looking variable of ``environ`` (default: this process's)
+    and every variable named in ``names`` (the key variables snippets use), longest first."""
+    environ = os.environ if environ is None else environ
+    wanted = set(names)
+    values = {
+        value
+        for name, value in environ.items()
+        if (name in wanted or SECRET_NAME.search(name))
+        and len(value.strip()) >= MIN_SECRET_LENGTH
+        and not is_placeholder(value)
+    }
+    return sorted(values, key=lambda v: (-len(v), v))
+
+
+class Masker:
+    """Replaces every value of :func:`masked_values` with ``***``, the way CI systems mask secrets.
+
+    Values are read when it is made; :meth:`mask` is one regular-expression pass over the text.
+    """
+
+    def __init__(self, values: Iterable[str]):
+        self.values = sorted({v for v in values if v}, key=lambda v: (-len(v), v))
+        self._pattern = re.compile("|".join(re.escape(v) for v in self.values)) if self.values else None
+
+    @classmethod
+    def from_env(cls, names: Iterable[str] = (), environ: Mapping[str, str] | None = None) -> Masker:
+        return cls(masked_values(environ, names))
+
+    def mask(self, text: str) -> str:
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(MASK, text)
+
+    def mask_data(self, value: Any) -> Any:
+        """``mask`` applied to every string of a JSON-like value (request logs, records)."""
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, list):
+            return [self.mask_data(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.mask_data(v) for v in value)
+        if isinstance(value, dict):
+            return {self.mask_data(k): self.mask_data(v) for k, v in value.items()}
+        return value
+
+
+def mask(text: str, names: Iterable[str] = ()) -> str:
+    """``text`` with the secrets of this process's environment (and of variables ``names``) masked."""
+    return Masker.from_env(names).mask(text)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -498,9 +500,20 @@ def _new_all(project: Project, api: str, langs: list[str], force: bool) -> None:
 @root_option
 def run_cmd(key: str, lang: str | None, sets: dict[str, str], project: Project) -> None:
     """Run one snippet against the mock and show its output, verdict and request log."""
-    outcomes = run_snippet(project, key, lang, sets)
+    # SIGTERM unwinds like Ctrl-C: the sandbox and the mock are stopped on the way out.
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
+    try:
+        outcomes = run_snippet(project, key, lang, sets, notice=lambda line: click.echo(line, err=True))
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     click.echo(format_run(outcomes))
     sys.exit(0 if outcomes and all(o.passed for o in outcomes) else 1)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:

@@ -37,6 +37,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--snippetgen-timeout", type=float, default=None, help="seconds per example (default 30)")
     group.addoption("--snippetgen-keep", action="store_true", help="keep each example's working folder")
     group.addoption(
+        "--snippetgen-sandbox",
+        choices=("required", "auto", "off"),
+        default=None,
+        help="kernel isolation of examples (default: [tool.snippetgen] sandbox, else auto)",
+    )
+    group.addoption(
         "--snippetgen-jobs",
         type=int,
         default=None,
@@ -77,7 +83,38 @@ class ExampleSession:
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         self._slots_made: list[Any] = []
         self._lock = threading.Lock()
+        self._slot_error: Exception | None = None
         self.outcomes: dict[str, Any] = {}
+        self.sandbox: str = config.getoption("--snippetgen-sandbox") or self.project.sandbox
+
+    # -- isolation: said once per session (by the controller under xdist) ---------------------
+    def _isolation_line(self) -> tuple[str, bool]:
+        """What the session says about kernel isolation, and whether it is a warning."""
+        from ..runner import isolation  # only when enabled
+
+        if self.sandbox == "off":
+            return 'examples run without kernel isolation: sandbox = "off"', True
+        found = isolation.support()
+        if found.available:
+            return "examples run in kernel isolation (bubblewrap)", False
+        if self.sandbox == "required":
+            return f'examples fail: sandbox = "required" but {found.why}', True
+        return f"examples run without kernel isolation: {found.why}", True
+
+    def pytest_report_header(self, config: pytest.Config) -> str | None:
+        line, warning = self._isolation_line()
+        return None if warning else f"snippetgen: {line}"  # a warning comes once, at the end
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        line, warning = self._isolation_line()
+        if not warning:
+            return
+        ids = {example.id for examples in self.examples_by_file().values() for example in examples}
+        reports = [r for kind in terminalreporter.stats.values() for r in kind]
+        if any(getattr(report, "nodeid", None) in ids for report in reports):  # examples ran in this session
+            terminalreporter.write_line(f"snippetgen: {line}", yellow=True, bold=True)
 
     # -- collection --------------------------------------------------------------------------
     def examples_by_file(self) -> dict[str, list[Any]]:
@@ -122,13 +159,18 @@ class ExampleSession:
         settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
         mock = MockServer(self.project.specs_dir, settings=settings).start()
         timeout = self.config.getoption("--snippetgen-timeout")
-        runner = Runner(
-            self._ws,
-            mock,
-            node_modules=self.node_modules,
-            keep=bool(self.config.getoption("--snippetgen-keep")),
-            **({"timeout": timeout} if timeout else {}),
-        )
+        try:
+            runner = Runner(
+                self._ws,
+                mock,
+                node_modules=self.node_modules,
+                keep=bool(self.config.getoption("--snippetgen-keep")),
+                sandbox=self.sandbox,
+                timeout=timeout,
+            )
+        except BaseException:
+            mock.stop()
+            raise
         self._slots_made.append(runner)
         return runner
 
@@ -137,7 +179,13 @@ class ExampleSession:
             runner = self._free.get_nowait()
         except queue.Empty:
             with self._lock:
-                runner = self._slot()
+                if self._slot_error is not None:
+                    raise self._slot_error from None
+                try:
+                    runner = self._slot()
+                except SnippetgenError as exc:  # e.g. sandbox = "required" on a machine without it
+                    self._slot_error = exc
+                    raise
         try:
             return runner.run(example)
         finally:

@@ -80,7 +80,9 @@ class Language:
     example gets every language's variables: a shell example may well start python or node."""
     warm_runner: Callable[[], WarmRunner] | None = None
     """Starts a :class:`WarmRunner` for this language's examples; the runner falls back to
-    :attr:`command` when it cannot start or stops. ``None``: a fresh process per example."""
+    :attr:`command` when it cannot start or stops. ``None``: a fresh process per example. Used only
+    without kernel isolation: in a cell (:mod:`snippetgen.runner.isolation`) every language runs by
+    :attr:`command`, and a ``[sys.executable, file]`` command is forked warm from the cell itself."""
     scaffold: Callable[[Plan], list[str]] | None = None
     """The lines of the template ``snippetgen new`` writes for a :class:`~snippetgen.scaffold.Plan`
     (see :mod:`snippetgen.scaffold.common`); ``None``: this language cannot be scaffolded."""

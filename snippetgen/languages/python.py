@@ -1,8 +1,9 @@
 """Python examples: ``py.jinja``, checked with ``compile()``, run with the current interpreter.
 
 Examples use ``requests``; the sandbox puts ``runtime/pyguard`` (the egress guard) on their
-``PYTHONPATH``, and a warm fork server (``runtime/py_forkserver.py``) saves each one the interpreter
-start-up and ``import requests``.
+``PYTHONPATH``, and a warm fork server saves each one the interpreter start-up and ``import
+requests``: in kernel isolation the cell's supervisor (``runtime/cell.py``) forks them, without it
+``runtime/py_forkserver.py`` does.
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ class ForkServer:
         if not line:
             raise RuntimeError("the Python fork server stopped")
         result = json.loads(line)
+        from ..runner.sandbox import read_capped  # the runner imports this module: not at the top
+
         return Process(
             result["returncode"],
-            out_path.read_text("utf-8", "replace"),
-            err_path.read_text("utf-8", "replace"),
+            read_capped(out_path),
+            read_capped(err_path),
             result["seconds"],
             result["timed_out"],
         )

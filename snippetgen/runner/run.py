@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import RenderError
+from ..errors import RenderError, UsageError
 from ..languages import WarmRunner, all_languages, get_language
 from ..mock import media
 from ..mock.settings import DEFAULT_KEY
 from ..render import render, variables_for
+from ..secrets import Masker, mask
 from ..workspace import Workspace
-from . import sandbox
+from . import isolation, sandbox
 from .collect import Example, api_origins, slug
 from .egress import EgressGuard
+from .limits import DEFAULT_TIMEOUT, Limits, timeout_problem
 from .verify import has_magic, request_failures
 
-DEFAULT_TIMEOUT = 30.0
 KEY_VARIABLE = "apiKeyEnv"
 """Payload variable naming the environment variable an example reads its API key from."""
 KEY_VARIABLES = (KEY_VARIABLE, "usernameEnv", "passwordEnv")
@@ -49,8 +53,18 @@ class Outcome:
         return not self.failures
 
 
+class IsolationRequired(UsageError):
+    """``sandbox = "required"`` and this machine cannot isolate examples."""
+
+
 class Runner:
-    """Runs examples of one workspace against one running mock (one per pytest-xdist worker)."""
+    """Runs examples of one workspace against one running mock (one per pytest-xdist worker).
+
+    ``sandbox`` (default: the project's ``[tool.snippetgen] sandbox``): ``"auto"`` runs examples in a
+    kernel-isolated cell (:mod:`.isolation`) where the machine allows it and with the in-process
+    guards alone where not (:attr:`unisolated` says why); ``"required"`` raises
+    :class:`IsolationRequired` instead; ``"off"`` never isolates.
+    """
 
     def __init__(
         self,
@@ -58,35 +72,87 @@ class Runner:
         mock: Any,
         *,
         node_modules: Path | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         keep: bool = False,
         warm: bool = True,
+        sandbox: str | None = None,
+        limits: Limits | None = None,
     ):
+        timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+        problem = timeout_problem(timeout)
+        if problem:
+            raise UsageError(f"the example timeout {problem}")
         self.ws = ws
         self.mock = mock
         self.node_modules = node_modules
-        self.timeout = timeout
+        self.timeout = float(timeout)
         self.keep = keep
+        self.mode = sandbox or getattr(ws.project, "sandbox", "auto")
+        self.limits = limits or Limits.of(ws.project)
+        self.origins = api_origins(ws)
+        self.key = mock.keys[0] if getattr(mock, "keys", None) else _default_key()
+        self.masker = Masker.from_env(key_variables(ws))
+        self.unisolated = self._isolation_refused()
+        """Why examples run without kernel isolation; empty when they run in a cell."""
         self.base = Path(tempfile.mkdtemp(prefix="snippetgen-run-"))
         self.guard = EgressGuard().start()
-        self.origins = api_origins(ws)
         self.allow = [urlsplit(o).netloc for o in mock.origins.values()] + [f"127.0.0.1:{self.guard.port}"]
-        self.key = mock.keys[0] if getattr(mock, "keys", None) else _default_key()
+        self.cell: isolation.Cell | None = None
+        if not self.unisolated:
+            try:
+                self._start_cell()
+            except BaseException:
+                self.guard.stop()
+                remove(self.base)
+                raise
         # Language id -> its warm runner; without one (or with warm=False) a fresh process each time.
+        # In a cell, Python runs warm there instead (forked from the cell's supervisor).
         self.warm: dict[str, WarmRunner] = {}
-        for language in all_languages() if warm else []:
+        for language in all_languages() if warm and self.cell is None else []:
             if language.warm_runner is not None:
                 try:
                     self.warm[language.id] = language.warm_runner()
                 except (OSError, RuntimeError):
                     pass  # fall back to one fresh process per example
+        self.warm_cell = warm
+
+    def _isolation_refused(self) -> str:
+        if self.mode == "off":
+            return 'sandbox = "off"'
+        found = isolation.support()
+        if found.available:
+            return ""
+        if self.mode == "required":
+            raise IsolationRequired(
+                f'examples must run in kernel isolation (sandbox = "required"), but {found.why}',
+                hint='or set sandbox = "auto" in [tool.snippetgen]: the in-process guards alone where it is missing',
+            )
+        return found.why
+
+    def _start_cell(self) -> None:
+        read_only = [self.node_modules.resolve()] if self.node_modules and self.node_modules.is_dir() else []
+        folder = self.base / "cell"
+        if folder.exists():
+            remove(folder)
+        try:
+            self.cell = isolation.Cell(folder, self.allow, limits=self.limits, read_only=read_only)
+        except (isolation.CellError, OSError) as exc:
+            if self.mode == "required":
+                raise IsolationRequired(f"examples must run in kernel isolation, but {exc}") from None
+            self.unisolated = f"the sandbox did not start: {exc}"
+
+    @property
+    def isolated(self) -> bool:
+        return self.cell is not None
 
     def close(self) -> None:
+        if self.cell is not None:
+            self.cell.close()
         for warm in self.warm.values():
             warm.close()
         self.guard.stop()
         if not self.keep:
-            shutil.rmtree(self.base, ignore_errors=True)
+            remove(self.base)
 
     # -- rendering ---------------------------------------------------------------------------
     def to_mock(self, value: Any) -> Any:
@@ -123,42 +189,100 @@ class Runner:
 
     # -- running -----------------------------------------------------------------------------
     def run(self, example: Example) -> Outcome:
+        """Render, run and judge one example; everything in the outcome has its secrets masked."""
+        return self._masked(self._run(example))
+
+    def _run(self, example: Example) -> Outcome:
         try:
             code = self.source(example)
         except RenderError as exc:
             return Outcome(example, "", failures=[f"could not render: {exc}"])
         lang = get_language(example.lang)
-        workdir = self.base / slug(example.id)
-        if workdir.exists():
-            shutil.rmtree(workdir)
+        name = slug(example.id)
+        cell = self.cell
+        workdir = (cell.live if cell is not None else self.base) / name
+        for old in (workdir, self.base / name):
+            if old.exists():
+                remove(old)
         workdir.mkdir(parents=True)
         outcome = Outcome(example, code, workdir=workdir)
         fixture_failures = self._fixtures(example, workdir)
-        if fixture_failures:
-            outcome.failures = fixture_failures
+        timeout, timeout_failure = self._timeout(example)
+        if fixture_failures or timeout_failure:
+            outcome.failures = fixture_failures + timeout_failure
             return outcome
         if self.node_modules and self.node_modules.is_dir():
             (workdir / "node_modules").symlink_to(self.node_modules.resolve(), target_is_directory=True)
         script = workdir / lang.file_for(code)
         script.write_text(code, encoding="utf-8")
         extra = dict.fromkeys(self._key_envs(example), self.key)
-        env = sandbox.example_env(workdir, self.allow, self.guard.url, extra)
-        timeout = float((example.snippet.test.get("timeout") if example.snippet else None) or self.timeout)
         self.guard.take()
         if hasattr(self.mock, "reset"):
             self.mock.reset()  # each example starts with fresh jobs, token balances and rate windows
         start_index = len(self.mock.requests())
-        warm = self.warm.get(lang.id)
-        if warm is not None:
+        hits: list[str] = []
+        if cell is not None:
+            inside = isolation.INSIDE / name
+            env = sandbox.example_env(
+                inside, self.allow, self.guard.url, extra, report=isolation.EGRESS, tmp="/tmp"
+            )
             try:
-                outcome.process = warm.run(script.name, workdir, env, timeout)
-            except RuntimeError:
-                del self.warm[lang.id]  # it stopped: fresh processes from now on
-        if outcome.process is None:
-            outcome.process = sandbox.run_process(lang.command(script.name), workdir, env, timeout)
+                outcome.process, hits = cell.run(
+                    lang.command(script.name), workdir, env, timeout, warm=self.warm_cell
+                )
+            except isolation.CellError as exc:
+                outcome.failures = [f"the sandbox failed while running the example: {exc}"]
+                self._restart_cell()
+        else:
+            env = sandbox.example_env(workdir, self.allow, self.guard.url, extra)
+            warm = self.warm.get(lang.id)
+            if warm is not None:
+                try:
+                    outcome.process = warm.run(script.name, workdir, env, timeout)
+                except RuntimeError:
+                    del self.warm[lang.id]  # it stopped: fresh processes from now on
+            if outcome.process is None:
+                outcome.process = sandbox.run_process(
+                    lang.command(script.name), workdir, env, timeout, output=self.limits.output
+                )
+            hits = sandbox.egress_hits(workdir)
+        if cell is not None:
+            # Out of the cell's /sandbox: the next example sees only its own folder there.
+            done = self.base / name
+            workdir.rename(done)
+            outcome.workdir = done
         outcome.requests = self.mock.requests()[start_index:]
-        outcome.egress = sorted(set(sandbox.egress_hits(workdir) + self.guard.take()))
-        outcome.failures = self.judge(example, outcome, timeout)
+        outcome.egress = sorted(set(hits + self.guard.take()))
+        if outcome.process is not None:
+            outcome.failures = self.judge(example, outcome, timeout)
+        return outcome
+
+    def _restart_cell(self) -> None:
+        if self.cell is not None:
+            self.cell.close()
+            self.cell = None
+        self._start_cell()
+        if self.cell is None and self.mode == "required":
+            raise IsolationRequired(f"examples must run in kernel isolation, but {self.unisolated}")
+
+    def _timeout(self, example: Example) -> tuple[float, list[str]]:
+        value = example.snippet.test.get("timeout") if example.snippet else None
+        if value is None:
+            return self.timeout, []
+        problem = timeout_problem(value)
+        if problem:
+            return self.timeout, [f"test.timeout {problem} (not run)"]
+        return float(value), []
+
+    def _masked(self, outcome: Outcome) -> Outcome:
+        mask = self.masker.mask
+        outcome.code = mask(outcome.code)
+        outcome.failures = [mask(f) for f in outcome.failures]
+        outcome.egress = [mask(e) for e in outcome.egress]
+        outcome.requests = self.masker.mask_data(outcome.requests)
+        if outcome.process is not None:
+            outcome.process.stdout = mask(outcome.process.stdout)
+            outcome.process.stderr = mask(outcome.process.stderr)
         return outcome
 
     def _key_envs(self, example: Example) -> list[str]:
@@ -195,16 +319,19 @@ class Runner:
             failures.append(f"tried to reach {host}: examples may only talk to the mock (egress guard)")
         if proc.timed_out:
             failures.append(f"timed out after {timeout:g} s (the process group was killed)")
+        elif proc.returncode is not None and proc.returncode < 0:
+            failures.append(f"was killed by signal {_signal_name(-proc.returncode)}")
         elif proc.returncode != 0:
             failures.append(f"exited with status {proc.returncode}")
         elif TRACEBACK.search(proc.stderr):
             failures.append("wrote an error or traceback to stderr")
         declared = example.snippet.operations if example.snippet else []
-        resolve = (
-            (lambda ref: op.ref if (op := self.ws.specs.resolve(ref)) else None)
-            if self.ws.specs
-            else (lambda ref: None)
-        )
+        specs = self.ws.specs
+
+        def resolve(ref: str) -> str | None:
+            op = specs.resolve(ref) if specs is not None else None
+            return op.ref if op is not None else None
+
         if example.snippet is not None or outcome.requests:
             failures += request_failures(outcome.requests, declared, resolve)
         if example.snippet is not None and not outcome.requests and not declared:
@@ -221,6 +348,41 @@ class Runner:
         return failures
 
 
+def remove(folder: Path) -> None:
+    """Remove a folder an example wrote in, whatever modes it left on its files and folders."""
+
+    def retry(function: Any, path: str, _: Any) -> None:
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+            function(path)
+        except OSError:
+            pass
+
+    handler: dict[str, Any] = {"onexc" if sys.version_info >= (3, 12) else "onerror": retry}
+    shutil.rmtree(folder, **handler)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def key_variables(ws: Workspace) -> set[str]:
+    """The environment variables snippets read their credentials from (``payload.apiKeyEnv``, and
+    ``usernameEnv``/``passwordEnv`` for HTTP basic)."""
+    names = set()
+    for snippet in ws.catalog.snippets.values():
+        for variable in KEY_VARIABLES:
+            name = snippet.payload.get(variable)
+            if isinstance(name, str) and name:
+                names.add(name)
+    return names
+
+
 def builtin_fixture(name: str) -> bytes | None:
     """Small valid media files for uploads (image.png, photo.jpg, audio.mp3, ...) by extension."""
     ext = Path(name).suffix.lower()
@@ -229,6 +391,14 @@ def builtin_fixture(name: str) -> bytes | None:
 
 def _default_key() -> str:
     return DEFAULT_KEY
+
+
+LONG_LINE = 400
+"""Characters of one output line a report shows (a flood of one long line stays readable)."""
+
+
+def shorten_line(line: str, width: int = LONG_LINE) -> str:
+    return line if len(line) <= width else f"{line[:width]} ... ({len(line) - width} more characters)"
 
 
 def report(outcome: Outcome, tail: int = 40) -> str:
@@ -245,13 +415,13 @@ def report(outcome: Outcome, tail: int = 40) -> str:
             if text.strip():
                 body = text.strip().splitlines()[-tail:]
                 lines.append(f"\n{label} (last {len(body)} lines):")
-                lines += [f"    {line}" for line in body]
+                lines += [f"    {shorten_line(line)}" for line in body]
     if outcome.requests:
         lines.append("\nmock request log:")
         lines += request_log_lines(outcome.requests)
     else:
         lines.append("\nmock request log: (no requests)")
-    return "\n".join(lines)
+    return mask("\n".join(lines))
 
 
 def request_log_lines(requests: list[dict[str, Any]], indent: str = "    ") -> list[str]:
@@ -281,4 +451,4 @@ def write_record(path: Path, outcomes: list[Outcome]) -> None:
         }
         for o in outcomes
     ]
-    path.write_text(json.dumps({"executed": rows}, indent=1), encoding="utf-8")
+    path.write_text(mask(json.dumps({"executed": rows}, indent=1)), encoding="utf-8")
