@@ -26,7 +26,7 @@ from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
 from .scaffold.plan import kebab
 from .secrets import mask
-from .spec import load_specs
+from .spec import SpecSet, load_specs
 from .workspace import load_workspace
 
 MOCK_POLLS_PER_PHASE = 1
@@ -51,8 +51,7 @@ def split_key(key: str) -> tuple[str, str]:
     return group, name
 
 
-def _specs(project: Project):
-
+def _specs(project: Project) -> SpecSet:
     if not project.specs_dir.is_dir():
         raise UsageError(
             f"no specs folder at {project.rel(project.specs_dir)}",

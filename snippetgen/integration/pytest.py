@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import TerminalRepr
 
 from ..errors import SnippetgenError
 from ..project import Project
@@ -229,6 +231,12 @@ class ExampleSession:
                     old.unlink()
 
 
+def _session(config: pytest.Config) -> ExampleSession:
+    session = config.pluginmanager.get_plugin(RUNNER_KEY)
+    assert isinstance(session, ExampleSession), "the snippetgen session is registered when enabled"
+    return session
+
+
 class ExampleFile(pytest.File):
     """A docs page or a snippet's config.json, holding that file's examples."""
 
@@ -236,8 +244,8 @@ class ExampleFile(pytest.File):
         super().__init__(**kwargs)
         self.rel = rel
 
-    def collect(self):
-        session: ExampleSession = self.config.pluginmanager.get_plugin(RUNNER_KEY)
+    def collect(self) -> Iterator[pytest.Item]:
+        session = _session(self.config)
         for example in session.examples_by_file()[self.rel]:
             item = ExampleItem.from_parent(
                 self, name=example.id.split("::", 1)[1], example=example, nodeid=example.id
@@ -259,7 +267,7 @@ class ExampleItem(pytest.Item):
         from ..runner import report  # only when enabled
         from ..runner.verify import tab_drift  # only when enabled: it loads the whole runner package
 
-        session: ExampleSession = self.config.pluginmanager.get_plugin(RUNNER_KEY)
+        session = _session(self.config)
         skip = self.example.snippet.test.get("skip") if self.example.snippet else None
         if skip:
             pytest.skip(f"{self.example.snippet.config_path}: test.skip: {skip}")
@@ -296,7 +304,9 @@ class ExampleItem(pytest.Item):
         if not outcome.passed:
             raise ExampleFailed(report(outcome))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, ExampleFailed):
             return str(excinfo.value)
         if isinstance(excinfo.value, SnippetgenError):  # e.g. the mock cannot start: one line, no traceback
