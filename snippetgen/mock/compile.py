@@ -34,6 +34,7 @@ from ..spec.model import METHODS, Document
 from ..spec.read import Lru, read_document, spec_files
 from ..spec.refs import ACCEPT
 from ..spec.schema import bundle, subschemas, to_json_schema
+from ..spec.servers import resolve_server
 from . import xmock
 from .decode import schema_type
 from .samples import has_example, reply_body, sample
@@ -416,20 +417,9 @@ class _Compiler:
         )
 
     def server_url(self) -> str:
-        servers = self.raw.get("servers") or [{"url": "/"}]
-        first = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], dict) else {}
-        url = str(first.get("url") or "/")
-        variables = _map(first.get("variables"))
-        for name, var in variables.items():
-            default = var.get("default", "") if isinstance(var, dict) else ""
-            url = url.replace("{" + str(name) + "}", str(default))
-        if "{" in url:
-            self.note(
-                "/servers/0/url",
-                f"server URL {url!r} has a variable without a default: the API is served at / only",
-            )
-            url = "/"
-        return url
+        """The base URL the examples call (:func:`snippetgen.spec.servers.resolve_server`, the one
+        reading of ``servers`` that check, scaffold and runner share); its path is served."""
+        return resolve_server(self.raw, self.src.path.stem).url
 
     def bad_refs(self) -> dict[str, str]:
         """Pointer of each remote or broken ``$ref`` -> the check's finding about it. Operations
