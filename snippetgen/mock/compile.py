@@ -33,7 +33,7 @@ from ..spec.lint import iter_refs
 from ..spec.model import METHODS, Document
 from ..spec.read import Lru, read_document, spec_files
 from ..spec.refs import ACCEPT
-from ..spec.schema import bundle, subschemas, to_json_schema
+from ..spec.schema import LIST_KEYWORDS, MAP_KEYWORDS, SCHEMA_KEYWORDS, bundle, subschemas, to_json_schema
 from ..spec.servers import resolve_server
 from . import xmock
 from .decode import schema_type
@@ -873,21 +873,7 @@ class _Compiler:
         return checker is None or bool(checker.is_valid(value))
 
 
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-_SCHEMA_ONE = (
-    "items",
-    "additionalProperties",
-    "not",
-    "if",
-    "then",
-    "else",
-    "contains",
-    "propertyNames",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "additionalItems",
-)
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
+_SCHEMA_LISTS = (*LIST_KEYWORDS, "items")  # a draft-4 tuple `items` is a list of schemas too
 
 
 def prepare(schema: Any, *, response: bool, seen: set[int]) -> None:
@@ -928,13 +914,13 @@ def prepare(schema: Any, *, response: bool, seen: set[int]) -> None:
                 if not (isinstance(props.get(r), dict) and props[r].get("writeOnly"))
             ]
         for key, value in list(node.items()):
-            if key in _SCHEMA_MAPS and isinstance(value, dict):
+            if key in MAP_KEYWORDS and isinstance(value, dict):
                 if any(_is_recursive(v) for v in value.values()):
                     node[key] = {k: _recursive(v, anchor) for k, v in value.items()}
             elif key in _SCHEMA_LISTS and isinstance(value, list):
                 if any(_is_recursive(v) for v in value):
                     node[key] = [_recursive(v, anchor) for v in value]
-            elif key in _SCHEMA_ONE and _is_recursive(value):
+            elif key in SCHEMA_KEYWORDS and _is_recursive(value):
                 node[key] = _recursive(value, anchor)
         for sub in subschemas(node):
             stack.append((sub, anchor))

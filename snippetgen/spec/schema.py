@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+MAP_KEYWORDS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 """Keywords whose value maps names to schemas."""
-_ONE = (
+SCHEMA_KEYWORDS = (
     "items",
     "additionalProperties",
     "not",
@@ -26,7 +26,7 @@ _ONE = (
     "additionalItems",
 )
 """Keywords whose value is a schema (``items`` may be a draft-4 list of schemas)."""
-_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+LIST_KEYWORDS = ("allOf", "anyOf", "oneOf", "prefixItems")
 """Keywords whose value is a list of schemas."""
 _DROPPED = ("discriminator", "xml", "externalDocs", "example", "examples", "nullable", "deprecated")
 """OpenAPI-only keywords, or annotations no validator needs."""
@@ -54,14 +54,14 @@ def _convert(schema: Any, request: bool, memo: dict) -> Any:
         return hit[1]
     out: dict[str, Any] = {}
     for name, value in schema.items():
-        if name in _MAPS:
+        if name in MAP_KEYWORDS:
             out[name] = {k: _convert(v, request, memo) for k, v in (value or {}).items()}
-        elif name in _ONE:
+        elif name in SCHEMA_KEYWORDS:
             if isinstance(value, list):  # draft-4 style tuple items
                 out["prefixItems" if name == "items" else name] = [_convert(v, request, memo) for v in value]
             else:
                 out[name] = _convert(value, request, memo)
-        elif name in _LISTS:
+        elif name in LIST_KEYWORDS:
             out[name] = [_convert(v, request, memo) for v in value or []]
         elif name in _DROPPED:
             continue
@@ -95,11 +95,13 @@ def subschemas(schema: Any) -> Iterator[Any]:
     if not isinstance(schema, dict):
         return
     for name, value in schema.items():
-        if name in _MAPS and isinstance(value, dict):
+        if name in MAP_KEYWORDS and isinstance(value, dict):
             yield from value.values()
-        elif (name in _ONE and isinstance(value, list)) or (name in _LISTS and isinstance(value, list)):
+        elif (name in SCHEMA_KEYWORDS and isinstance(value, list)) or (
+            name in LIST_KEYWORDS and isinstance(value, list)
+        ):
             yield from value
-        elif name in _ONE:
+        elif name in SCHEMA_KEYWORDS:
             yield value
 
 
@@ -107,11 +109,13 @@ def _rebuild(schema: dict, child: Callable[[Any], Any]) -> dict:
     """A copy of ``schema`` with each direct sub-schema replaced by ``child(sub-schema)``."""
     out = dict(schema)
     for name, value in schema.items():
-        if name in _MAPS and isinstance(value, dict):
+        if name in MAP_KEYWORDS and isinstance(value, dict):
             out[name] = {k: child(v) for k, v in value.items()}
-        elif (name in _ONE and isinstance(value, list)) or (name in _LISTS and isinstance(value, list)):
+        elif (name in SCHEMA_KEYWORDS and isinstance(value, list)) or (
+            name in LIST_KEYWORDS and isinstance(value, list)
+        ):
             out[name] = [child(v) for v in value]
-        elif name in _ONE:
+        elif name in SCHEMA_KEYWORDS:
             out[name] = child(value)
     return out
 
