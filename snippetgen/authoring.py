@@ -17,7 +17,7 @@ from typing import Any
 from .errors import RenderError, UsageError
 from .languages import get_language
 from .loader import SCHEMA_PATH, check_name
-from .model import Location
+from .model import Location, Problem, Snippet
 from .project import Project
 from .render import snippet_variables, variables_for
 from .runner import Example, Runner
@@ -26,8 +26,8 @@ from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
 from .scaffold.plan import kebab
 from .secrets import mask
-from .spec import SpecSet, load_specs
-from .workspace import load_workspace
+from .spec import Operation, SpecSet, load_specs
+from .workspace import Workspace, load_workspace
 
 MOCK_POLLS_PER_PHASE = 1
 MOCK_STREAM_INTERVAL = 0.01
@@ -69,7 +69,7 @@ def new_snippet(
     langs: list[str] | None = None,
     force: bool = False,
     *,
-    specs: Any = None,
+    specs: SpecSet | None = None,
 ) -> list[Path]:
     """Write ``<snippets>/<group>/<name>/{config.json,<lang>.jinja}`` scaffolded from operation ``ref``.
 
@@ -169,7 +169,7 @@ class Scaffolded:
     """Skipped only because the snippet is already there (and ``force`` was not given)."""
 
 
-def snippet_key(api: str, op: Any) -> str:
+def snippet_key(api: str, op: Operation) -> str:
     """``<api>/<operationId in kebab-case>``; an operation without one is named by method and path
     (``GET /pets/{id}`` -> ``get-pets-id``)."""
     return f"{kebab(api) or 'api'}/{kebab(op.operation_id) or 'operation'}"
@@ -181,7 +181,7 @@ def new_all(
     langs: list[str] | None = None,
     force: bool = False,
     *,
-    specs: Any = None,
+    specs: SpecSet | None = None,
 ) -> list[Scaffolded]:
     """Scaffold a snippet for every operation of ``api``, reading the specs once.
 
@@ -230,7 +230,7 @@ def new_all(
 # --- run -----------------------------------------------------------------------------------------
 
 
-def _find_snippet(ws: Any, problems: list, key: str) -> Any:
+def _find_snippet(ws: Workspace, problems: list[Problem], key: str) -> Snippet:
     group, name = split_key(key)
     snippet = ws.catalog.get(f"{group}.{name}")
     if snippet is not None:
@@ -252,7 +252,7 @@ def _find_snippet(ws: Any, problems: list, key: str) -> Any:
     )
 
 
-def _check_sets(snippet: Any, sets: dict[str, Any]) -> None:
+def _check_sets(snippet: Snippet, sets: dict[str, Any]) -> None:
 
     known = snippet_variables(snippet)
     for name in sets:

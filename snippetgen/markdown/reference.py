@@ -20,6 +20,7 @@ import html
 import json
 from typing import Any
 
+from ..spec.model import Operation, SpecSet
 from .inert import inert, safe_markdown
 from .tabs import code_fence, md_escape
 
@@ -63,7 +64,7 @@ def code(value: Any) -> str:
     return f"<code>{esc(text)}</code>"
 
 
-def operation_markdown(op: Any, specs: Any = None, *, level: int = 3) -> str:
+def operation_markdown(op: Operation, specs: SpecSet | None = None, *, level: int = 3) -> str:
     """The reference of one ``spec.Operation`` as Markdown (raw HTML blocks and code fences)."""
     api = specs.apis.get(op.api) if specs is not None else None
     document = getattr(api, "document", {}) or {}

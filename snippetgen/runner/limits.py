@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..project import Project
+
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 600.0
 """The longest timeout an example may ask for (``test.timeout`` in config.json), in seconds."""
@@ -38,7 +40,7 @@ class Limits:
     output: int = 1024 * 1024
 
     @classmethod
-    def of(cls, project: Any) -> Limits:
+    def of(cls, project: Project) -> Limits:
         """The limits a project sets in ``[tool.snippetgen]`` (``max_memory_mb``, ``max_processes``,
         ``max_output_bytes``), defaults for those it leaves out."""
         default = cls()

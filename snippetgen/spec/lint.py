@@ -19,7 +19,7 @@ from referencing.jsonschema import DRAFT202012
 
 from ..model import Problem
 from ..pointers import escape, join, pointer_get, tokens, unescape
-from .model import Api, Document
+from .model import Api, Document, Operation
 from .refs import KEEP
 from .xmock import VALIDATORS
 
@@ -591,7 +591,9 @@ def _find_key(node: Any, key: str, pointer: str = "") -> Iterator[str]:
             yield from _find_key(v, key, f"{pointer}/{i}")
 
 
-def _check_operation_mock(api: Api, op: Any, mock: dict, base: str, by_id: dict) -> list[Problem]:
+def _check_operation_mock(
+    api: Api, op: Operation, mock: dict[str, Any], base: str, by_id: dict[str, Operation]
+) -> list[Problem]:
     problems = []
 
     def add(where: str, message: str, **extra: Any) -> None:
@@ -656,7 +658,8 @@ def _check_operation_mock(api: Api, op: Any, mock: dict, base: str, by_id: dict)
                 found=str(field),
             )
             continue
-        enum = fields[field].get("enum")
+        declared = fields[field].get("enum")
+        enum: list[Any] = declared if isinstance(declared, list) else []
         mapping = section.get("sequences" if key == "stream" else "values") or {}
         for name in mapping if enum and isinstance(mapping, dict) else ():
             if name not in enum:
