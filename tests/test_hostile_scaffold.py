@@ -132,3 +132,57 @@ def test_scaffold_from_a_hostile_spec_is_inert_in_every_language(project, tmp_pa
     assert PATH_TEXT + "/x%24%28touch%20pwned%29" in seen["curl"]
     assert "-o" in seen["curl"].splitlines()
     assert "file.xtouchpwned" in seen["curl"].splitlines()  # the response type made a safe file name
+
+
+MEDIA = 'application/x"{{ 7 * 7 }}$(touch pwned)`touch pwned`'
+
+UPLOAD_SPEC = f"""\
+openapi: 3.1.0
+info: {{title: Evil, version: "1"}}
+servers: [{{url: "https://api.example.test"}}]
+paths:
+  /upload:
+    post:
+      operationId: upload
+      requestBody:
+        required: true
+        content:
+          {json.dumps(MEDIA)}: {{schema: {{type: string, format: binary}}}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {{schema: {{type: object}}, example: {{ok: true}}}}
+            {json.dumps(MEDIA + "-out")}: {{schema: {{type: string}}}}
+        "400": {{description: bad}}
+"""
+
+
+def test_hostile_media_types_stay_data_in_uploads_and_accept(project, tmp_path_factory):
+    """A request body and a response whose media types try to break out of the header they land in
+    (``Content-Type`` of a raw upload, ``Accept`` of an answer that offers several types)."""
+    project.spec("evil", UPLOAD_SPEC)
+    proc, _ = run_case("new", "evil/up", "--operation", "evil:upload", cwd=project.root)
+    expect(proc, 0, "^wrote shared/snippets/evil/up/curl.jinja$")
+    proc, changed = run_case("check", cwd=project.root)
+    expect(proc, 0, "clean in")
+    assert changed == []
+
+    work = tmp_path_factory.mktemp("run")
+    stubs = tmp_path_factory.mktemp("stubs")
+    (stubs / "curl").write_text(CURL_STUB)
+    (stubs / "curl").chmod(0o755)
+    env = {"PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}", "HOME": str(work)}
+    proc, _ = run_case("render", "evil.up", "--lang", "curl", cwd=project.root)
+    code = expect(proc, 0)
+    (work / "example.sh").write_text(proc.stdout)
+    for fixture in (project.root / "shared" / "snippets" / "evil" / "up" / "fixtures").iterdir():
+        (work / fixture.name).write_bytes(fixture.read_bytes())
+    ran = _run(["bash", "example.sh"], work, env)
+    assert ran.returncode == 0, (code, ran.stderr)
+    assert not list(work.rglob("pwned")) and not (project.root / "pwned").exists(), code
+    args = ran.stdout.splitlines()
+    assert f"Content-Type: {MEDIA}" in args, code  # the spec's text, to the letter: not 49, not a command
+    for lang in ("py", "js"):
+        proc, _ = run_case("render", "evil.up", "--lang", lang, cwd=project.root)
+        assert "{{ 7 * 7 }}" in expect(proc, 0) and "49" not in proc.stdout

@@ -71,6 +71,14 @@ def _sh_url(plan: Plan, path: str, poll: Poll | None, inline_base: bool) -> str:
     return f'"${{BASE_URL}}{parts}"'
 
 
+def _urlencoded(f: Field) -> str:
+    """``--data-urlencode name=value`` for a query or form field; a list repeats the name."""
+    name = shlex.quote(static(f.name))
+    if isinstance(f.value, list):
+        return f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} {{% endfor +%}}"
+    return f"--data-urlencode {name}={lit(f, text=True)}"
+
+
 def _sh_headers(plan: Plan, json_body: bool) -> list[str]:
     out = []
     if plan.auth is not None:
@@ -131,15 +139,8 @@ def _sh_command(
         head += " -X GET"
     args = [f"{head} {url}", *_sh_headers(plan, body == "json"), *extra]
     if accept:
-        args.append(f"-H {shlex.quote('Accept: ' + accept)}")
-    for f in query:
-        name = shlex.quote(static(f.name))
-        if isinstance(f.value, list):
-            args.append(
-                f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} {{% endfor +%}}"
-            )
-        else:
-            args.append(f"--data-urlencode {name}={lit(f, text=True)}")
+        args.append(f"-H {shlex.quote(static('Accept: ' + accept))}")
+    args += [_urlencoded(f) for f in query]
     if body == "multipart":
         for f in fields:
             if f.where == "file":
@@ -150,19 +151,12 @@ def _sh_command(
             elif f.where == "body":
                 args.append(f"--form-string {shlex.quote(static(f.name))}={lit(f, text=True)}")
     elif body == "form":
-        for f in form:
-            name = shlex.quote(static(f.name))
-            if isinstance(f.value, list):
-                args.append(
-                    f"{{%+ for value in {f.var} %}}--data-urlencode {name}={{{{ value | lit }}}} {{% endfor +%}}"
-                )
-            else:
-                args.append(f"--data-urlencode {name}={lit(f, text=True)}")
+        args += [_urlencoded(f) for f in form]
     elif body == "binary":
         for f in fields:
             if f.where == "upload":
-                args.append(f'-H "Content-Type: {f.content_type}"')
-                args.append(f"--data-binary @{shlex.quote(f.filename)}")
+                args.append(f'-H "Content-Type: {sh_double_quoted(f.content_type)}"')
+                args.append(f"--data-binary @{shlex.quote(static(f.filename))}")
     if output:
         args.append(f"-o {shlex.quote(output)}")
     heredoc = body == "json"

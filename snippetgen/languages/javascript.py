@@ -166,8 +166,8 @@ def _js_request(
             if f.where == "file":
                 out.append(
                     f"form.append({json.dumps(static(f.name))}, new Blob([await readFile("
-                    f"{json.dumps(f.filename)})], {{ type: {json.dumps(f.content_type)} }}), "
-                    f"{json.dumps(f.filename)});"
+                    f"{json.dumps(static(f.filename))})], {{ type: {json.dumps(static(f.content_type))} }}), "
+                    f"{json.dumps(static(f.filename))});"
                 )
             elif f.where == "body":
                 out.append(f"form.append({json.dumps(static(f.name))}, {lit(f, text=True)});")
@@ -183,9 +183,9 @@ def _js_request(
                 out.append(f"form.append({name}, {lit(f, text=True)});")
     uploads = [f for f in fields if f.where == "upload"] if body == "binary" else []
     if accept:
-        header_extra = ", ".join(x for x in (header_extra, f"Accept: {json.dumps(accept)}") if x)
+        header_extra = ", ".join(x for x in (header_extra, f"Accept: {json.dumps(static(accept))}") if x)
     if uploads:
-        ctype = json.dumps(uploads[0].content_type)
+        ctype = json.dumps(static(uploads[0].content_type))
         header_extra = ", ".join(x for x in (header_extra, f'"Content-Type": {ctype}') if x)
     options = []
     if method != "GET":

@@ -198,10 +198,10 @@ def _py_call(
         args.append(["params=", *_py_dict(query, "    ")])
     uploads = [f for f in fields if f.where == "upload"] if body == "binary" else []
     if accept:
-        header_extra = ", ".join(x for x in (header_extra, f'"Accept": {_py_str(accept)}') if x)
+        header_extra = ", ".join(x for x in (header_extra, f'"Accept": {_py_str(static(accept))}') if x)
     if uploads:
         header_extra = ", ".join(
-            x for x in (header_extra, f'"Content-Type": {_py_str(uploads[0].content_type)}') if x
+            x for x in (header_extra, f'"Content-Type": {_py_str(static(uploads[0].content_type))}') if x
         )
     headers = _py_headers(plan, header_extra)
     if headers:
@@ -216,7 +216,10 @@ def _py_call(
     elif body == "multipart":
         files = [f for f in fields if f.where == "file"]
         entries = [
-            (f.name, f"({_py_str(f.filename)}, {snake(f.name)}_file, {_py_str(f.content_type)})")
+            (
+                f.name,
+                f"({_py_str(static(f.filename))}, {snake(f.name)}_file, {_py_str(static(f.content_type))})",
+            )
             for f in files
         ]
         data = [(f.name, lit(f, text=True)) for f in fields if f.where == "body"]
