@@ -48,6 +48,18 @@ def test_curl_tabs_need_only_curl_jq_and_posix_tools():
         assert "apt-get install chromium bubblewrap jq" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+def test_javascript_tabs_are_es_modules_without_commonjs():
+    """Every JavaScript tab is an ES module (the page says to save it as .mjs): nothing that only
+    CommonJS has, so a pasted program never dies on ``require is not defined``."""
+    offenders = []
+    commonjs = re.compile(r"\brequire\s*\(|\b__dirname\b|\b__filename\b|\bmodule\.exports\b|\bexports\.\w")
+    for template in sorted((ROOT / "shared" / "snippets").glob("*/*/js.jinja")):
+        for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), start=1):
+            if commonjs.search(line) and not line.lstrip().startswith("//"):
+                offenders.append(f"{template.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
 ADAPTERS = {"cli", "mkdocs", "markdown", "pytest"}
 """Modules of ``snippetgen/integration/``, one per host; ``site_build`` is shared by cli and mkdocs."""
 

@@ -159,7 +159,8 @@ def _sh_command(
                 args.append(f'-H "Content-Type: {sh_double_quoted(f.content_type)}"')
                 args.append(f"--data-binary @{shlex.quote(static(f.filename))}")
     elif body == "json":
-        args.append("-d {{ body | json(2) | indent(2) | sh }}")
+        # one single-quoted word; an apostrophe in a value stays JSON (\u0027), not '"'"'
+        args.append('-d {{ body | json(2) | indent(2) | replace("\'", "\\\\u0027") | sh }}')
     if output:
         args.append(f"-o {shlex.quote(output)}")
     return [args[0] + (" \\" if len(args) > 1 else "")] + [
