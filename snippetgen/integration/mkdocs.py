@@ -24,6 +24,7 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File
 
 from ..check import run_check
 from ..errors import SnippetgenError
@@ -33,9 +34,12 @@ from ..markdown.tabs import code_fence, indent
 from ..model import Location, Problem
 from ..pages import front_matter_lines
 from ..project import Project
+from ..record import read_runs
 from ..secrets import find_leaks, secret_values
 from ..spec import load_specs
-from ..workspace import Workspace, tree_signature
+from ..tools.status import compute as compute_status
+from ..tools.status import site_page
+from ..workspace import Workspace, load_workspace, tree_signature
 from .site_build import CHECKED_CLEAN, SnippetgenBuildError, project_state, site_dir_problem
 
 
@@ -62,6 +66,9 @@ class SnippetgenConfig(base.Config):
     """Project folder (holds ``pyproject.toml`` and ``shared/``); default: the folder of mkdocs.yml."""
     check = c.Type(bool, default=True)
     """Run the snippetgen check with every build; its problems fail the build."""
+    status_page = c.Type(str, default="examples-status.md")
+    """The generated "Examples status" page (operation x language, coloured by the last test run);
+    empty: none. A page of that name in the docs folder wins over the generated one."""
 
 
 class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
@@ -180,6 +187,12 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self._stop_check()
 
     def on_files(self, files: Any, *, config: Any) -> Any:
+        name = self.config.status_page
+        if self.project is not None and name and files.get_file_from_path(name) is None:
+            ws, _ = load_workspace(self.project, validate_specs=False)
+            if ws.specs is not None:
+                page = site_page(compute_status(ws, read_runs(self.project)), name)
+                files.append(File.generated(config, name, content=page))
         if self.site is not None:
             self.site.pages = {f.src_uri for f in files.documentation_pages()}
             for file in files.documentation_pages():  # `--dirty`: rebuild pages whose inputs changed
