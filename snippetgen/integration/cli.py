@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from .. import progress
 from ..authoring import format_run, new_all, new_snippet, run_snippet, split_key
 from ..check import RULES, check_project
 from ..errors import SnippetgenError, UsageError
@@ -536,8 +537,14 @@ def _terminated(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Console entry point: exit 0 clean, 1 findings, 2 usage or internal error; never a traceback."""
+    terminal = progress.TerminalProgress(sys.stderr) if progress.wanted(sys.stderr) else None
     try:
-        result = cli.main(standalone_mode=False)
+        with progress.reporting(terminal):
+            try:
+                result = cli.main(standalone_mode=False)
+            finally:
+                if terminal is not None:
+                    terminal.close()
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(2)

@@ -26,6 +26,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File
 
+from .. import progress
 from ..check import run_check
 from ..errors import SnippetgenError
 from ..loader import load_catalog
@@ -89,6 +90,7 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self._check: Future[list[Problem]] | None = None
         self._problems: list[Problem] = []
         self._cache: dict[str, tuple[str, int, dict[str, str], str]] = {}
+        self._pages_done = self._pages_total = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -195,6 +197,7 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
                 files.append(File.generated(config, name, content=page))
         if self.site is not None:
             self.site.pages = {f.src_uri for f in files.documentation_pages()}
+            self._pages_done, self._pages_total = 0, len(self.site.pages)
             for file in files.documentation_pages():  # `--dirty`: rebuild pages whose inputs changed
                 entry = self._cache.get(file.src_uri)
                 if entry and any(self.site.fingerprints.get(k) != v for k, v in entry[2].items()):
@@ -217,6 +220,8 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Any) -> str:
         if self.site is None or self.project is None:
             return markdown
+        self._pages_done += 1
+        progress.report("building pages", self._pages_done, self._pages_total)
         src = page.file.src_uri
         offset = _front_matter_lines(page, markdown)
         cached = self._cache.get(src)

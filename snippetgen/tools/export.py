@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from .. import progress
 from ..errors import RenderError, UsageError
 from ..languages import get_language
 from ..model import Embed, Location, Snippet
@@ -236,7 +237,7 @@ def plan(
             if op is not None:
                 callers.setdefault(op.ref, {}).setdefault(snippet.key, index)
     for api in ws.specs.apis.values():
-        for op in api.operations:
+        for op in progress.step(f"exporting {api.name}", api.operations):
             # a snippet named by --embed first, then those naming the operation first, then by key
             ranked = [
                 key
