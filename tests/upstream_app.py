@@ -52,6 +52,7 @@ class Upstream:
                 Route("/v2/generate/video/kling/generation", self.create, methods=["POST"]),
                 Route("/v2/generate/video/kling/generation", self.fetch, methods=["GET"]),
                 Route("/files/{name}", self.file, methods=["GET"]),
+                Route("/{rest:path}", self.unknown, methods=["GET", "POST"]),
             ]
         )
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -158,6 +159,10 @@ class Upstream:
         if self.drift == "missing-field":
             video = {"file_url": url, "content_type": "video/mp4"}
         return JSONResponse({"id": job, "status": "completed", "video": video})
+
+    async def unknown(self, request: Request) -> Response:
+        self._log(request)
+        return JSONResponse({"message": "Not found", "error": "not_found"}, 404)
 
     async def file(self, request: Request) -> Response:
         self._log(request)

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from ..authoring import format_run, new_all, new_snippet, run_snippet, split_key
+from ..authoring import compare_tabs, format_run, new_all, new_snippet, run_snippet, split_key
 from ..check import RULES, check_project
 from ..errors import SnippetgenError, UsageError
 from ..languages import get_language
@@ -29,6 +29,9 @@ from ..loader import load_catalog
 from ..model import CheckReport, Problem, sort_problems
 from ..project import Project
 from ..render import render
+from ..runner.live import live_examples, parse_upstreams, run_live, upstreams_for
+from ..runner.run import key_variables
+from ..secrets import Masker
 from ..tools.coverage import compute, format_table, read_record
 from ..tools.export import DEFAULT_OUT, FORMATS, export
 from ..tools.hbs_import import import_tree
@@ -338,9 +341,6 @@ def _serve_proxy(
     project: Project,
 ) -> None:
     from ..mock import serve_proxy  # the server pulls in uvicorn
-    from ..runner.live import parse_upstreams, upstreams_for
-    from ..runner.run import key_variables
-    from ..secrets import Masker
 
     if keys:
         raise click.UsageError("--key is the mock's; the proxy passes the caller's credentials on")
@@ -630,9 +630,6 @@ def _run_live(
     delay: float | None,
     timeout: float | None,
 ) -> tuple[list[Any], list[str]]:
-    from ..authoring import compare_tabs
-    from ..runner.live import live_examples, parse_upstreams, run_live
-
     targets = parse_upstreams(upstreams)
     if lang is not None:
         get_language(lang)

@@ -42,7 +42,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(respond, name)
     if name == "Proxy":
-        from . import proxy
+        from . import proxy  # the spec compiler: only when a proxy is asked for
 
         return proxy.Proxy
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

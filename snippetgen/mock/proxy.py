@@ -33,6 +33,7 @@ from . import media
 from .compile import SSE, CompiledApi, Route, load_apis
 from .respond import Request, Response, _basic, _cookie, sentence
 from .state import State
+from .upstream import http_forward
 from .validation import BadRequest, Violation, check_params, match_body, parse_body, reply_problems
 
 Forward = Callable[[str, str, list[tuple[str, str]], bytes], Response]
@@ -62,11 +63,7 @@ class Proxy:
     ):
         self.apis = {a.name: a for a in apis}
         self.upstreams = {name: origin_of(url) for name, url in upstreams.items()}
-        if forward is None:
-            from .upstream import http_forward
-
-            forward = http_forward
-        self.forward = forward
+        self.forward = forward if forward is not None else http_forward
         self.state = state if state is not None else State()
         self.delay = max(0.0, float(delay))
         self.max_retries = max_retries

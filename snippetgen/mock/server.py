@@ -20,6 +20,8 @@ import uvicorn
 from ..errors import SpecError
 from ..model import Location
 from .asgi import MockAsgi
+from .compile import load_apis
+from .proxy import Proxy
 from .respond import Responder
 from .settings import DEFAULT_KEY, MockSettings
 from .state import State
@@ -193,9 +195,6 @@ class ProxyServer(MockServer):
         log_path: Path | None = None,
         forward: Any = None,
     ):
-        from .compile import load_apis
-        from .proxy import Proxy
-
         self.spec_dir = Path(spec_dir)
         self.host = host
         self.port = port
