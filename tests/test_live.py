@@ -56,8 +56,7 @@ def live_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         config = json.loads((target / "config.json").read_text())
         config.pop("docs", None)
         config.pop("$schema", None)
-        if live:
-            config.setdefault("test", {})["live"] = True
+        config.setdefault("test", {})["live"] = live
         (target / "config.json").write_text(json.dumps(config, indent=2))
     (root / "docs").mkdir()
     node_modules = REPO / "tests" / "node" / "node_modules"
