@@ -357,6 +357,7 @@ def _serve_proxy(
         log_path=Path(log_path) if log_path else None,
         echo=click.echo,
         mask=masker.mask,
+        mask_data=masker.mask_data,
     )
 
 

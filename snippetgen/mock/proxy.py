@@ -60,6 +60,7 @@ class Proxy:
         max_retry_after: float = 60.0,
         sleep: Callable[[float], Any] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        mask: Callable[[Any], Any] | None = None,
     ):
         self.apis = {a.name: a for a in apis}
         self.upstreams = {name: origin_of(url) for name, url in upstreams.items()}
@@ -70,6 +71,8 @@ class Proxy:
         self.max_retry_after = max_retry_after
         self.sleep = sleep
         self.clock = clock
+        self.mask = mask
+        """Applied to every log entry before it is recorded (``Masker.mask_data``: keys as ``***``)."""
         self.origins: dict[str, str] = {name: f"http://{name}.test" for name in self.apis}
         self.calls: dict[str, int] = {}
         """API name -> requests sent to it (retries included)."""
@@ -131,6 +134,8 @@ class Proxy:
         entry["status"] = response.status
         if entry["errors"] or entry["api_errors"]:
             self.violations[api.name] = self.violations.get(api.name, 0) + 1
+        if self.mask is not None:
+            entry = self.mask(entry)
         self.state.record(entry)
         if self.on_call is not None:
             self.on_call(entry)

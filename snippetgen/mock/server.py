@@ -194,6 +194,7 @@ class ProxyServer(MockServer):
         max_retry_after: float = 60.0,
         log_path: Path | None = None,
         forward: Any = None,
+        mask_data: Callable[[Any], Any] | None = None,
     ):
         self.spec_dir = Path(spec_dir)
         self.host = host
@@ -209,6 +210,7 @@ class ProxyServer(MockServer):
             state=self.state,
             delay=delay,
             max_retry_after=max_retry_after,
+            mask=mask_data,
         )
         self.responder = self.proxy  # type: ignore[assignment]  # bind() only calls use_origins
         self._apis = list(self.proxy.apis.values())
@@ -240,10 +242,13 @@ def serve_proxy(
     log_path: Path | None = None,
     echo: Callable[[str], Any] = print,
     mask: Callable[[str], str] = lambda text: text,
+    mask_data: Callable[[Any], Any] | None = None,
 ) -> None:
     """Serve the validating proxy until interrupted; prints ``<name>  <proxy url> -> <upstream>`` per
     API, one line per call (with its violations), and the summary of calls at the end."""
-    proxy = ProxyServer(spec_dir, upstreams, host=host, port=port, delay=delay, log_path=log_path)
+    proxy = ProxyServer(
+        spec_dir, upstreams, host=host, port=port, delay=delay, log_path=log_path, mask_data=mask_data
+    )
     proxy.bind()
     server = uvicorn.Server(proxy._config())
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
