@@ -305,3 +305,42 @@ def test_retry_after_is_bounded() -> None:
     assert retry_delay(None, 60) == 1
     assert retry_delay("-5", 60) == 1
     assert retry_delay("nan", 60) == 1
+
+
+def test_a_refused_key_is_named_and_never_shown(upstream: Upstream, live_project: Path) -> None:
+    upstream.reset()
+    wrong = "sk-test-" + secrets.token_hex(20)
+    done = subprocess.run(
+        [sys.executable, "-m", "snippetgen", "run", "--live", "--lang", "py"]
+        + ["--upstream", f"aimlapi={upstream.origin}", "--root", str(live_project)],
+        capture_output=True,
+        text=True,
+        env={**env(), "AIMLAPI_API_KEY": wrong},
+        timeout=300,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1
+    assert "the API refused the credentials (401): is the key in the environment valid?" in out
+    assert wrong not in out and wrong[-16:] not in out
+
+
+def test_pytest_live_refuses_parallel_workers(live_project: Path) -> None:
+    done = pytest_in(live_project, "--snippetgen-live", "-n", "2")
+    assert done.returncode != 0
+    assert "--snippetgen-live runs one example at a time: add -n 0" in done.stdout + done.stderr
+
+
+def test_test_live_must_be_a_boolean(project) -> None:
+    project.snippet(
+        "demo.hello",
+        {"title": "Hello", "payload": {}, "test": {"live": "yes"}},
+        py='print("hello")\n',
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "snippetgen", "check", "--root", str(project.root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "config.json" in done.stdout and 'expected: type "boolean"' in done.stdout
