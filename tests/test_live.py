@@ -344,3 +344,32 @@ def test_test_live_must_be_a_boolean(project) -> None:
     )
     assert done.returncode == 1
     assert "config.json" in done.stdout and 'expected: type "boolean"' in done.stdout
+
+
+def test_the_sandbox_reaches_only_the_proxy(upstream: Upstream, live_project: Path) -> None:
+    """An example that calls the API's real address itself, around the proxy, gets nowhere."""
+    upstream.reset()
+    folder = live_project / "shared" / "snippets" / "direct" / "call"
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "title": "Call the API around the proxy",
+        "payload": {"apiKeyEnv": "AIMLAPI_API_KEY", "target": "http://127.0.0.1:9/v1/models"},
+        "operations": ["aimlapi:listModels"],
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "py.jinja").write_text(
+        "import urllib.request\n\n"
+        "try:\n"
+        "    urllib.request.urlopen({{ target | lit }}, timeout=5)\n"
+        "except Exception as exc:\n"
+        '    print("blocked:", exc)\n'
+    )
+    try:
+        code, out = run_live(
+            upstream, live_project, "direct.call", "--set", f"target={upstream.origin}/v1/models"
+        )
+    finally:
+        shutil.rmtree(folder.parent)
+    assert code == 1
+    assert f"tried to reach 127.0.0.1:{upstream.port}" in out
+    assert upstream.calls == []

@@ -642,7 +642,8 @@ def _run_live(
             hint="name the snippets to run (snippetgen run --live GROUP.NAME) or opt them in in config.json",
         )
     names = sorted({e.snippet.key for e in examples if e.snippet is not None})
-    click.echo(f"live run of {', '.join(names)} ({len(examples)} examples), one call at a time", err=True)
+    count = f"{len(examples)} example{'' if len(examples) == 1 else 's'}"
+    click.echo(f"live run of {', '.join(names)} ({count}), one call at a time", err=True)
     outcomes, summary = run_live(
         ws,
         examples,
