@@ -25,7 +25,7 @@ import pytest
 from upstream_app import Upstream
 
 from snippetgen.mock.proxy import Proxy, retry_delay
-from snippetgen.mock.respond import Request
+from snippetgen.mock.respond import Request, Response
 from snippetgen.mock.upstream import http_forward
 
 REPO = Path(__file__).resolve().parent.parent
@@ -373,3 +373,25 @@ def test_the_sandbox_reaches_only_the_proxy(upstream: Upstream, live_project: Pa
     assert code == 1
     assert f"tried to reach 127.0.0.1:{upstream.port}" in out
     assert upstream.calls == []
+
+
+def test_answers_checked_against_the_declared_response() -> None:
+    proxy = Proxy.load(REPO / "shared" / "openapi", {"aimlapi": "http://127.0.0.1:9"}, http_forward)
+    op = proxy.apis["aimlapi"].by_id("getKlingVideo")
+    assert op is not None
+    json_type = [("content-type", "application/json")]
+    good = Response(
+        200, json_type, b'{"id": "1", "status": "completed", "video": {"url": "https://x/v.mp4"}}'
+    )
+    assert proxy.check_answer(op, good) == []
+    assert proxy.check_answer(op, Response(200, json_type, b"<html>")) == [
+        "the API answered 200 with a body that is not JSON (Expecting value: line 1 column 1 (char 0))"
+    ]
+    html = proxy.check_answer(op, Response(200, [("content-type", "text/html")], b"<html>"))
+    assert html == [
+        "the API answered 200 with content type text/html, which the spec does not declare for 200 "
+        "(it declares application/json)"
+    ]
+    renamed = proxy.check_answer(op, Response(200, json_type, b'{"id": "1", "state": "completed"}'))
+    assert renamed == ["the API answered 200 with a body that the spec does not declare: /status is missing"]
+    assert proxy.check_answer(op, Response(200, json_type, b""), head=True) == []

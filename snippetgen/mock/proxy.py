@@ -216,7 +216,7 @@ class Proxy:
         if answer is None:
             return self._refused(entry, 502, entry["api_errors"][-1])
         if op is not None:
-            entry["api_errors"] += self.check_answer(op, answer)
+            entry["api_errors"] += self.check_answer(op, answer, head=request.method == "HEAD")
         elif answer.status >= 400:
             entry["api_errors"].append(f"the API answered {answer.status} to GET {request.path}")
         return self._rewritten(api, answer)
@@ -258,8 +258,9 @@ class Proxy:
                 wait = retry_delay(answer.header("retry-after"), self.max_retry_after)
                 self.sleep(wait)
 
-    def check_answer(self, op: Route, answer: Response) -> list[str]:
-        """What in the API's answer the spec does not declare, one sentence each."""
+    def check_answer(self, op: Route, answer: Response, *, head: bool = False) -> list[str]:
+        """What in the API's answer the spec does not declare, one sentence each (``head``: the
+        answer to a ``HEAD``, which has no body to check)."""
         status = answer.status
         declared = op.declared_for(status)
         if declared is None:
@@ -272,10 +273,12 @@ class Proxy:
             value, events, unreadable = read_value(
                 ctype, answer.body if isinstance(answer.body, bytes) else b""
             )
-            if unreadable:
+            if unreadable and not head:
                 out = [f"the API answered {status} with {unreadable}"]
             else:
-                problems = reply_problems(declared, status, ctype, value, _header_map(answer), events)
+                problems = reply_problems(
+                    declared, status, ctype, value, _header_map(answer), events, check_body=not head
+                )
                 out = [f"the API answered {status} with {_phrase(p)}" for p in problems]
         if 400 <= status and status != 429:
             excerpt = _excerpt(answer.body if isinstance(answer.body, bytes) else b"")
