@@ -617,7 +617,7 @@ def run_cmd(
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
     click.echo(format_run(outcomes))
-    for line in summary:
+    for line in summary or (["no call was made to any API"] if live else []):
         click.echo(line)
     sys.exit(0 if outcomes and all(o.passed for o in outcomes) else 1)
 
