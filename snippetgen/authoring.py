@@ -379,7 +379,9 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
                     out.append(f"   {name}{more}:")
                     out += [f"   | {shorten_line(line)}" for line in lines]
         if o.requests:
-            out.append("   mock requests:")
+            out.append(
+                "   proxy requests:" if any(r.get("live") for r in o.requests) else "   mock requests:"
+            )
             out += request_log_lines(o.requests, indent="     ")
         else:
             out.append("   mock requests: (none)")
