@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from .. import progress
 from ..authoring import format_run, new_all, new_snippet, run_snippet, split_key
 from ..check import RULES, check_project
 from ..errors import SnippetgenError, UsageError
@@ -28,10 +29,13 @@ from ..languages import get_language
 from ..loader import load_catalog
 from ..model import CheckReport, Problem, sort_problems
 from ..project import Project
+from ..record import read_runs
 from ..render import render
-from ..tools.coverage import compute, format_table, read_record
+from ..tools.coverage import compute, format_table
 from ..tools.export import DEFAULT_OUT, FORMATS, export
 from ..tools.hbs_import import import_tree
+from ..tools.status import compute as compute_status
+from ..tools.status import write as write_status
 from ..workspace import load_workspace
 
 
@@ -297,9 +301,21 @@ def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, proj
     help="Lowest acceptable % of operation x language cells with a snippet (default: "
     "[tool.snippetgen] coverage_min, else 100).",
 )
-@format_option("text", "json")
-def coverage(project: Project, minimum: float | None, fmt: str) -> None:
-    """Operation x language table: has a snippet, embedded in a page, executed in the last test run."""
+@format_option("text", "json", "markdown", "html")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the table to this file (e.g. $GITHUB_STEP_SUMMARY with --format markdown) instead of stdout.",
+)
+def coverage(project: Project, minimum: float | None, fmt: str, out: Path | None) -> None:
+    """Operation x language: has a snippet, embedded in a page, how its examples fared in the last run.
+
+    text: the S/E/X table; json, markdown, html: the examples status (passed, cached, failed,
+    changed since the run, not run), per operation and language, with each example's page and line
+    and the spec versions; markdown suits a CI job summary, html is a standalone page.
+    """
 
     ws, _ = load_workspace(project)
     if ws.specs is None:
@@ -307,23 +323,26 @@ def coverage(project: Project, minimum: float | None, fmt: str) -> None:
             f"no specs folder at {project.rel(project.specs_dir)}",
             hint="coverage is measured against the operations of the OpenAPI specs",
         )
-    cov = compute(ws, read_record(project.record_path.parent / "runs"))
+    runs = read_runs(project)
+    cov = compute(ws, [run.row for run in runs.values()])
     floor = project.coverage_min if minimum is None else minimum
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    op: {
-                        lang: {"snippets": c.snippets, "embedded": c.embedded, "executed": c.executed}
-                        for lang, c in row.items()
-                    }
-                    for op, row in cov.rows.items()
-                },
-                indent=1,
-            )
-        )
+    if fmt == "text":
+        text = format_table(cov) + "\n"
     else:
-        click.echo(format_table(cov))
+        text = write_status(compute_status(ws, runs), fmt)
+    if out is not None:
+        if out.resolve().is_relative_to(project.root.resolve()) and any(
+            out.resolve().is_relative_to(d.resolve()) for d in (project.snippets_dir, project.specs_dir)
+        ):
+            raise UsageError(f"--out {out}: refusing to write into the catalog or the specs folder")
+        try:
+            with out.open("a" if fmt == "markdown" and out.exists() else "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
     if cov.percent("snippet") < floor:
         missing = cov.missing()
         for op, lang in missing[:20]:
@@ -518,8 +537,14 @@ def _terminated(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Console entry point: exit 0 clean, 1 findings, 2 usage or internal error; never a traceback."""
+    terminal = progress.TerminalProgress(sys.stderr) if progress.wanted(sys.stderr) else None
     try:
-        result = cli.main(standalone_mode=False)
+        with progress.reporting(terminal):
+            try:
+                result = cli.main(standalone_mode=False)
+            finally:
+                if terminal is not None:
+                    terminal.close()
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(2)
