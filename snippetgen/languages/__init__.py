@@ -86,6 +86,30 @@ class Language:
     scaffold: Callable[[Plan], list[str]] | None = None
     """The lines of the template ``snippetgen new`` writes for a :class:`~snippetgen.scaffold.Plan`
     (see :mod:`snippetgen.scaffold.common`); ``None``: this language cannot be scaffolded."""
+    runtime: str = ""
+    """What a reader needs to run an example, in words (``Python 3.9+``); shown under each tab."""
+    run: str = ""
+    """How a reader runs the saved example, ``{file}`` standing for its file name (``python3 {file}``)."""
+    requirements: Callable[[str], list[str]] | None = None
+    """The packages (or tools) a rendered source needs besides :attr:`runtime`, in order of first
+    use: Python's ``import openai`` -> ``openai``, a pipe into ``jq`` -> ``jq``."""
+    install: str = ""
+    """The command that installs :attr:`requirements`, ``{packages}`` standing for them
+    (``pip install {packages}``); empty: they are named beside the runtime (curl's ``jq``)."""
+
+    def setup(self, source: str) -> RunSetup:
+        """What a reader needs to run ``source``: runtime, packages and their install command, file
+        name and run command (see :class:`RunSetup`)."""
+        found = self.requirements(source) if self.requirements else []
+        packages = tuple(dict.fromkeys(p for p in found if _PACKAGE.match(p)))
+        file = self.file_for(source)
+        return RunSetup(
+            self.runtime,
+            packages,
+            self.install.format(packages=" ".join(packages)) if self.install and packages else "",
+            file,
+            self.run.format(file=file) if self.run else "",
+        )
 
     def file_for(self, source: str) -> str:
         return self.file_name(source) if self.file_name else f"example{self.extension}"
@@ -96,6 +120,25 @@ class Language:
         return (self.id, *self.filters)
 
 
+@dataclass(frozen=True)
+class RunSetup:
+    """How a reader runs one rendered example (:meth:`Language.setup`)."""
+
+    runtime: str
+    """``Python 3.9+``; empty when the language does not say."""
+    packages: tuple[str, ...]
+    """Packages or tools to install besides the runtime, e.g. ``("openai",)`` or ``("jq",)``."""
+    install: str
+    """The command installing :attr:`packages` (``pip install openai``); empty when there are none
+    or the language names them beside the runtime."""
+    file: str
+    """The file name to save it as (``example.mjs``)."""
+    command: str
+    """The command running that file (``node example.mjs``); empty when the language does not say."""
+
+
+_PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._-]{0,100}/)?[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+"""A package name a page may show (it comes from an untrusted template): npm's and PyPI's shape."""
 _ID = re.compile(r"^[a-z][a-z0-9]*$")
 """A language id is a file stem, a filter name and a ``languages`` entry of config.json at once."""
 _FILTER = re.compile(r"^[a-z_][a-z0-9_]*$")

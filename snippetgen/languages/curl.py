@@ -286,6 +286,21 @@ def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
     ]
 
 
+TOOLS = ("jq", "python3", "node", "xxd")
+"""Commands besides curl and bash an example may call that a reader's machine may lack."""
+_COMMENT = re.compile(r"(?:^|\s)#.*$", re.M)
+
+
+def requirements(source: str) -> list[str]:
+    """The tools of :data:`TOOLS` ``source`` runs as a command (after a pipe, ``$(``, ``;``, ``&&``
+    or at the start of a line; comments left out), in order of first use."""
+    code = _COMMENT.sub("", source)
+    found = []
+    for match in re.finditer(r"(?:^|[|;&(]|\$\()\s*(" + "|".join(TOOLS) + r")\b(?![.=/-])", code, re.M):
+        found.append(match.group(1))
+    return list(dict.fromkeys(found))
+
+
 LANGUAGE = Language(
     id="curl",
     label="cURL",
@@ -297,4 +312,7 @@ LANGUAGE = Language(
     filters=("sh",),
     fences=("bash", "shell", "sh", "curl", "console"),
     scaffold=scaffold,
+    runtime="curl 7.76+ and bash",
+    run="bash {file}",
+    requirements=requirements,
 )

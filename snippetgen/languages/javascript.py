@@ -77,6 +77,30 @@ def _is_module(source: str) -> bool:
     return not re.search(r"\brequire\(|\bmodule\.exports\b|\b__dirname\b|\b__filename\b", source)
 
 
+_IMPORT = re.compile(
+    r"""(?:^\s*import\s+(?:[^'";]*?\sfrom\s+)?|\bimport\(\s*|\brequire\(\s*)["']([^"'\s]+)["']""", re.M
+)
+BUILTINS = frozenset(
+    "assert buffer child_process crypto dns events fs http https net os path process querystring "
+    "readline stream string_decoder timers tls url util worker_threads zlib".split()
+)
+"""Node's own modules (also importable as ``node:<name>``): nothing to install."""
+
+
+def requirements(source: str) -> list[str]:
+    """The npm packages ``source`` imports or requires (Node's own modules and relative files left
+    out), in order of first use: ``openai/helpers`` -> ``openai``, ``@scope/pkg/x`` -> ``@scope/pkg``."""
+    found = []
+    for spec in _IMPORT.findall(source):
+        if spec.startswith((".", "/", "node:")):
+            continue
+        parts = spec.split("/")
+        name = "/".join(parts[:2]) if spec.startswith("@") else parts[0]
+        if name not in BUILTINS and name.split("/")[0] not in BUILTINS:
+            found.append(name)
+    return list(dict.fromkeys(found))
+
+
 def command(path: str) -> list[str]:
     return ["node", path]
 
@@ -369,4 +393,8 @@ LANGUAGE = Language(
     fences=("javascript", "js", "node", "mjs"),
     environment=environment,
     scaffold=scaffold,
+    runtime="Node 18+",
+    run="node {file}",
+    requirements=requirements,
+    install="npm install {packages}",
 )

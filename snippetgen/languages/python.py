@@ -8,6 +8,7 @@ requests``: in kernel isolation the cell's supervisor (``runtime/cell.py``) fork
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -57,6 +58,42 @@ def check_many(sources: Sequence[str]) -> list[SyntaxIssue | None]:
         else:
             issues.append(None)
     return issues
+
+
+# --- what a reader needs -------------------------------------------------------------------
+
+PACKAGES = {
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "dotenv": "python-dotenv",
+    "sseclient": "sseclient-py",
+    "google": "google-genai",
+    "cv2": "opencv-python",
+    "bs4": "beautifulsoup4",
+}
+"""Import name -> the PyPI package providing it, where the two differ (else the import's name)."""
+
+
+def requirements(source: str) -> list[str]:
+    """The PyPI packages ``source`` imports (standard library left out), in order of first import."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        names = (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module]
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level
+            else []
+        )
+        for name in names:
+            top = name.split(".")[0]
+            if top not in sys.stdlib_module_names and top != "__future__":
+                found.append(PACKAGES.get(top, top))
+    return list(dict.fromkeys(found))
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -401,4 +438,8 @@ LANGUAGE = Language(
     environment=environment,
     warm_runner=ForkServer,
     scaffold=scaffold,
+    runtime="Python 3.9+",
+    run="python3 {file}",
+    requirements=requirements,
+    install="pip install {packages}",
 )

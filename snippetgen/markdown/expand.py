@@ -95,6 +95,8 @@ def expand_page(
     blocks: list[tuple[int, int, str]] = []
     lowered = markdown.lower()
     if "<snippet" in lowered:
+        first: dict[str, Embed] = {}
+        """Snippet key -> its first embed on this page: later ones show what they change in it."""
         for embed in find_embeds(markdown, shown):
             if line_offset:
                 embed = dataclasses.replace(
@@ -103,7 +105,11 @@ def expand_page(
                 )
             snippet = _snippet_for(embed, ws.catalog)
             uses.add(f"snippet:{snippet.key}")
-            blocks.append((embed.start, embed.end, snippet_markdown(snippet, embed, page_path, ws.pages)))
+            base = first.setdefault(snippet.key, embed)
+            block = snippet_markdown(
+                snippet, embed, page_path, ws.pages, base=None if base is embed else base
+            )
+            blocks.append((embed.start, embed.end, block))
     if "<operation" in lowered:
         for tag in find_operation_tags(markdown, shown, line_offset):
             op = _operation_for(tag, ws.specs)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection
 
 from ..errors import RenderError
-from ..languages import get_language
+from ..languages import RunSetup, get_language
 from ..model import Embed, Location, Snippet
 from ..render import render_embed
 from .inert import safe_markdown
@@ -23,10 +23,29 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 """Python-Markdown's own escapable characters (``|`` and ``~`` are only escapable with extensions)."""
 
 
+VARIANT_SHARE = 0.5
+"""A later embed of a snippet on a page shows only its changes while the changed lines (old and
+new) are at most this share of its program; a bigger change shows the whole program."""
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
+
+
 def snippet_markdown(
-    snippet: Snippet, embed: Embed, page_path: str, pages: Collection[str] | None = None
+    snippet: Snippet,
+    embed: Embed,
+    page_path: str,
+    pages: Collection[str] | None = None,
+    *,
+    base: Embed | None = None,
+    after: str = "",
 ) -> str:
-    """Title, description, docs link and one tab per language, as Markdown."""
+    """Title, description, docs link and one tab per language, as Markdown.
+
+    ``base``: an earlier embed of the same snippet on the page. When given, each tab shows what
+    this embed changes in that program (a diff) instead of the whole program again, unless the
+    change is most of the program. ``after``: a block to put under the tabs (the proven response).
+    """
+    codes = {lang: render_embed(snippet, embed, lang).code for lang in snippet.templates}
+    diffs = _variant_diffs(snippet, base, codes) if base is not None else None
     head = f"**{md_escape(snippet.title)}**"
     if snippet.docs:
         try:
@@ -42,16 +61,73 @@ def snippet_markdown(
             head += f" · [{DOCS_LABEL}]({href})"
     parts = [head]
     description = str(snippet.config.get("description") or "").strip()
-    if description:  # untrusted text: Markdown that cannot carry raw HTML, rendered inert
+    if description and diffs is None:  # untrusted text: Markdown that cannot carry raw HTML, rendered inert
         parts.append(safe_markdown(description, inline=True))
-    for index, lang in enumerate(snippet.templates):
-        language = get_language(lang)
-        code = render_embed(snippet, embed, lang).code
-        marker = "===!" if index == 0 else "==="
+    if diffs is not None:
         parts.append(
-            f'{marker} "{language.label}"\n\n' + indent(code_fence(code, language.lexer).rstrip("\n"), "    ")
+            "Changes from the program above (the same snippet): lines starting with `-` go, lines "
+            "starting with `+` come in their place."
         )
+    key_env = snippet.payload.get("apiKeyEnv")
+    key_env = key_env if isinstance(key_env, str) and _ENV_NAME.match(key_env) else None
+    for index, (lang, code) in enumerate(codes.items()):
+        language = get_language(lang)
+        marker = "===!" if index == 0 else "==="
+        if diffs is not None:
+            body = code_fence(diffs[lang], "diff") if diffs[lang] else "The same program as above.\n"
+            parts.append(f'{marker} "{language.label}"\n\n' + indent(body.rstrip("\n"), "    "))
+            continue
+        body = code_fence(code, language.lexer).rstrip("\n")
+        run = run_line(language.setup(code), key_env)
+        if run:
+            body += "\n\n" + run
+        parts.append(f'{marker} "{language.label}"\n\n' + indent(body, "    "))
+    if after:
+        parts.append(after.rstrip("\n"))
     return "\n\n".join(parts) + "\n"
+
+
+RUN_CLASS = "snippetgen-run"
+
+
+def run_line(setup: RunSetup, key_env: str | None = None) -> str:
+    """One Markdown paragraph (class :data:`RUN_CLASS`) saying how to run the program: runtime and
+    packages, the file to save it as, the key's variable and the command."""
+    needs = setup.runtime
+    if setup.packages and not setup.install:
+        named = [*([needs] if needs else []), *setup.packages]
+        needs = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+    steps = []
+    if setup.install:
+        steps.append(f"install with `{setup.install}`")
+    steps.append(f"save as `{setup.file}`")
+    if key_env:
+        steps.append(f"set `{key_env}` to your key")
+    if setup.command:
+        steps.append(f"run `{setup.command}`")
+    text = (f"**To run:** {md_escape(needs)}; " if needs else "**To run:** ") + ", ".join(steps) + "."
+    return text + "\n{: ." + RUN_CLASS + " }"
+
+
+def _variant_diffs(snippet: Snippet, base: Embed, codes: dict[str, str]) -> dict[str, str] | None:
+    """Per language, the changes from ``base``'s program as diff lines (``-`` old, ``+`` new, an
+    ``@@ line N @@`` header per change); None when a change is too big to read as a diff."""
+    diffs = {}
+    for lang, code in codes.items():
+        old = render_embed(snippet, base, lang).code.splitlines()
+        new = code.splitlines()
+        lines: list[str] = []
+        changed = 0
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+            if tag == "equal":
+                continue
+            lines.append(f"@@ line {j1 + 1} @@")
+            lines += [f"-{line}" for line in old[i1:i2]] + [f"+{line}" for line in new[j1:j2]]
+            changed += (i2 - i1) + (j2 - j1)
+        if changed > VARIANT_SHARE * max(len(new), 1):
+            return None
+        diffs[lang] = "\n".join(lines)
+    return diffs
 
 
 def code_fence(code: str, lexer: str) -> str:
