@@ -9,6 +9,7 @@ pages to :func:`expand_page`. Nothing here imports a host.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ..render import embed_problems
 from ..spec import Operation, SpecSet
 from ..workspace import Workspace
 from .reference import operation_markdown
+from .responses import response_block
 from .tabs import snippet_markdown
 
 
@@ -107,7 +109,12 @@ def expand_page(
             uses.add(f"snippet:{snippet.key}")
             base = first.setdefault(snippet.key, embed)
             block = snippet_markdown(
-                snippet, embed, page_path, ws.pages, base=None if base is embed else base
+                snippet,
+                embed,
+                page_path,
+                ws.pages,
+                base=None if base is embed else base,
+                after=functools.partial(response_block, ws, snippet, embed),
             )
             blocks.append((embed.start, embed.end, block))
     if "<operation" in lowered:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from ..errors import RenderError
 from ..languages import RunSetup, get_language
@@ -36,13 +36,14 @@ def snippet_markdown(
     pages: Collection[str] | None = None,
     *,
     base: Embed | None = None,
-    after: str = "",
+    after: Callable[[dict[str, str]], str] | None = None,
 ) -> str:
     """Title, description, docs link and one tab per language, as Markdown.
 
     ``base``: an earlier embed of the same snippet on the page. When given, each tab shows what
     this embed changes in that program (a diff) instead of the whole program again, unless the
-    change is most of the program. ``after``: a block to put under the tabs (the proven response).
+    change is most of the program. ``after``: given the code of each language, a block to put under
+    the tabs (the proven response), or "".
     """
     codes = {lang: render_embed(snippet, embed, lang).code for lang in snippet.templates}
     diffs = _variant_diffs(snippet, base, codes) if base is not None else None
@@ -82,8 +83,9 @@ def snippet_markdown(
         if run:
             body += "\n\n" + run
         parts.append(f'{marker} "{language.label}"\n\n' + indent(body, "    "))
-    if after:
-        parts.append(after.rstrip("\n"))
+    below = after(codes) if after is not None else ""
+    if below:
+        parts.append(below.rstrip("\n"))
     return "\n\n".join(parts) + "\n"
 
 

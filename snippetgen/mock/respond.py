@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape as xml_escape
 
 from ..pointers import lookup, replace
+from ..proven import add_events, summarize
 from . import media
 from .compile import SSE, CompiledApi, Declared, Reply, Route, header_value, load_apis
 from .samples import reply_body, sample
@@ -180,6 +181,7 @@ class Responder:
             response = self.error(api, 500, "internal error of the mock server (see its log)").response
         entry["status"] = response.status
         entry["reply_errors"] = response.reply_errors
+        entry["response"] = _summary(response)
         if request.method == "HEAD":
             response = _headless(response)
         self.state.record(entry)
@@ -718,6 +720,28 @@ def _response(
 ) -> Response:
     pairs = [("content-type", content_type)] if content_type else []
     return Response(status, [*pairs, *((k.lower(), str(v)) for k, v in headers)], body, problems or [])
+
+
+def _summary(response: Response) -> dict[str, Any]:
+    """The answer's body as the request log keeps it (:func:`snippetgen.proven.summarize`); a
+    stream's ``data:`` lines are added to it as they are sent."""
+    content_type = response.header("content-type") or ""
+    if isinstance(response.body, bytes):
+        return summarize(content_type, response.body)
+    summary: dict[str, Any] = {"content_type": content_type.split(";")[0].strip().lower()}
+    response.body = _tap(response.body, summary)
+    return summary
+
+
+async def _tap(body: AsyncIterator[bytes], summary: dict[str, Any]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in body:
+            add_events(summary, chunk)
+            yield chunk
+    finally:
+        close = getattr(body, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def _headless(response: Response) -> Response:

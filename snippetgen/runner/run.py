@@ -18,6 +18,7 @@ from ..errors import RenderError, UsageError
 from ..languages import WarmRunner, all_languages, get_language
 from ..mock import media
 from ..mock.settings import DEFAULT_KEY
+from ..proven import code_digest, record_responses
 from ..render import render, variables_for
 from ..secrets import Masker, mask
 from ..workspace import Workspace
@@ -47,6 +48,9 @@ class Outcome:
     egress: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     workdir: Path | None = None
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    """The answers the record keeps (:func:`snippetgen.proven.record_responses`), with the mock's
+    origins written back as the APIs' own."""
 
     @property
     def passed(self) -> bool:
@@ -168,6 +172,19 @@ class Runner:
             return {k: self.to_mock(v) for k, v in value.items()}
         return value
 
+    def from_mock(self, value: Any) -> Any:
+        """The reverse of :meth:`to_mock`, in any string (URLs in an answer's body)."""
+        if isinstance(value, str):
+            for api, origin in self.origins.items():
+                if api in self.mock.origins:
+                    value = value.replace(self.mock.origins[api], origin)
+            return value
+        if isinstance(value, list):
+            return [self.from_mock(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.from_mock(v) for k, v in value.items()}
+        return value
+
     def variables(self, example: Example) -> dict[str, Any]:
         snippet = example.snippet
         assert snippet is not None
@@ -252,6 +269,7 @@ class Runner:
             workdir.rename(done)
             outcome.workdir = done
         outcome.requests = self.mock.requests()[start_index:]
+        outcome.responses = self.from_mock(record_responses(outcome.requests))
         outcome.egress = sorted(set(hits + self.guard.take()))
         if outcome.process is not None:
             outcome.failures = self.judge(example, outcome, timeout)
@@ -280,6 +298,7 @@ class Runner:
         outcome.failures = [mask(f) for f in outcome.failures]
         outcome.egress = [mask(e) for e in outcome.egress]
         outcome.requests = self.masker.mask_data(outcome.requests)
+        outcome.responses = self.masker.mask_data(outcome.responses)
         if outcome.process is not None:
             outcome.process.stdout = mask(outcome.process.stdout)
             outcome.process.stderr = mask(outcome.process.stderr)
@@ -429,6 +448,17 @@ def report(outcome: Outcome, tail: int = 40) -> str:
     return mask("\n".join(lines))
 
 
+def page_code_digest(example: Example) -> str | None:
+    """The sha256 of the code a page shows for ``example`` (see :func:`snippetgen.proven.code_digest`);
+    None when it does not render."""
+    if example.snippet is None:
+        return code_digest(example.code) if example.code is not None else None
+    try:
+        return code_digest(render(example.snippet, example.lang, example.overrides).code)
+    except RenderError:
+        return None
+
+
 def request_log_lines(requests: list[dict[str, Any]], indent: str = "    ") -> list[str]:
     """``METHOD path?query -> status [operation]`` per request, its validation errors below it."""
     lines = []
@@ -444,7 +474,13 @@ def request_log_lines(requests: list[dict[str, Any]], indent: str = "    ") -> l
 
 
 def write_record(path: Path, outcomes: list[Outcome]) -> None:
-    """Append this process's results to the execution record ``snippetgen coverage`` reads."""
+    """Append this process's results to the execution record ``snippetgen coverage`` reads.
+
+    Besides what ran and whether it passed, a row keeps the answers it received (``responses``,
+    see :func:`snippetgen.proven.record_responses`) and ``code_sha256``, the digest of the code a
+    page shows for it (rendered without ``test.set``, for the real API): the site shows the answers
+    under that code only while the digest still matches.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [
         {
@@ -454,6 +490,8 @@ def write_record(path: Path, outcomes: list[Outcome]) -> None:
             "lang": o.example.lang,
             "operations": sorted({r["operation"] for r in o.requests if r.get("operation")}),
             "passed": o.passed,
+            "code_sha256": page_code_digest(o.example),
+            "responses": o.responses,
         }
         for o in outcomes
     ]
