@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import progress, secrets, vartypes
+from . import progress, prose, secrets, vartypes
 from .errors import RenderError, UsageError
 from .languages import get_language
 from .markdown.tabs import docs_href
@@ -480,6 +480,24 @@ def _check_docs_links(ws: Workspace) -> list[Problem]:
     return problems
 
 
+def _check_prose_variables(ws: Workspace) -> list[Problem]:
+    """Prose naming a variable of a snippet embedded on its page the way the code does not."""
+    by_page: dict[str, list[tuple[Snippet, Embed]]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for embed in ws.embeds:
+        snippet = ws.catalog.get(embed.name)
+        if snippet is None or (embed.location.path, snippet.key) in seen or not _compiles(snippet):
+            continue
+        seen.add((embed.location.path, snippet.key))
+        by_page[embed.location.path].append((snippet, embed))
+    problems = []
+    for page, embeds in by_page.items():
+        text = ws.page_texts.get(page)
+        if text is not None:
+            problems += prose.prose_problems(text, page, embeds)
+    return problems
+
+
 def _check_timeouts(ws: Workspace) -> list[Problem]:
     """``test.timeout`` is a number of seconds, more than 0 and at most the cap (1e999 is infinity).
 
@@ -610,6 +628,12 @@ RULES: tuple[Rule, ...] = (
         ("docs-link",),
         "A config.json docs link is an https URL or a page of the site.",
         _check_docs_links,
+    ),
+    Rule(
+        (prose.CODE,),
+        "Page prose naming a variable of a snippet embedded on that page in backticks spells it as "
+        "the first tab's code does (POLL_INTERVAL, not pollInterval).",
+        _check_prose_variables,
     ),
     Rule(
         ("bad-timeout",),
