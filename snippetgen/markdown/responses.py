@@ -13,13 +13,13 @@ import datetime
 import html
 import json
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..languages import get_language
 from ..model import Embed, Snippet
+from ..project import Project
 from ..proven import code_digest
+from ..record import Run, read_runs, runs_dir
 from ..secrets import mask
 from ..workspace import Workspace
 from .inert import inert
@@ -27,43 +27,27 @@ from .inert import inert
 BLOCK_CLASS = "snippetgen-proven"
 
 
-@dataclass(frozen=True)
-class Row:
-    data: dict[str, Any]
-    mtime: float
-
-
-_CACHE: dict[str, tuple[tuple[tuple[str, int, int], ...], dict[str, Row]]] = {}
+_CACHE: dict[str, tuple[tuple[tuple[str, int, int], ...], dict[str, Run]]] = {}
 _LOCK = threading.Lock()
 
 
-def read_rows(runs: Path) -> dict[str, Row]:
-    """Example id -> its row in the record folder ``runs`` (a failing row wins over a passing
-    duplicate); unreadable files are skipped. Cached until a file of the folder changes."""
+def read_rows(project: Project) -> dict[str, Run]:
+    """:func:`snippetgen.record.read_runs`, read again only when a file of the record changed (a
+    site build expands every page)."""
+    folder = runs_dir(project)
     try:
-        files = sorted(runs.glob("*.json")) if runs.is_dir() else []
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
         signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     except OSError:
         return {}
     with _LOCK:
-        cached = _CACHE.get(str(runs))
+        cached = _CACHE.get(str(folder))
         if cached is not None and cached[0] == signature:
             return cached[1]
-    rows: dict[str, Row] = {}
-    for path in files:
-        try:
-            mtime = path.stat().st_mtime
-            found = json.loads(path.read_text(encoding="utf-8")).get("executed", [])
-        except (OSError, ValueError, AttributeError, RecursionError):
-            continue
-        for row in found if isinstance(found, list) else []:
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-                continue
-            if row["id"] not in rows or row.get("passed") is not True:
-                rows[row["id"]] = Row(row, mtime)
+    runs = read_runs(project)
     with _LOCK:
-        _CACHE[str(runs)] = (signature, rows)
-    return rows
+        _CACHE[str(folder)] = (signature, runs)
+    return runs
 
 
 def _specs_changed_after(ws: Workspace, mtime: float) -> bool:
@@ -74,19 +58,19 @@ def _specs_changed_after(ws: Workspace, mtime: float) -> bool:
         return False
 
 
-def proven_row(ws: Workspace, usage: str, codes: dict[str, str]) -> tuple[str, Row] | None:
+def proven_row(ws: Workspace, usage: str, codes: dict[str, str]) -> tuple[str, Run] | None:
     """The first language (in tab order) whose row for ``usage`` proves the code shown now."""
-    rows = read_rows(ws.project.record_path.parent / "runs")
+    runs = read_rows(ws.project)
     for lang, code in codes.items():
-        row = rows.get(f"{usage}::{lang}")
-        if row is None or row.data.get("passed") is not True:
+        run = runs.get(f"{usage}::{lang}")
+        if run is None or not run.passed:
             continue
-        answers = row.data.get("responses")
+        answers = run.row.get("responses")
         if not isinstance(answers, list) or not answers:
             continue
-        if row.data.get("code_sha256") != code_digest(code) or _specs_changed_after(ws, row.mtime):
+        if run.row.get("code_sha256") != code_digest(code) or _specs_changed_after(ws, run.mtime):
             continue
-        return lang, row
+        return lang, run
     return None
 
 
@@ -109,7 +93,7 @@ def response_block(ws: Workspace, snippet: Snippet, embed: Embed, codes: dict[st
         f"{esc(get_language(lang).label)} program ran in the test run of {esc(when)}, checked against the "
         "API's schema; long values are shortened.</p>",
     ]
-    for answer in row.data["responses"]:
+    for answer in row.row["responses"]:
         if isinstance(answer, dict):
             parts += _answer_html(answer)
     parts.append("</details>")

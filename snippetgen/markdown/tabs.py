@@ -25,7 +25,7 @@ _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 
 VARIANT_SHARE = 0.5
 """A later embed of a snippet on a page shows only its changes while the changed lines (old and
-new) are at most this share of its program; a bigger change shows the whole program."""
+new) are at most this share of its program (or at most 6); a bigger change shows the whole program."""
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
 
 
@@ -97,7 +97,8 @@ def run_line(setup: RunSetup, key_env: str | None = None) -> str:
     packages, the file to save it as, the key's variable and the command."""
     needs = setup.runtime
     if setup.packages and not setup.install:
-        named = [*([needs] if needs else []), *setup.packages]
+        head, _, last = needs.rpartition(" and ")
+        named = [*([head, last] if head else [needs] if needs else []), *setup.packages]
         needs = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
     steps = []
     if setup.install:
@@ -126,7 +127,7 @@ def _variant_diffs(snippet: Snippet, base: Embed, codes: dict[str, str]) -> dict
             lines.append(f"@@ line {j1 + 1} @@")
             lines += [f"-{line}" for line in old[i1:i2]] + [f"+{line}" for line in new[j1:j2]]
             changed += (i2 - i1) + (j2 - j1)
-        if changed > VARIANT_SHARE * max(len(new), 1):
+        if changed > max(VARIANT_SHARE * len(new), 6):
             return None
         diffs[lang] = "\n".join(lines)
     return diffs
