@@ -630,7 +630,7 @@ RULES: tuple[Rule, ...] = (
         _check_docs_links,
     ),
     Rule(
-        (prose.CODE,),
+        ("prose-variable",),
         "Page prose naming a variable of a snippet embedded on that page in backticks spells it as "
         "the first tab's code does (POLL_INTERVAL, not pollInterval).",
         _check_prose_variables,

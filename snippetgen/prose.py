@@ -127,7 +127,7 @@ def prose_problems(text: str, path: str, embeds: list[tuple[Snippet, Embed]]) ->
                     Location(path, line),
                     f"prose names `{name}`, a variable of {snippet.key} that its code spells "
                     f"`{expected}`: expected `{expected}` (as the code spells it), found `{name}`",
-                    CODE,
+                    "prose-variable",
                     expected=f"`{expected}` (as the {label} code spells it)",
                     found=f"`{name}`",
                     hint="name the code's identifier; another language's spelling may follow it in the "
