@@ -257,3 +257,47 @@ def test_a_spec_changed_after_the_run_hides_the_response(project):
     os.utime(spec, (past + 50, past + 50))
     out = transform_page('<snippet data-name="demo.draw"></snippet>\n', "index.md", ws)
     assert "snippetgen-proven" not in out
+
+
+# --- the mock's log keeps what it answered ---------------------------------------------------------
+
+
+def _respond(responder, api, method, path, body=None):
+    import httpx
+
+    from snippetgen.mock import DEFAULT_KEY, Request
+
+    built = httpx.Request(
+        method, "http://mock.test" + path, json=body, headers={"Authorization": f"Bearer {DEFAULT_KEY}"}
+    )
+    return responder.respond(
+        Request(method, built.url.path, built.url.query.decode(), dict(built.headers), built.read(), api=api)
+    )
+
+
+def test_the_mock_logs_a_summary_of_each_answer():
+    import asyncio
+    from pathlib import Path
+
+    from snippetgen.mock import Responder
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    responder = Responder.load(Path(__file__).parent / "mock_specs" / "core", sleep=no_wait)
+    created = _respond(responder, "alpha", "POST", "/v2/generate", {"model": "fast", "prompt": "x"})
+    assert created.status == 201
+    stream = _respond(responder, "alpha", "POST", "/v2/stream", {"model": "slow"})
+
+    async def drain() -> None:
+        async for _ in stream.body:
+            pass
+
+    asyncio.run(drain())
+    log = responder.state.entries()
+    assert log[0]["response"] == {"content_type": "application/json", "json": created.json()}
+    summary = log[1]["response"]
+    assert summary["content_type"] == "text/event-stream"
+    assert all(line.startswith("data: {") for line in summary["events"])
+    assert len(summary["events"]) + summary.get("more_events", 0) == 9
+    assert responder.state.streams == 0

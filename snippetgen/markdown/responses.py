@@ -18,13 +18,15 @@ from typing import Any
 from ..languages import get_language
 from ..model import Embed, Snippet
 from ..project import Project
-from ..proven import code_digest
+from ..proven import MAX_CALLS, code_digest
 from ..record import Run, read_runs, runs_dir
 from ..secrets import mask
 from ..workspace import Workspace
 from .inert import inert
 
 BLOCK_CLASS = "snippetgen-proven"
+MAX_BODY = 20_000
+"""Characters of one answer a page shows (the record is untrusted input)."""
 
 
 _CACHE: dict[str, tuple[tuple[tuple[str, int, int], ...], dict[str, Run]]] = {}
@@ -93,7 +95,7 @@ def response_block(ws: Workspace, snippet: Snippet, embed: Embed, codes: dict[st
         f"{esc(get_language(lang).label)} program ran in the test run of {esc(when)}, checked against the "
         "API's schema; long values are shortened.</p>",
     ]
-    for answer in row.row["responses"]:
+    for answer in row.row["responses"][:MAX_CALLS]:
         if isinstance(answer, dict):
             parts += _answer_html(answer)
     parts.append("</details>")
@@ -121,6 +123,8 @@ def _answer_html(answer: dict[str, Any]) -> list[str]:
         body, lexer = str(answer["binary"]), "text"
     else:
         body, lexer = "(no body)", "text"
+    if len(body) > MAX_BODY:
+        body = f"{body[:MAX_BODY]}\n… ({len(body) - MAX_BODY} more characters)"
     return [head, f'<pre class="{BLOCK_CLASS}-body"><code class="language-{lexer}">{esc(body)}</code></pre>']
 
 
