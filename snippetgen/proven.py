@@ -67,7 +67,8 @@ def shorten(value: Any, depth: int = 0, name: str = "") -> Any:
     if isinstance(value, list):
         kept = [shorten(v, depth + 1, name) for v in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
-            kept.append(f"… {len(value) - MAX_ITEMS} more items")
+            more = len(value) - MAX_ITEMS
+            kept.append(f"… {more} more item{'s' if more > 1 else ''}")
         return kept
     if isinstance(value, dict):
         out: dict[str, Any] = {}
@@ -121,18 +122,20 @@ def add_events(summary: dict[str, Any], chunk: bytes) -> None:
 
 
 def record_responses(requests: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The answers an execution record keeps for one example: per operation it called, in order of
-    first call, its last answer (a poll's finished job), with how many calls it took."""
-    kept: dict[str, dict[str, Any]] = {}
-    order: dict[str, int] = {}
+    """The answers an execution record keeps for one example: per operation and status it got, in
+    order of first answer, the last such answer (a poll's finished job; a 429 before the retry's
+    200), with how many calls got it; at most :data:`MAX_CALLS`."""
+    kept: dict[tuple[str, Any], dict[str, Any]] = {}
+    order: dict[tuple[str, Any], int] = {}
     for req in requests:
         response = req.get("response")
         operation = req.get("operation")
         if not isinstance(response, dict) or not isinstance(operation, str):
             continue
-        previous = kept.get(operation)
-        order.setdefault(operation, len(order))
-        kept[operation] = {
+        key = (operation, req.get("status"))
+        previous = kept.get(key)
+        order.setdefault(key, len(order))
+        kept[key] = {
             "operation": operation,
             "method": req.get("method"),
             "path": req.get("path"),
@@ -141,7 +144,7 @@ def record_responses(requests: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
             "calls": (previous["calls"] if previous else 0) + 1,
             **response,
         }
-    return sorted(kept.values(), key=lambda r: order[r["operation"]])[:MAX_CALLS]
+    return [kept[key] for key in sorted(kept, key=order.__getitem__)][:MAX_CALLS]
 
 
 def code_digest(code: str) -> str:

@@ -182,11 +182,19 @@ def test_record_keeps_the_last_answer_of_each_operation_in_call_order():
             "response": {"json": {"s": "ok"}},
         },
         {"operation": None, "method": "GET", "path": "/x", "status": 404, "response": {"json": {}}},
+        {
+            "operation": "a:get",
+            "method": "GET",
+            "path": "/jobs/1",
+            "status": 429,
+            "response": {"json": {"e": 1}},
+        },
     ]
     kept = record_responses(log)
-    assert [(r["operation"], r["calls"], r["json"]) for r in kept] == [
-        ("a:create", 1, {"id": 1}),
-        ("a:get", 2, {"s": "ok"}),
+    assert [(r["operation"], r["status"], r["calls"], r["json"]) for r in kept] == [
+        ("a:create", 201, 1, {"id": 1}),
+        ("a:get", 200, 2, {"s": "ok"}),
+        ("a:get", 429, 1, {"e": 1}),
     ]
 
 

@@ -104,7 +104,7 @@ def response_block(ws: Workspace, snippet: Snippet, embed: Embed, codes: dict[st
 
 def _answer_html(answer: dict[str, Any]) -> list[str]:
     calls = answer.get("calls")
-    repeat = f" (the last of {int(calls)} calls)" if isinstance(calls, int) and calls > 1 else ""
+    repeat = f" (the last of {int(calls)} such answers)" if isinstance(calls, int) and calls > 1 else ""
     head = (
         f'<p class="{BLOCK_CLASS}-call"><code>{esc(answer.get("method"))} {esc(answer.get("path"))}</code> '
         f"→ <code>{esc(answer.get('status'))}</code>{repeat}</p>"
