@@ -233,7 +233,7 @@ def test_a_fresh_passing_run_shows_its_response(project):
     usage = "docs/index.md:1::demo.draw"
     _record(project, [_row(ws, "py", usage)])
     out = transform_page('<snippet data-name="demo.draw"></snippet>\n', "index.md", ws)
-    assert '<details class="snippetgen-proven">' in out
+    assert '<details class="snippetgen-proven success">' in out
     assert "<summary>Response</summary>" in out
     assert "POST /v1/draw</code> → <code>200</code>" in out
     assert "&lt;script&gt;" in out and "<script>" not in out

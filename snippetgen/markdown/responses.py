@@ -89,7 +89,7 @@ def response_block(ws: Workspace, snippet: Snippet, embed: Embed, codes: dict[st
     lang, row = found
     when = datetime.datetime.fromtimestamp(row.mtime, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
-        f'<details class="{BLOCK_CLASS}">',
+        f'<details class="{BLOCK_CLASS} success">',
         "<summary>Response</summary>",
         f'<p class="{BLOCK_CLASS}-note">What this example received from the mock server when its '
         f"{esc(get_language(lang).label)} program ran in the test run of {esc(when)}, checked against the "
