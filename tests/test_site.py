@@ -160,7 +160,7 @@ def test_fence_is_longer_than_any_backtick_run(project):
     site = make_site(project)
     out = transform_page('<snippet data-name="demo.ticks"></snippet>\n', "index.md", site)
     assert '    `````python\n    doc = """\n    ```python\n' in out
-    assert out.split("**To run:**")[0].rstrip().endswith("`````")
+    assert out.split('<span class="snippetgen-run">')[0].rstrip().endswith("`````")
     assert code_fence("a ``` b ```` c", "text").startswith("`````text\n")
     html = python_markdown.markdown(
         out,

@@ -61,7 +61,9 @@ def test_setup_comes_from_the_language_modules():
     curl = get_language("curl").setup('ID=$(curl -sS x | jq -r .id)\necho "jq said $ID"\n')
     assert curl.packages == ("jq",)
     assert curl.install == ""
-    assert run_line(curl).startswith("**To run:** curl 7\\.76\\+, bash and jq; save as `example.sh`")
+    assert run_line(curl).startswith(
+        '<span class="snippetgen-run">**To run:** curl 7\\.76\\+, bash and jq; save as `example.sh`'
+    )
 
 
 def test_a_package_name_from_a_hostile_template_is_left_out():
@@ -79,9 +81,9 @@ def test_every_tab_says_how_to_run_it(project):
     assert "install with `npm install openai`, save as `example.mjs`" in out
     assert "**To run:** curl 7\\.76\\+, bash and jq; save as `example.sh`" in out
     html = python_markdown.markdown(
-        out, extensions=["pymdownx.tabbed", "pymdownx.superfences", "attr_list"], extension_configs={}
+        out, extensions=["pymdownx.tabbed", "pymdownx.superfences"], extension_configs={}
     )
-    assert html.count('<p class="snippetgen-run">') == 3
+    assert html.count('<p><span class="snippetgen-run"><strong>To run:</strong>') == 3
     assert "<code>pip install requests openai</code>" in html
 
 

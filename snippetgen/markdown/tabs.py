@@ -93,8 +93,9 @@ RUN_CLASS = "snippetgen-run"
 
 
 def run_line(setup: RunSetup, key_env: str | None = None) -> str:
-    """One Markdown paragraph (class :data:`RUN_CLASS`) saying how to run the program: runtime and
-    packages, the file to save it as, the key's variable and the command."""
+    """One Markdown paragraph saying how to run the program: runtime and packages, the file to save
+    it as, the key's variable and the command. It is wrapped in an inline ``<span>`` of class
+    :data:`RUN_CLASS` (Markdown inside a span is still Markdown, and no extension is needed)."""
     needs = setup.runtime
     if setup.packages and not setup.install:
         head, _, last = needs.rpartition(" and ")
@@ -109,7 +110,7 @@ def run_line(setup: RunSetup, key_env: str | None = None) -> str:
     if setup.command:
         steps.append(f"run `{setup.command}`")
     text = (f"**To run:** {md_escape(needs)}; " if needs else "**To run:** ") + ", ".join(steps) + "."
-    return text + "\n{: ." + RUN_CLASS + " }"
+    return f'<span class="{RUN_CLASS}">{text}</span>'
 
 
 def _variant_diffs(snippet: Snippet, base: Embed, codes: dict[str, str]) -> dict[str, str] | None:
