@@ -81,14 +81,6 @@ def _paragraphs(text: str, skip: Iterable[tuple[int, int]]) -> list[tuple[int, s
 
 def prose_problems(text: str, path: str, embeds: list[tuple[Snippet, Embed]]) -> list[Problem]:
     """The ``prose-variable`` problems of one page (see the module docstring)."""
-    names: dict[str, tuple[Snippet, dict[str, str]]] = {}
-    """A variable's own name (``pollInterval``) and every spelling of it -> snippet and spellings."""
-    for snippet, embed in embeds:
-        for variable, by_lang in spellings(snippet, embed).items():
-            for name in {variable, *by_lang.values()}:
-                names.setdefault(name, (snippet, by_lang))
-    if not names:
-        return []
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def line_of(offset: int) -> int:
@@ -105,9 +97,22 @@ def prose_problems(text: str, path: str, embeds: list[tuple[Snippet, Embed]]) ->
     for tag_name in ("snippet", "operation"):
         for tag in find_tags(text, tag_name, path):
             skip.append((line_of(tag.start), line_of(max(tag.end - 1, tag.start)) + 1))
+    paragraphs = [
+        (first, paragraph, [(m.group(2).strip(), m.start()) for m in _INLINE.finditer(paragraph)])
+        for first, paragraph in _paragraphs(text, skip)
+    ]
+    mentioned = {_norm(name) for _, _, spans in paragraphs for name, _ in spans if _NAME.match(name)}
+    names: dict[str, tuple[Snippet, dict[str, str]]] = {}
+    """A variable's own name (``pollInterval``) and every spelling of it -> snippet and spellings."""
+    for snippet, embed in embeds:
+        variables = {v for t in snippet.templates.values() for v in template_variables(t.source)}
+        if not {_norm(v) for v in variables} & mentioned:
+            continue  # the prose names none of its variables: nothing to render
+        for variable, by_lang in spellings(snippet, embed).items():
+            for name in {variable, *by_lang.values()}:
+                names.setdefault(name, (snippet, by_lang))
     problems = []
-    for first_line, paragraph in _paragraphs(text, skip):
-        spans = [(m.group(2).strip(), m.start()) for m in _INLINE.finditer(paragraph)]
+    for first_line, paragraph, spans in paragraphs:
         named = {name for name, _ in spans}
         for name, offset in spans:
             if not _NAME.match(name) or name not in names:
