@@ -96,7 +96,7 @@ def response_block(ws: Workspace, snippet: Snippet, embed: Embed, codes: dict[st
         "API's schema; long values are shortened.</p>",
     ]
     for answer in row.row["responses"][:MAX_CALLS]:
-        if isinstance(answer, dict):
+        if isinstance(answer, dict) and answer.get("valid") is not False:
             parts += _answer_html(answer)
     parts.append("</details>")
     return inert(mask("\n".join(parts))) + "\n"
