@@ -106,7 +106,7 @@ def test_tabs_labels_fences_and_docs_link(project):
         '# Home\n\n<snippet data-name="demo.hello" data-prompt="it\'s"></snippet>\n', "index.md", site
     )
     assert out.startswith(
-        "# Home\n\n**Say hello** · [Docs](guide/details.md#usage)\n\nPrints a <code>greeting</code>.\n"
+        '# Home\n\n<span id="example-3"></span>**Say hello** · [Docs](guide/details.md#usage)\n\nPrints a <code>greeting</code>.\n'
     )
     labels = re.findall(r'^(===!?) "([^"]+)"$', out, re.M)
     assert labels == [("===!", "Python"), ("===", "JavaScript"), ("===", "cURL")]
@@ -178,7 +178,7 @@ def test_indented_embed_stays_inside_its_admonition_and_sets_stay_apart(project)
         '<snippet data-name="demo.hello"></snippet>\n<snippet data-name="demo.hello"></snippet>\n'
     )
     out = transform_page(page, "index.md", site)
-    assert "!!! note\n\n    **Say hello**" in out
+    assert '!!! note\n\n    <span id="example-2"></span>**Say hello**' in out
     assert '\n    ===! "Python"\n\n        ```python\n' in out
     html = python_markdown.markdown(
         out,

@@ -265,5 +265,6 @@ def test_the_built_site_has_the_status_page(shop, monkeypatch):
     assert '<span class="sg-state sg-state-passed">passed</span>' in page
     links = set(re.findall(r'href="(\.\./[^"#]*)#example-(\d+)"', page))
     assert ("../", "3") in links and ("../guide/create/", "5") in links
-    for target, _ in links:
-        assert (shop.root / "site" / "examples-status" / target / "index.html").resolve().is_file()
+    for target, line in links:  # each link lands on its embed
+        landing = (shop.root / "site" / "examples-status" / target / "index.html").resolve()
+        assert f'id="example-{line}"' in landing.read_text()

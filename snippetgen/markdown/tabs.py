@@ -19,6 +19,13 @@ from ..render import render_embed
 from .inert import safe_markdown
 
 DOCS_LABEL = "Docs"
+
+
+def example_anchor(line: int) -> str:
+    """The HTML id of the embed at ``line`` of a page (the examples status page links to it)."""
+    return f"example-{line}"
+
+
 _MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 """Python-Markdown's own escapable characters (``|`` and ``~`` are only escapable with extensions)."""
 
@@ -47,7 +54,8 @@ def snippet_markdown(
     """
     codes = {lang: render_embed(snippet, embed, lang).code for lang in snippet.templates}
     diffs = _variant_diffs(snippet, base, codes) if base is not None else None
-    head = f"**{md_escape(snippet.title)}**"
+    # The anchor the examples status page links to (one per embed: its page line).
+    head = f'<span id="{example_anchor(embed.location.line)}"></span>**{md_escape(snippet.title)}**'
     if snippet.docs:
         try:
             href = docs_href(snippet.docs, page_path, pages)

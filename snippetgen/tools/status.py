@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..languages import get_language, language_ids
+from ..markdown.tabs import example_anchor
 from ..record import Run, record_time
 from ..runner.collect import Example, collect_examples
 from ..workspace import Workspace, page_prefix
@@ -48,11 +49,6 @@ SYMBOLS = {
     "skipped": "⏭️",
     "no example": "·",
 }
-
-
-def example_anchor(line: int) -> str:
-    """The HTML id of the embed at ``line`` of a page (the tab set's title carries it)."""
-    return f"example-{line}"
 
 
 @dataclass(frozen=True)
