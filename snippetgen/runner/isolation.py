@@ -58,6 +58,8 @@ INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)"
 START_TIMEOUT = 60.0
 WATCHDOG_GRACE = 15.0
 """Seconds past an example's timeout after which a silent cell is killed from outside."""
+ON_DEMAND = ("openai", "anthropic", "httpx", "aiohttp")
+"""Python SDKs the cell imports once, the first time an example imports one (~2 s each otherwise)."""
 EXAMPLE_UIDS = (200_000, 400_000)
 """Range of the users examples run as when the runner is root (one per cell; never a real user)."""
 
@@ -278,6 +280,7 @@ class Cell:
                 "mimetypes",
                 "email.mime.multipart",
             ],
+            "on_demand": list(ON_DEMAND),
         }
         self.log = folder / "cell.log"
         argv = [

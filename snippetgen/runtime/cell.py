@@ -10,7 +10,8 @@ and a folder of Unix sockets. This process is the only long-lived one in it (bub
 * it runs examples one at a time: a forked child drops to the examples' user (when the cell runs
   as root), sets the resource limits, enters the example's folder and environment, then either
   executes the language's command or, for a ``python`` file, runs it in the fork itself (the
-  interpreter and ``requests`` are already loaded: a warm start);
+  interpreter and ``requests`` are already loaded: a warm start; an SDK of ``on_demand`` is
+  loaded here the first time an example imports it);
 * it captures stdout and stderr through pipes, keeping at most ``limits.output`` bytes of each
   (head and tail, "... N bytes cut"), enforces the timeout, and when the example ends, one way or
   the other, kills every other process of the cell (``kill(-1)``: daemons, detached children),
@@ -18,15 +19,22 @@ and a folder of Unix sockets. This process is the only long-lived one in it (bub
 
 It imports nothing from snippetgen (the package is not visible inside the cell).
 
+* JavaScript examples (``"warm": "node"``) run in the cell's warm node (``warm_node.cjs``): one
+  long-lived node, started here as a user of its own (the examples' user + 1), that has loaded its
+  HTTP stack and runs each example in a fresh ``vm`` context; every process but it is killed after
+  each example, and it ends itself (a fresh one is started) after ``process.exit()`` or an error.
+
 Protocol. ``argv[1]`` is a JSON object: ``{"forward": [[port, socket path], ...], "uid": int|null,
-"gid": int|null, "egress": path, "preload": [module, ...], "guard": path}``. Then one JSON job per
-line on stdin: ``{"argv", "cwd", "env", "timeout", "warm", "limits": {"memory", "processes",
+"gid": int|null, "egress": path, "preload": [module, ...], "on_demand": [module, ...], "guard":
+path}``. Then one JSON job per line on stdin: ``{"argv", "cwd", "env", "timeout", "warm", "limits": {"memory", "processes",
 "output"}}``; one JSON result per job on stdout: ``{"returncode", "timed_out", "seconds", "stdout",
 "stderr", "cut", "egress"}``. End of stdin (the runner closed it or died): kill everything, exit.
 """
 
+import gc
 import json
 import os
+import re
 import resource
 import runpy
 import selectors
@@ -37,6 +45,7 @@ import sys
 import time
 import traceback
 
+IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+([A-Za-z_]\w*)", re.M)
 BUFFER = 1 << 20
 """Bytes a relay holds for one direction of one connection before it stops reading that side."""
 CHUNK = 1 << 16
@@ -228,6 +237,28 @@ class Cell:
                 __import__(name)
             except ImportError:
                 pass
+        self.on_demand = set(config.get("on_demand", []))
+        """Heavy libraries (an SDK) loaded here the first time an example imports one."""
+        gc.freeze()  # the loaded modules stay out of the children's collections: fewer pages copied
+
+    def _preload_for(self, script):
+        """Import the on-demand libraries the (runner-written) example file imports, once."""
+        if not self.on_demand:
+            return
+        try:
+            with open(script, encoding="utf-8", errors="replace") as fh:
+                source = fh.read(1 << 20)
+        except OSError:
+            return
+        wanted = {m.group(1) for m in IMPORT.finditer(source)} & self.on_demand
+        for name in sorted(wanted):
+            self.on_demand.discard(name)
+            try:
+                __import__(name)
+            except Exception:  # not installed, or broken: the example will say so itself
+                pass
+        if wanted:
+            gc.freeze()
 
     # control channel ------------------------------------------------------------------------
     def _control(self, mask):
@@ -267,6 +298,8 @@ class Cell:
         limits = job.get("limits", {})
         cap = int(limits.get("output", 1 << 20))
         egress = self.config.get("egress")
+        if job.get("warm") in (True, "python"):
+            self._preload_for(job["argv"][1])
         self._prepare(job["cwd"], egress)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()

@@ -64,6 +64,7 @@ function finish(code, recycle) {
   current.done = true;
   for (const [clear, handle] of current.timers) clear(handle);
   current.timers.clear();
+  if (!recycle) emitExit(current.listeners, code);
   restoreListeners(current.listeners);
   try { process.stdout.write(''); } catch (_) { /* closed */ }
   send({ code, recycle });
@@ -114,6 +115,15 @@ function restoreListeners(before) {
     for (const listener of process.listeners(name)) {
       if (!keep.includes(listener)) process.removeListener(name, listener);
     }
+  }
+}
+
+function emitExit(before, code) {
+  // The example's own 'exit' listeners, called as node calls them when a process ends.
+  const keep = before.get('exit') || [];
+  for (const listener of process.listeners('exit')) {
+    if (keep.includes(listener)) continue;
+    try { listener.call(process, code); } catch (err) { report(err); }
   }
 }
 
@@ -260,6 +270,9 @@ function start(job) {
   } catch (err) {
     run = Promise.reject(err);
   }
+  // Started from 'beforeExit': without a pending handle node would end once this returns (linking
+  // and a short example are promises only); one turn of the loop makes it look again.
+  hostTimers.setImmediate(() => {});
   const mine = current;
   run.then(() => { mine.settled = true; }, (err) => {
     mine.settled = true;
