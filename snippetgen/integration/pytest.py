@@ -48,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--snippetgen-jobs",
         type=int,
         default=None,
-        help="examples run at once in this process (default: 3 per CPU, at least 4, shared by xdist workers)",
+        help="examples run at once in this process (default: 2 per CPU, at least 4, shared by xdist workers)",
     )
     parser.addini("snippetgen", type="bool", default=False, help="enable the snippetgen example runner")
     parser.addini("snippetgen_root", default="", help="project folder (default: the rootdir)")
@@ -150,12 +150,13 @@ class ExampleSession:
         wanted = self.config.getoption("--snippetgen-jobs")
         if wanted:
             return max(1, wanted)
-        # Examples mostly wait (their polls, the mock): 3 slots per CPU keep the CPUs busy, and each
-        # slot's start (a mock, a cell, its warm Python and node) is paid only that often.
-        pool = max(4, 3 * (os.cpu_count() or 1))
+        # Examples mostly wait (their polls, the mock): 2 slots per CPU keep the CPUs busy (measured by
+        # bench/run_examples.py), and each slot's start (a mock, a cell, its warm runtimes) is paid
+        # only that often.
+        pool = max(4, 2 * (os.cpu_count() or 1))
         if hasattr(self.config, "workerinput"):  # xdist: the workers share the machine's pool
             workers = int(getattr(self.config, "workerinput", {}).get("workercount", 1) or 1)
-            return max(2, pool // workers)
+            return max(3, pool // workers)
         return pool
 
     def _slot(self) -> Any:
