@@ -105,11 +105,43 @@ class _Timed:
         Runner.source = self._source  # type: ignore[method-assign]
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(runner: Runner) -> dict[str, float]:
+    """CPU seconds so far: this process (the runner, its mock and relays) and the cell's processes by
+    name (the supervisor with the examples it forked and waited for: "python"; the warm "node")."""
+    usage = {"runner and mock": time.process_time()}
+    cell = runner.cell
+    pids = [cell.proc.pid] if cell is not None else []
+    while pids:
+        pid = pids.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+            for task in os.listdir(f"/proc/{pid}/task"):
+                pids += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            continue
+        key = "cell " + ("(supervisor and examples)" if name == "python" else name)
+        usage[key] = usage.get(key, 0.0) + sum(int(f) for f in fields[11:15]) / TICK
+    return usage
+
+
+def _cpu_close(cpu: dict[str, dict[str, float]], before: dict[str, dict[str, float]], runner: Runner) -> None:
+    """The CPU the last language of ``before`` used (a warm node that ended takes its part along)."""
+    lang = list(before)[-1]
+    now = _cpu(runner)
+    cpu[lang] = {k: max(0.0, v - before[lang].get(k, 0.0)) for k, v in now.items() if k != "cell bwrap"}
+
+
 def overhead() -> tuple[dict[str, dict[str, float]], dict[str, float], float, int]:
     """Per language, mean ms per example: total, the example's run, and the runner's parts."""
     project, ws, examples = _examples()
     rows: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     own: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, dict[str, float]] = {}
+    cpu_before: dict[str, dict[str, float]] = {}
     failed = 0
     with MockServer(project.specs_dir, settings=MockSettings(**SETTINGS)) as mock:
         t0 = time.perf_counter()
@@ -118,7 +150,11 @@ def overhead() -> tuple[dict[str, dict[str, float]], dict[str, float], float, in
         try:
             for lang in sorted({e.lang for e in examples}):  # warm each runtime up once
                 runner.run(next(e for e in examples if e.lang == lang))
-            for example in examples:
+            for example in sorted(examples, key=lambda e: e.lang):  # one language after another: CPU
+                if example.lang not in cpu_before:
+                    if cpu_before:
+                        _cpu_close(cpu, cpu_before, runner)
+                    cpu_before[example.lang] = _cpu(runner)
                 with _Timed() as timed:
                     t0 = time.perf_counter()
                     outcome = runner.run(example)
@@ -133,8 +169,12 @@ def overhead() -> tuple[dict[str, dict[str, float]], dict[str, float], float, in
                 row["render"] += timed.render
                 row["runner (folder, fixtures, verify)"] += total - timed.cell - timed.render
                 failed += not outcome.passed
+            _cpu_close(cpu, cpu_before, runner)
         finally:
             runner.close()
+    for lang, parts in cpu.items():
+        for part in parts:
+            rows[lang][f"cpu {part}"] = parts[part]  # seconds; ms per example below
     means = {lang: {k: v / row["n"] * 1000 for k, v in row.items() if k != "n"} for lang, row in rows.items()}
     medians = {lang: statistics.median(values) * 1000 for lang, values in own.items()}
     return means, medians, start, failed
@@ -227,6 +267,10 @@ def main() -> None:
         median = medians[lang]
         verdict = "ok" if median < 10 else "over the 10 ms target"
         print(f"  {lang:6}{cells}   median {median:5.1f} ms, mean {mean:5.1f} ms: {verdict}")
+    print("  CPU ms per example (the examples' processes, the cell, the runner with its mock and relays):")
+    for lang, row in sorted(rows.items()):
+        parts = ", ".join(f"{k[4:]} {v:.1f}" for k, v in sorted(row.items()) if k.startswith("cpu "))
+        print(f"  {lang:6}{parts}")
     print(
         "  (example: the cell's start-to-end of the example: its code, its requests, its poll waits;"
         " runner overhead: everything else;\n   a mean above the median is a one-time load, e.g. an SDK"
