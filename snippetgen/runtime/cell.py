@@ -286,7 +286,7 @@ class Cell:
 
     # one example ----------------------------------------------------------------------------
     def run(self, job):
-        if job.get("warm") == "node":
+        if job.get("warm") == "node" and not self.node_failure:  # it failed once: fresh processes
             try:
                 node = self._warm_node(job)
             except OSError as exc:  # no warm node here: the example runs as a fresh process
@@ -407,7 +407,7 @@ class Cell:
             self._poll(0.5)
         if not node.ready:
             node.close()
-            raise OSError(f"the warm node did not start: {node.captures[1].text()[-500:]}")
+            raise OSError(f"the warm node did not start: {node.captures[2].text()[-500:]}")
         self.node = node
         return node
 
