@@ -58,6 +58,8 @@ INSTALL_HINT = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)"
 START_TIMEOUT = 60.0
 WATCHDOG_GRACE = 15.0
 """Seconds past an example's timeout after which a silent cell is killed from outside."""
+ON_DEMAND = ("openai", "anthropic", "httpx", "aiohttp")
+"""Python SDKs the cell imports once, the first time an example imports one (~2 s each otherwise)."""
 EXAMPLE_UIDS = (200_000, 400_000)
 """Range of the users examples run as when the runner is root (one per cell; never a real user)."""
 
@@ -254,7 +256,9 @@ class Cell:
         self.live = folder / "live"
         """The examples' working folders (``/sandbox`` inside); each is moved out after its run."""
         self.limits = limits
-        self.uid = EXAMPLE_UIDS[0] + (os.getpid() * 64 + next(_uids)) % (EXAMPLE_UIDS[1] - EXAMPLE_UIDS[0])
+        # Two users per cell (even, odd): the examples', and its warm node's (runtime/warm_node.cjs).
+        span = (EXAMPLE_UIDS[1] - EXAMPLE_UIDS[0]) // 2
+        self.uid = EXAMPLE_UIDS[0] + 2 * ((os.getpid() * 64 + next(_uids)) % span)
         self.uid_used = found.privileged
         sockets = folder / "sockets"
         for path in (self.live, sockets):
@@ -276,6 +280,7 @@ class Cell:
                 "mimetypes",
                 "email.mime.multipart",
             ],
+            "on_demand": list(ON_DEMAND),
         }
         self.log = folder / "cell.log"
         argv = [
@@ -339,16 +344,18 @@ class Cell:
 
         With ``warm``, a ``python FILE`` command of this very interpreter (the ``py`` language, or any
         language run the same way) is forked from the supervisor, which has Python and ``requests``
-        loaded already, instead of starting a fresh interpreter.
+        loaded already, instead of starting a fresh interpreter; a ``node FILE.mjs|.cjs`` command
+        runs in a fresh ``vm`` context of the cell's warm node (``runtime/warm_node.cjs``).
         """
         inside = INSIDE / workdir.relative_to(self.live)
-        warm = warm and len(argv) == 2 and argv[0] == sys.executable and argv[1].endswith(".py")
+        kind = warm_kind(argv) if warm else False
+        warm = bool(kind)
         job = {
             "argv": argv,
             "cwd": str(inside),
             "env": env,
             "timeout": timeout,
-            "warm": warm,
+            "warm": kind,
             "limits": self.limits.as_dict(),
         }
         if warm:
@@ -394,6 +401,17 @@ class Cell:
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self.relay.close()
+
+
+def warm_kind(argv: list[str]) -> str | bool:
+    """Which warm runtime of the cell can run ``argv``: ``"python"``, ``"node"``, or ``False``."""
+    if len(argv) != 2:
+        return False
+    if argv[0] == sys.executable and argv[1].endswith(".py"):
+        return "python"
+    if argv[0] == "node" and argv[1].endswith((".mjs", ".cjs")):
+        return "node"
+    return False
 
 
 def bwrap_options(

@@ -10,7 +10,8 @@ and a folder of Unix sockets. This process is the only long-lived one in it (bub
 * it runs examples one at a time: a forked child drops to the examples' user (when the cell runs
   as root), sets the resource limits, enters the example's folder and environment, then either
   executes the language's command or, for a ``python`` file, runs it in the fork itself (the
-  interpreter and ``requests`` are already loaded: a warm start);
+  interpreter and ``requests`` are already loaded: a warm start; an SDK of ``on_demand`` is
+  loaded here the first time an example imports it);
 * it captures stdout and stderr through pipes, keeping at most ``limits.output`` bytes of each
   (head and tail, "... N bytes cut"), enforces the timeout, and when the example ends, one way or
   the other, kills every other process of the cell (``kill(-1)``: daemons, detached children),
@@ -18,15 +19,22 @@ and a folder of Unix sockets. This process is the only long-lived one in it (bub
 
 It imports nothing from snippetgen (the package is not visible inside the cell).
 
+* JavaScript examples (``"warm": "node"``) run in the cell's warm node (``warm_node.cjs``): one
+  long-lived node, started here as a user of its own (the examples' user + 1), that has loaded its
+  HTTP stack and runs each example in a fresh ``vm`` context; every process but it is killed after
+  each example, and it ends itself (a fresh one is started) after ``process.exit()`` or an error.
+
 Protocol. ``argv[1]`` is a JSON object: ``{"forward": [[port, socket path], ...], "uid": int|null,
-"gid": int|null, "egress": path, "preload": [module, ...], "guard": path}``. Then one JSON job per
-line on stdin: ``{"argv", "cwd", "env", "timeout", "warm", "limits": {"memory", "processes",
+"gid": int|null, "egress": path, "preload": [module, ...], "on_demand": [module, ...], "guard":
+path}``. Then one JSON job per line on stdin: ``{"argv", "cwd", "env", "timeout", "warm", "limits": {"memory", "processes",
 "output"}}``; one JSON result per job on stdout: ``{"returncode", "timed_out", "seconds", "stdout",
 "stderr", "cut", "egress"}``. End of stdin (the runner closed it or died): kill everything, exit.
 """
 
+import gc
 import json
 import os
+import re
 import resource
 import runpy
 import selectors
@@ -37,6 +45,7 @@ import sys
 import time
 import traceback
 
+IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+([A-Za-z_]\w*)", re.M)
 BUFFER = 1 << 20
 """Bytes a relay holds for one direction of one connection before it stops reading that side."""
 CHUNK = 1 << 16
@@ -212,6 +221,8 @@ class Cell:
         self.relay = Relay(self.selector)
         self.pending = bytearray()
         self.eof = False
+        self.node = None
+        self.node_failure = ""
         os.close(os.pidfd_open(os.getpid()))  # Linux 5.3+: fail at start, not at the first example
         for port, path in config.get("forward", []):
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -226,6 +237,28 @@ class Cell:
                 __import__(name)
             except ImportError:
                 pass
+        self.on_demand = set(config.get("on_demand", []))
+        """Heavy libraries (an SDK) loaded here the first time an example imports one."""
+        gc.freeze()  # the loaded modules stay out of the children's collections: fewer pages copied
+
+    def _preload_for(self, script):
+        """Import the on-demand libraries the (runner-written) example file imports, once."""
+        if not self.on_demand:
+            return
+        try:
+            with open(script, encoding="utf-8", errors="replace") as fh:
+                source = fh.read(1 << 20)
+        except OSError:
+            return
+        wanted = {m.group(1) for m in IMPORT.finditer(source)} & self.on_demand
+        for name in sorted(wanted):
+            self.on_demand.discard(name)
+            try:
+                __import__(name)
+            except Exception:  # not installed, or broken: the example will say so itself
+                pass
+        if wanted:
+            gc.freeze()
 
     # control channel ------------------------------------------------------------------------
     def _control(self, mask):
@@ -253,9 +286,20 @@ class Cell:
 
     # one example ----------------------------------------------------------------------------
     def run(self, job):
+        if job.get("warm") == "node" and not self.node_failure:  # it failed once: fresh processes
+            try:
+                node = self._warm_node(job)
+            except OSError as exc:  # no warm node here: the example runs as a fresh process
+                node = None
+                self.node_failure = str(exc)
+            if node is not None:
+                return self._run_in_node(node, job)
+            job = dict(job, warm=False)
         limits = job.get("limits", {})
         cap = int(limits.get("output", 1 << 20))
         egress = self.config.get("egress")
+        if job.get("warm") in (True, "python"):
+            self._preload_for(job["argv"][1])
         self._prepare(job["cwd"], egress)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -302,7 +346,7 @@ class Cell:
         if not status:  # timed out, or the runner is gone
             os.kill(pid, signal.SIGKILL)
             status.append(os.waitpid(pid, 0)[1])
-        kill_all()  # the example's children, daemons and detached processes die with it
+        self._kill_all()  # the example's children, daemons and detached processes die with it
         drain_until = time.monotonic() + 2.0
         while open_streams and time.monotonic() < drain_until:  # every writer is dead: EOF soon
             self._poll(0.05)
@@ -330,17 +374,106 @@ class Cell:
             "egress": hits[:100],
         }
 
-    def _prepare(self, cwd, egress):
+    def _prepare(self, cwd, egress, uid=None, gid=None):
         """The example's folder and its egress report belong to the examples' user."""
+        uid = self.uid if uid is None else uid
+        gid = self.gid if gid is None else gid
         if egress:
             fd = os.open(egress, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            if self.uid is not None:
-                os.fchown(fd, self.uid, self.gid)
+            if uid is not None:
+                os.fchown(fd, uid, gid)
             os.close(fd)
-        if self.uid is not None:
-            os.chown(cwd, self.uid, self.gid)
+        if uid is not None:
+            os.chown(cwd, uid, gid)
             for entry in os.scandir(cwd):
-                os.chown(entry.path, self.uid, self.gid, follow_symlinks=False)
+                os.chown(entry.path, uid, gid, follow_symlinks=False)
+
+    # the warm node ----------------------------------------------------------------------------
+    def _kill_all(self):
+        """Kill every process of the cell but the warm node, which holds no example between runs."""
+        node = self.node
+        kill_all(spare=(node.pid,) if node is not None and node.alive else ())
+
+    def _warm_node(self, job):
+        """The cell's warm node, started (as the examples' node user) when there is none."""
+        if self.node is not None and self.node.alive:
+            return self.node
+        if self.node is not None:
+            self.node.close()
+        self.node = None
+        node = WarmNode(self, job)
+        deadline = time.monotonic() + NODE_START_TIMEOUT
+        while node.ready is None and node.alive and not self.eof and time.monotonic() < deadline:
+            self._poll(0.5)
+        if not node.ready:
+            node.close()
+            raise OSError(f"the warm node did not start: {node.captures[2].text()[-500:]}")
+        self.node = node
+        return node
+
+    def _run_in_node(self, node, job):
+        limits = job.get("limits", {})
+        cap = int(limits.get("output", 1 << 20))
+        egress = self.config.get("egress")
+        self._prepare(job["cwd"], egress, node.uid, node.uid if node.uid is not None else None)
+        node.captures = {1: Capture(cap), 2: Capture(cap)}
+        node.answers.clear()
+        start = time.monotonic()
+        script = job["argv"][1]
+        node.send({"script": script, "cwd": job["cwd"], "env": job["env"]})
+        deadline = start + min(float(job["timeout"]), 86400.0)
+        timed_out = False
+        while not node.answers and node.alive and not self.eof:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            self._poll(min(remaining, 1.0))
+        seconds = time.monotonic() - start
+        answer = node.answers[0] if node.answers else None
+        if answer is None or answer.get("recycle"):
+            node.stop(kill=answer is None)  # timed out, died, or ends itself after process.exit()
+        code = answer.get("code", 1) if answer else node.exit_code()
+        self._kill_all()
+        node.drain()
+        if self.node is node and not node.alive:
+            self.node = None
+        empty("/tmp")
+        hits = []
+        if egress:
+            try:
+                with open(egress, encoding="utf-8", errors="replace") as fh:
+                    hits = [line.strip() for line in fh if line.strip()]
+            except OSError:
+                pass
+        out, err = node.captures[1], node.captures[2]
+        node.captures = {1: Capture(0), 2: Capture(0)}
+        return {
+            "returncode": None if timed_out else code,
+            "timed_out": timed_out,
+            "seconds": seconds,
+            "stdout": out.text(),
+            "stderr": err.text(),
+            "cut": [max(out.cut, 0), max(err.cut, 0)],
+            "egress": hits[:100],
+        }
+
+    def _limits(self, limits, uid):
+        """In a child about to run examples: resource limits, then the examples' user ``uid``."""
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        memory = int(limits.get("memory", 0))
+        if memory:
+            resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        processes = int(limits.get("processes", 0))
+        if processes:
+            # Unprivileged cells run everything as one user: bubblewrap, this supervisor and the
+            # warm node count too.
+            extra = 0 if uid is not None else 3
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes + extra, processes + extra))
+        if uid is not None:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)  # every capability is gone from here on
 
     def _child(self, job, out_w, err_w, limits):
         try:
@@ -350,23 +483,11 @@ class Cell:
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
             os.closerange(3, 1 << 16)  # the control pipe, listeners, connections: none of the example's
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            memory = int(limits.get("memory", 0))
-            if memory:
-                resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-            processes = int(limits.get("processes", 0))
-            if processes:
-                # Unprivileged cells run everything as one user: bubblewrap and this supervisor count too.
-                extra = 0 if self.uid is not None else 2
-                resource.setrlimit(resource.RLIMIT_NPROC, (processes + extra, processes + extra))
-            if self.uid is not None:
-                os.setgroups([])
-                os.setgid(self.gid)
-                os.setuid(self.uid)  # every capability is gone from here on
+            self._limits(limits, self.uid)
             os.chdir(job["cwd"])
             env = {str(k): str(v) for k, v in job["env"].items()}
             argv = [str(a) for a in job["argv"]]
-            if job.get("warm"):
+            if job.get("warm") in (True, "python"):
                 code = warm_python(argv[1], job["cwd"], env, self.config.get("guard"))
                 os._exit(code)
             for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
@@ -377,6 +498,188 @@ class Cell:
                 os.write(2, f"snippetgen cell: cannot run {job.get('argv')}: {exc}\n".encode())
             finally:
                 os._exit(127)
+
+
+NODE_START_TIMEOUT = 30.0
+WARM_NODE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "warm_node.cjs")
+
+
+class WarmNode:
+    """A node process of the cell that runs JavaScript examples one at a time (``warm_node.cjs``).
+
+    It runs as a user of its own when the cell is privileged (the examples' user + 1): examples of
+    the other languages cannot signal or trace it. Its stdout and stderr are pipes read by the
+    cell's loop into the current example's captures; jobs go in on its fd 3, answers come on fd 4.
+    """
+
+    def __init__(self, cell, job):
+        self.cell = cell
+        self.uid = None if cell.uid is None else cell.uid + 1
+        self.ready = None
+        self.answers = []
+        self.captures = {1: Capture(1 << 16), 2: Capture(1 << 16)}
+        self.status = None
+        self._pending = bytearray()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        jobs_r, jobs_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        limits = job.get("limits", {})
+        env = {str(k): str(v) for k, v in job["env"].items()}
+        argv = [str(job["argv"][0]), "--experimental-vm-modules", WARM_NODE]
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                devnull = os.open("/dev/null", os.O_RDONLY)
+                for fd, target in ((devnull, 0), (out_w, 1), (err_w, 2), (jobs_r, 3), (ans_w, 4)):
+                    os.dup2(fd, 100 + target)
+                for target in range(5):
+                    os.dup2(100 + target, target)
+                os.closerange(5, 1 << 16)
+                cell._limits(limits, self.uid)
+                os.chdir("/")
+                for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)
+                os.execvpe(argv[0], argv, env)
+            except BaseException as exc:
+                try:
+                    os.write(2, f"snippetgen cell: cannot start the warm node: {exc}\n".encode())
+                finally:
+                    os._exit(127)
+        self.pid = pid
+        for fd in (out_w, err_w, jobs_r, ans_w):
+            os.close(fd)
+        self.jobs = jobs_w
+        self.fds = {1: out_r, 2: err_r}
+        self.ans = ans_r
+        selector = cell.selector
+        for target, fd in self.fds.items():
+            os.set_blocking(fd, False)
+            selector.register(fd, READ, lambda mask, t=target: self._output(t))
+        os.set_blocking(ans_r, False)
+        selector.register(ans_r, READ, lambda mask: self._answer())
+        self.pidfd = os.pidfd_open(pid)
+        selector.register(self.pidfd, READ, lambda mask: self._reap())
+
+    @property
+    def alive(self):
+        return self.status is None
+
+    def _output(self, target):
+        fd = self.fds.get(target)
+        if fd is None:
+            return
+        try:
+            data = os.read(fd, BUFFER)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.captures[target].add(data)
+        else:
+            self.cell.selector.unregister(fd)
+            os.close(fd)
+            del self.fds[target]
+
+    def _answer(self):
+        try:
+            data = os.read(self.ans, CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.cell.selector.unregister(self.ans)
+            os.close(self.ans)
+            self.ans = None
+            return
+        self._pending += data
+        while b"\n" in self._pending:
+            line, _, rest = bytes(self._pending).partition(b"\n")
+            self._pending = bytearray(rest)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("ready"):
+                self.ready = True
+            else:
+                self.answers.append(message)
+
+    def _reap(self):
+        if self.status is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                status = 0
+            self.status = status
+            self.cell.selector.unregister(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = None
+
+    def send(self, job):
+        data = memoryview(json.dumps(job).encode() + b"\n")
+        while data:
+            written = os.write(self.jobs, data)
+            data = data[written:]
+
+    def exit_code(self):
+        if self.status is None:
+            return None
+        return os.waitstatus_to_exitcode(self.status)
+
+    def stop(self, kill=True, wait=5.0):
+        """Wait for the node to end (it ends itself after process.exit()); kill it if it lingers."""
+        if self.status is None and kill:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while self.status is None and time.monotonic() < deadline:
+            self.cell._poll(0.05)
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap()
+
+    def drain(self):
+        """Read what the example wrote: everything is in the pipes (or they are at their end)."""
+        until = time.monotonic() + 2.0
+        for target in list(self.fds):
+            while target in self.fds:
+                fd = self.fds[target]
+                try:
+                    data = os.read(fd, BUFFER)
+                except BlockingIOError:
+                    if self.alive or time.monotonic() > until:
+                        break
+                    self.cell._poll(0.05)
+                    continue
+                if data:
+                    self.captures[target].add(data)
+                else:
+                    self.cell.selector.unregister(fd)
+                    os.close(fd)
+                    del self.fds[target]
+
+    def close(self):
+        self.stop(kill=True, wait=2.0)
+        for fd in list(self.fds.values()):
+            self.cell.selector.unregister(fd)
+            os.close(fd)
+        self.fds = {}
+        if self.ans is not None:
+            self.cell.selector.unregister(self.ans)
+            os.close(self.ans)
+            self.ans = None
+        if self.jobs is not None:
+            os.close(self.jobs)
+            self.jobs = None
 
 
 def warm_python(script, cwd, env, guard):
@@ -415,15 +718,25 @@ def warm_python(script, cwd, env, guard):
     return code
 
 
-def kill_all(wait=5.0):
-    """SIGKILL every process of the cell but bubblewrap (PID 1) and this one; wait until they are gone."""
+def kill_all(wait=5.0, spare=()):
+    """SIGKILL every process of the cell but bubblewrap (PID 1), this one and ``spare``; wait until
+    they are gone (zombies of ``spare`` count as gone: it reaps them itself)."""
     me = os.getpid()
+    keep = {1, me, *spare}
     deadline = time.monotonic() + wait
     while True:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if spare:
+            for name in os.listdir("/proc"):
+                if name.isdigit() and int(name) not in keep:
+                    try:
+                        os.kill(int(name), signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+        else:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         while True:  # reap our own children; bubblewrap reaps the orphans
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -431,10 +744,18 @@ def kill_all(wait=5.0):
                 break
             if pid == 0:
                 break
-        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
+        others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep and not _zombie(p)]
         if not others or time.monotonic() > deadline:
             return
         time.sleep(0.002)
+
+
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def empty(folder):
@@ -501,6 +822,9 @@ def main():
         try:
             result = cell.run(job)
         except Exception as exc:  # a fault of the cell, not of the example: tell the runner
+            if cell.node is not None:
+                cell.node.close()
+                cell.node = None
             kill_all()
             result = {"error": f"{type(exc).__name__}: {exc}"}
         try:

@@ -5,8 +5,8 @@
 const net = require('node:net');
 const fs = require('node:fs');
 
-const allowed = new Set((process.env.SNIPPETGEN_ALLOW || '').split(',').filter(Boolean));
-const report = process.env.SNIPPETGEN_EGRESS_REPORT;
+// Read at each connect: the warm node (warm_node.cjs) sets each example's environment in turn.
+const allowedNow = () => new Set((process.env.SNIPPETGEN_ALLOW || '').split(',').filter(Boolean));
 
 function target(args) {
   const first = args[0];
@@ -24,7 +24,8 @@ net.Socket.prototype.connect = function guardedConnect(...args) {
   const t = target(args);
   if (t) {
     const host = t.host === 'localhost' ? '127.0.0.1' : t.host;
-    if (!allowed.has(`${host}:${t.port}`)) {
+    if (!allowedNow().has(`${host}:${t.port}`)) {
+      const report = process.env.SNIPPETGEN_EGRESS_REPORT;
       if (report) {
         try { fs.appendFileSync(report, `${t.host}:${t.port}\n`); } catch (_) { /* best effort */ }
       }
