@@ -21,6 +21,7 @@ from ..render import embed_problems
 from ..spec import Operation, SpecSet
 from ..workspace import Workspace
 from .reference import operation_markdown
+from .reference.cite import cite_html, resolve_cite
 from .tabs import snippet_markdown
 
 
@@ -109,9 +110,29 @@ def expand_page(
             op = _operation_for(tag, ws.specs)
             uses.add(f"api:{op.api}")
             blocks.append((tag.start, tag.end, operation_markdown(op, ws.specs, level=_level(tag))))
+    if "<assumed" in lowered:
+        for tag in find_tags(markdown, "assumed", shown):
+            location = dataclasses.replace(tag.location, line=tag.location.line + line_offset)
+            reason, why = resolve_cite(
+                ws.specs,
+                tag.attributes.get("data-ref", "").strip(),
+                tag.attributes.get("data-pointer", "").strip(),
+            )
+            if reason is None or not tag.closed:
+                raise RenderError(
+                    why or "<assumed> tag is never closed",
+                    location,
+                    hint='write <assumed data-ref="api:operationId" data-pointer="/responses/429"></assumed>',
+                )
+            blocks.append((tag.start, tag.end, Inline(cite_html(reason))))
+            uses.add(f"api:{tag.attributes.get('data-ref', '').split(':')[0].strip()}")
     if not blocks:
         return Expansion(markdown, frozenset())
     return Expansion(splice(markdown, blocks), frozenset(uses))
+
+
+class Inline(str):
+    """HTML that replaces its tag where it stands, inside its line (an ``<assumed>`` badge)."""
 
 
 def splice(text: str, blocks: Iterable[tuple[int, int, str]]) -> str:
@@ -123,6 +144,10 @@ def splice(text: str, blocks: Iterable[tuple[int, int, str]]) -> str:
     out = []
     pos = 0
     for start, end, block in sorted(blocks):
+        if isinstance(block, Inline):
+            out.append(text[pos:start] + block)
+            pos = end
+            continue
         line_start = text.rfind("\n", 0, start) + 1
         before = text[line_start:start]
         line_end = text.find("\n", end)
