@@ -144,7 +144,11 @@ def operation_markdown(op: Operation, specs: SpecSet | None = None, *, level: in
 
 
 def minimal_html(minimal: MinimalRequest) -> str:
-    needs = f'<p class="sg-example-note">{esc(minimal.needs)}</p>' if minimal.needs else ""
+    needs = ""
+    if minimal.needs:
+        variable, _, rest = minimal.needs.partition(": ")
+        needs = f'<p class="sg-example-note sg-needs"><code>{esc(variable)}</code>: {esc(rest)}</p>'
+
     return (
         '<div class="sg-example sg-minimal"><p class="sg-example-label">Minimal request</p>'
         f"{code_block(minimal.shown, 'bash')}{needs}</div>"
