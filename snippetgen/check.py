@@ -467,7 +467,7 @@ def _check_assumed(ws: Workspace) -> list[Problem]:
     for page, text in sorted(ws.page_texts.items()):
         if "<assumed" not in text.lower():
             continue
-        for tag in find_tags(text, "assumed", ws.display(page)):
+        for tag in find_tags(text, "assumed", page):
             ref = tag.attributes.get("data-ref", "").strip()
             pointer = tag.attributes.get("data-pointer", "").strip()
             reason, why = resolve_cite(ws.specs, ref, pointer) if tag.closed else (None, "never closed")
