@@ -116,8 +116,10 @@ def test_check_reports_spec_marks_and_page_cites(project):
     problems = [p for p in run_check(project.root) if p.code in ("assumed-reason", "unknown-assumed")]
     lines = [f"{p.location.path}:{p.location.line}: {p.code}: {p.message}" for p in problems]
     assert lines == [
-        "docs/index.md:5: unknown-assumed: <assumed> cites no assumed fact: jobs:createVideo at /responses/200 is not marked x-assumed",
-        "docs/index.md:7: unknown-assumed: <assumed> cites no assumed fact: jobs:createVideo has nothing at '/responses/418'",
+        "docs/index.md:5: unknown-assumed: <assumed> cites no assumed fact: "
+        "jobs:createVideo at /responses/200 is not marked x-assumed",
+        "docs/index.md:7: unknown-assumed: <assumed> cites no assumed fact: "
+        "jobs:createVideo has nothing at '/responses/418'",
         "docs/index.md:9: unknown-assumed: <assumed> cites no assumed fact: unknown operation 'jobs:createVid'",
         "shared/openapi/bad.yaml:2: assumed-reason: x-assumed on /info marks nothing the reference shows",
         "shared/openapi/bad.yaml:5: assumed-reason: x-assumed on /paths/~1a marks nothing the reference shows",

@@ -263,8 +263,8 @@ def test_operation_reference_fields_and_examples(project):
         '<div class="sg-field-values">one of <code>512x512</code>, <code>1024x1024</code></div></div>'
     ) in out
     assert (
-        '<span class="sg-field-type">integer</span></div><div class="sg-field-meta">Default <code>1</code> · from 1 to 4</div>'
-        in out
+        '<span class="sg-field-type">integer</span></div>'
+        '<div class="sg-field-meta">Default <code>1</code> · from 1 to 4</div>' in out
     )
     assert '<div class="sg-field-values">one of <code>vivid</code>, <code>natural</code></div>' in out
     assert (

@@ -111,21 +111,21 @@ def expand_page(
             uses.add(f"api:{op.api}")
             blocks.append((tag.start, tag.end, operation_markdown(op, ws.specs, level=_level(tag))))
     if "<assumed" in lowered:
-        for tag in find_tags(markdown, "assumed", shown):
-            location = dataclasses.replace(tag.location, line=tag.location.line + line_offset)
+        for cite in find_tags(markdown, "assumed", shown):
+            location = dataclasses.replace(cite.location, line=cite.location.line + line_offset)
             reason, why = resolve_cite(
                 ws.specs,
-                tag.attributes.get("data-ref", "").strip(),
-                tag.attributes.get("data-pointer", "").strip(),
+                cite.attributes.get("data-ref", "").strip(),
+                cite.attributes.get("data-pointer", "").strip(),
             )
-            if reason is None or not tag.closed:
+            if reason is None or not cite.closed:
                 raise RenderError(
                     why or "<assumed> tag is never closed",
                     location,
                     hint='write <assumed data-ref="api:operationId" data-pointer="/responses/429"></assumed>',
                 )
-            blocks.append((tag.start, tag.end, Inline(cite_html(reason))))
-            uses.add(f"api:{tag.attributes.get('data-ref', '').split(':')[0].strip()}")
+            blocks.append((cite.start, cite.end, Inline(cite_html(reason))))
+            uses.add(f"api:{cite.attributes.get('data-ref', '').split(':')[0].strip()}")
     if not blocks:
         return Expansion(markdown, frozenset())
     return Expansion(splice(markdown, blocks), frozenset(uses))

@@ -13,6 +13,8 @@ from typing import Any
 
 from ..errors import RenderError
 from ..languages import fence_language
+from ..markdown.expand import find_operation_tags
+from ..markdown.reference.minimal import minimal_request
 from ..model import Location, Snippet
 from ..pages import find_code_blocks
 from ..spec.servers import resolve_server
@@ -101,9 +103,6 @@ def collect_examples(ws: Workspace) -> list[Example]:
 def minimal_requests(ws: Workspace) -> list[Example]:
     """The minimal ``curl`` request of every ``<operation>`` reference of the pages, as shown beside
     it, with the id ``<page>:<line>::op:<api>.<operationId>::curl``."""
-    from ..markdown.expand import find_operation_tags
-    from ..markdown.reference.minimal import minimal_request
-
     if ws.specs is None:
         return []
     out = []

@@ -28,7 +28,7 @@ from ..tabs import md_escape
 from .cite import assumed_in
 from .common import anchor, badge, code, esc, mapping
 from .examples import ExampleBlock, blocks_html, code_block, request_examples, response_examples
-from .fields import fields_html, flatten, param_fields, schema_fields, type_label
+from .fields import FieldNode, fields_html, flatten, param_fields, schema_fields, type_label
 from .minimal import MinimalRequest, minimal_request
 
 __all__ = [
@@ -172,8 +172,6 @@ def _response_html(op_id: str, status: str, response: dict) -> str:
             if reason_of(header):
                 merged["x-assumed"] = header["x-assumed"]
             rows.append((str(name), merged))
-        from .fields import FieldNode
-
         nodes = [FieldNode(name, f"header.{name}", schema, "") for name, schema in rows]
         parts.append('<p class="sg-group">Headers</p>' + fields_html(nodes, ident))
     content = mapping(response.get("content"))

@@ -10,19 +10,19 @@ this operation never sends (a GET's 400 talking about ``model``) is replaced by 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
+from pygments import highlight  # type: ignore[import-untyped]
+from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
 
 from ...mock.samples import sample
 from ...spec.assumed import reason_of
-from ...spec.model import Operation, SpecSet, schema_properties
+from ...spec.model import Operation, SpecSet
+from ..inert import inert
 from .common import assumed_badge, esc, mapping
 
 SSE = "text/event-stream"
@@ -49,8 +49,6 @@ def code_block(text: str, lexer: str) -> str:
         tokens = get_lexer_by_name("text")
     inner = highlight(text, tokens, HtmlFormatter(nowrap=True))
     # pygments escapes <, > and &; the inert pass keeps a second Markdown run from reading the text
-    from ..inert import inert
-
     inner = inert(inner).rstrip("\n").replace("\n", "&#10;")
     return f'<div class="language-{esc(lexer)} highlight"><pre><span></span><code>{inner}</code></pre></div>'
 
@@ -159,7 +157,8 @@ def _stream_text(x: dict, media: dict) -> str:
     """An event stream as the wire carries it: ``data: {...}`` per event, a blank line between."""
     stream = mapping(x.get("stream"))
     sequences = mapping(stream.get("sequences"))
-    events = sequences.get(stream.get("default")) if stream.get("default") in sequences else None
+    default = stream.get("default")
+    events = sequences.get(default) if isinstance(default, str) else None
     if events is None and sequences:
         events = next(iter(sequences.values()))
     if not isinstance(events, list):
@@ -226,6 +225,3 @@ def blocks_html(blocks: list[ExampleBlock]) -> str:
         body = code_block(block.body, block.lexer) if block.body else ""
         out.append(f'<div class="sg-example"><p class="sg-example-label">{block.label}{note}</p>{body}</div>')
     return "".join(out)
-
-
-_ = (html, schema_properties)

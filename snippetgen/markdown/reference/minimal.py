@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ...scaffold.plan import Field, Plan, api_key_env, create_and_poll, make_plan
+from ...scaffold.plan import Field, Plan, api_key_env, create_and_poll, make_plan, value_for
 from ...spec.model import Operation, SpecSet
 from ...spec.values import check_value
 from .fields import flatten
@@ -118,10 +118,10 @@ def _minimal_fields(plan: Plan, op: Operation) -> list[Field]:
             else:
                 continue
             break
-    schema = op.request_schema
-    if plan.request.body == "json" and isinstance(schema, dict):
+    request_schema = op.request_schema
+    if plan.request.body == "json" and isinstance(request_schema, dict):
         value = {f.name: f.value for f in keep if f.where == "body"}
-        if check_value(schema, value):  # conditional requirements: the planner's full body instead
+        if check_value(request_schema, value):  # conditional requirements: the planner's full body instead
             return fields
     return keep
 
@@ -180,13 +180,20 @@ def _command(plan: Plan, op: Operation, *, variable_for: str | None = None, vari
         elif kind == "basic":
             user, password = api_key_env(plan.api, "USERNAME"), api_key_env(plan.api, "PASSWORD")
             args.append(f'-u "${user}:${password}"')
+    for param in op.raw.get("parameters") or []:
+        if isinstance(param, dict) and param.get("in") == "header" and param.get("required"):
+            schema = param["schema"] if isinstance(param.get("schema"), dict) else {}
+            given = param["example"] if "example" in param else value_for(str(param.get("name")), schema)
+            args.append("-H " + shlex.quote(f"{param.get('name')}: {_text(given)}"))
     if plan.request.accept:
         args.append("-H " + shlex.quote(f"Accept: {plan.request.accept}"))
     if body == "json":
         args.append('-H "Content-Type: application/json"')
         document = [f for f in fields if f.where == "document"]
-        value: Any = document[0].value if document else {f.name: f.value for f in fields if f.where == "body"}
-        args.append("-d " + shlex.quote(json.dumps(value, ensure_ascii=False)))
+        payload: Any = (
+            document[0].value if document else {f.name: f.value for f in fields if f.where == "body"}
+        )
+        args.append("-d " + shlex.quote(json.dumps(payload, ensure_ascii=False)))
     elif body == "multipart":
         for f in fields:
             if f.where == "file":
