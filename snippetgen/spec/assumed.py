@@ -24,7 +24,6 @@ from ..pointers import escape
 from .model import Document
 
 KEY = "x-assumed"
-CODE = "assumed-reason"
 
 _SCHEMA_NAMES = frozenset({"properties", "patternProperties", "$defs", "definitions", "schemas"})
 """Maps whose keys are names chosen by the author: a key ``x-assumed`` there is a name, not a mark."""
@@ -127,7 +126,7 @@ def _mark(
         return None, Problem(
             location,
             "x-assumed must give the reason the source leaves this open",
-            CODE,
+            "assumed-reason",
             expected='a non-empty string, e.g. x-assumed: "the source does not say which status a full queue answers"',
             found=found,
         )
@@ -138,7 +137,7 @@ def _mark(
         return None, Problem(
             location,
             f"x-assumed on {what} marks nothing the reference shows",
-            CODE,
+            "assumed-reason",
             expected="x-assumed on an operation, parameter, request body, media type, schema, response, "
             "header, example or server",
             found=f"x-assumed at {where}",
