@@ -161,7 +161,7 @@ def _response_html(op_id: str, status: str, response: dict) -> str:
     line += safe_markdown(str(response.get("description") or ""), inline=True)
     line += (" " + badge(response)) if badge(response) else ""
     line += "</p>"
-    parts = [line]
+    folded: list[tuple[str, str, str]] = []  # an error's headers and fields fold away; a success's stay open
     headers = mapping(response.get("headers"))
     if headers:
         rows = []
@@ -173,7 +173,7 @@ def _response_html(op_id: str, status: str, response: dict) -> str:
                 merged["x-assumed"] = header["x-assumed"]
             rows.append((str(name), merged))
         nodes = [FieldNode(name, f"header.{name}", schema, "") for name, schema in rows]
-        parts.append('<p class="sg-group">Headers</p>' + fields_html(nodes, ident))
+        folded.append(('<p class="sg-group">Headers</p>', fields_html(nodes, ident), "headers"))
     content = mapping(response.get("content"))
     for media_type, media in content.items():
         media = mapping(media)
@@ -182,15 +182,20 @@ def _response_html(op_id: str, status: str, response: dict) -> str:
         nodes = schema_fields(schema)
         if not nodes:
             if mark:
-                parts.append(f"<p><code>{esc(media_type)}</code> {mark}</p>")
+                line += f"<p><code>{esc(media_type)}</code> {mark}</p>"
             continue
-        listed = fields_html(nodes, ident)
         label = f"Fields of the <code>{esc(media_type)}</code> body{(' ' + mark) if mark else ''}"
-        if status.startswith("2"):
-            parts.append(f'<p class="sg-group">{label}</p>{listed}')
-        else:
-            parts.append(f'<details class="sg-response-fields"><summary>{label}</summary>{listed}</details>')
+        folded.append((f'<p class="sg-group">{label}</p>', fields_html(nodes, ident), "body fields"))
         break
+    parts = [line]
+    if status.startswith("2"):
+        parts += [head + listed for head, listed, _ in folded]
+    elif folded:
+        what = " and ".join(kind for _, _, kind in folded)
+        inner = "".join(head + listed for head, listed, _ in folded)
+        parts.append(
+            f'<details class="sg-response-fields"><summary>{what.capitalize()}</summary>{inner}</details>'
+        )
     return f'<div class="sg-response" id="{ident}">{"".join(parts)}</div>'
 
 
