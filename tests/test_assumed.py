@@ -49,14 +49,15 @@ def test_facts_are_listed_with_pointer_reason_and_line():
     facts = assumed_facts(api)
     pointers = [f.pointer for f in facts]
     assert pointers == [
+        "/servers/0",
         "/paths/~1v1~1videos/post",
         "/paths/~1v1~1videos/post/responses/429",
         "/paths/~1v1~1videos/post/responses/429/headers/Retry-After",
         "/paths/~1v1~1stream/post/requestBody/content/application~1json/schema/properties/style/anyOf/1",
     ]
-    assert facts[0].reason == "The source does not say the call is asynchronous."
+    assert facts[1].reason == "The source does not say the call is asynchronous."
     assert (
-        facts[0].line
+        facts[1].line
         == FIXTURE.read_text()
         .splitlines()
         .index("      x-assumed: The source does not say the call is asynchronous.")
@@ -158,4 +159,4 @@ def test_check_assumed_lists_every_fact_and_counts_per_spec(project):
         "shared/openapi/jobs.yaml:13: /paths/~1v1~1videos/post: The source does not say the call is asynchronous."
         in lines
     )
-    assert "assumed facts: jobs 4" in lines
+    assert "assumed facts: jobs 5" in lines

@@ -116,7 +116,7 @@ def test_every_status_has_an_example_and_the_finished_job_is_marked(ws):
     assert labels == [
         "Minimal request",
         "200 · application/json · Still rendering while the job runs",
-        "200 · application/json · Finished the finished job",
+        "200 · application/json · Finished the final state of the job",
         "400 · application/json",
     ]
     shown = text_of(side)
@@ -147,6 +147,7 @@ def test_assumed_facts_get_badges_and_a_footnote_list(ws):
         '<span class="sg-assumed" tabindex="0" title="The source does not say the call is asynchronous.">Assumed'
         in endpoint
     )
+    assert endpoint.index("The source gives no host") < endpoint.index("asynchronous")  # the server's own
     status = out[out.index('id="createvideo-response-429"') :]
     assert status.index('<span class="sg-assumed"') < status.index("Retry-After")
     assert 'title="Retry-After is not in the source.">Assumed' in out

@@ -62,9 +62,12 @@ def operation_markdown(op: Operation, specs: SpecSet | None = None, *, level: in
         out.append(f"{'#' * level} {md_escape(title)}")
 
     method = esc(op.method.upper())
+    servers = raw.get("servers") or document.get("servers")
+    server = servers[0] if isinstance(servers, list) and servers else None
+    marks = [m for m in (badge(server), badge(raw)) if m]  # the host, then the operation
     head = [
         f'<p class="sg-endpoint"><span class="sg-method sg-method-{method.lower()}">{method}</span> '
-        f"<code>{esc(base_url + op.path)}</code>{(' ' + badge(raw)) if badge(raw) else ''}</p>"
+        f"<code>{esc(base_url + op.path)}</code>{''.join(' ' + m for m in marks)}</p>"
     ]
     main: list[str] = []
     if raw.get("deprecated"):

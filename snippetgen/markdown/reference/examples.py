@@ -112,7 +112,7 @@ def response_examples(op: Operation, specs: SpecSet | None) -> list[ExampleBlock
             note = ""
             if finished is not None and str(finished.get("status")) == str(status):
                 if name == finished.get("example") and len(phases) > 1:
-                    note = "the finished job"
+                    note = "the final state of the job"
                 elif name and any(p.get("example") == name for p in phases):
                     note = "while the job runs"
             out.append(ExampleBlock(head, *_render(value, base), note=note))
