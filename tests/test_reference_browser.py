@@ -185,7 +185,7 @@ def test_an_assumed_fact_shows_its_badge_and_its_reason_on_hover_and_tap(server,
         box = why.bounding_box()
         assert box is not None and box["height"] > 10
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1  # the reason fits the screen
-        assert "The source does not say the call is asynchronous." in why.inner_text()
+        assert "The source gives no host; this one is a placeholder." in why.inner_text()
         # the page's own citation renders as the same badge, inside its sentence
         cite = page.locator("p", has_text="A full queue answers 429").locator(".sg-assumed")
         assert cite.is_visible()
