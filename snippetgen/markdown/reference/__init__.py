@@ -19,8 +19,6 @@ line, so a host that runs it through Markdown again cannot turn any of it into m
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...spec.assumed import reason_of
 from ...spec.model import Operation, SpecSet
 from ..inert import safe_markdown
@@ -237,6 +235,3 @@ def _schemes_html(requirement: dict, document: dict) -> str:
             text += f": {usage}"
         parts.append(text)
     return " and ".join(parts)
-
-
-_: Any = None

@@ -18,6 +18,7 @@ from typing import Any
 from pygments import highlight  # type: ignore[import-untyped]
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
+from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
 from ...mock.samples import sample
 from ...spec.assumed import reason_of
@@ -45,7 +46,7 @@ def code_block(text: str, lexer: str) -> str:
     """Highlighted code as Material renders a fenced block (its copy button included)."""
     try:
         tokens = get_lexer_by_name(lexer)
-    except Exception:  # an unknown lexer: plain text
+    except ClassNotFound:  # an unknown lexer: plain text
         tokens = get_lexer_by_name("text")
     inner = highlight(text, tokens, HtmlFormatter(nowrap=True))
     # pygments escapes <, > and &; the inert pass keeps a second Markdown run from reading the text
@@ -94,7 +95,7 @@ def response_examples(op: Operation, specs: SpecSet | None) -> list[ExampleBlock
             )
             continue
         if not _textual(base):
-            out.append(ExampleBlock(label, f"(the bytes of a {base} file)", "text"))
+            out.append(ExampleBlock(label, f"({base} bytes: the file itself, not text)", "text"))
             continue
         named = _named(media)
         if not named:
