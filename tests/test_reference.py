@@ -193,6 +193,7 @@ def test_minimal_requests_carry_only_what_is_required(ws):
     assert poll.needs == "$GENERATION_ID: the generation_id that createVideo answered"
     assert poll.operations == ("jobs:createVideo", "jobs:getVideo")
     assert poll.run.startswith("set -eo pipefail\nGENERATION_ID=$(curl -sS --fail-with-body -X POST ")
+    assert "| sed -n " in poll.run and "python" not in poll.run  # the cURL tabs' tools only
     stream = minimal_request(ws.specs.resolve("jobs:streamIt"), ws.specs)
     assert stream is not None and stream.shown.startswith("curl -N -X POST ")
     out = render(ws, "jobs:getVideo")

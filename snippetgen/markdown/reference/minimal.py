@@ -66,7 +66,7 @@ def minimal_request(op: Operation, specs: SpecSet, base_url: str | None = None) 
         create_plan = make_plan(specs, create_op, op, base_url)
         assert create_plan.poll is not None
         first = _with_flags(_command(make_plan(specs, create_op, None, base_url), create_op))
-        read = _reader(create_plan.poll.id_pointer)
+        read = _reader(create_plan.poll.id_pointer, create_plan.poll.id_type == "integer")
         run = run.replace("\n", f"\n{variable}=$({first} | {read})\n", 1)
         operations.insert(0, create_op.ref)
         fixtures = tuple(
@@ -80,11 +80,14 @@ def _with_flags(command: str) -> str:
     return re.sub(r"^curl ", f"curl {RUN_FLAGS} ", command, flags=re.M)
 
 
-def _reader(pointer: list[str | int]) -> str:
-    """A shell filter printing the value at ``pointer`` of the JSON on its input."""
-    path = "".join(f"[{json.dumps(p)}]" for p in pointer)
-    script = f"import json,sys; print(json.load(sys.stdin){path})"
-    return "python3 -c " + shlex.quote(script)
+def _reader(pointer: list[str | int], integer: bool) -> str:
+    """A ``sed`` filter printing the id at ``pointer`` of the JSON on its input (the cURL tabs'
+    own way: curl, sed, grep and sleep, no jq, no Python)."""
+    keys = [p for p in pointer if isinstance(p, str)]
+    key = re.sub(r"([][.*^$/\\])", r"\\\1", keys[-1] if keys else "id")
+    value = r"\([0-9][0-9]*\)" if integer else r'"\([^"]*\)"'
+    bracket = r"\[ *" if pointer and isinstance(pointer[-1], int) else ""
+    return "sed -n " + shlex.quote(f's/.*"{key}": *{bracket}{value}.*/\\1/p')
 
 
 def _key_envs(plan: Plan) -> tuple[str, ...]:
