@@ -195,3 +195,24 @@ def test_an_assumed_fact_shows_its_badge_and_its_reason_on_hover_and_tap(server,
         assert "Retry-After is not in the source." in listed.inner_text()
     finally:
         context.close()
+
+
+def test_the_minimal_request_copies_as_one_command(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/jobs/", wait_until="load")
+        block = page.locator("#createvideo .sg-minimal .highlight")
+        block.hover()
+        block.locator('button[data-md-type="copy"], button.md-clipboard').first.click()
+        page.wait_for_timeout(200)
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+    finally:
+        context.close()
+    assert copied == (
+        "curl -X POST https://jobs.example.test/v1/videos \\\n"
+        '  -H "Authorization: Bearer $JOBS_API_KEY" \\\n'
+        '  -H "Content-Type: application/json" \\\n'
+        '  -d \'{"model": "m-1", "prompt": "A fox in the snow"}\''
+    )
