@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import progress
 from .errors import RenderError, UsageError
 from .languages import get_language
 from .loader import SCHEMA_PATH, check_name
@@ -206,7 +207,7 @@ def new_all(
     langs = list(langs or LANGS)
     results: list[Scaffolded] = []
     taken: set[str] = set()
-    for op in specs.apis[api].operations:
+    for op in progress.step(f"scaffolding {api}", specs.apis[api].operations):
         base = snippet_key(api, op)
         key, n = base, 2
         while key in taken:
@@ -378,7 +379,9 @@ def format_run(outcomes: list[Any], tail: int = 20) -> str:
                     out.append(f"   {name}{more}:")
                     out += [f"   | {shorten_line(line)}" for line in lines]
         if o.requests:
-            out.append("   mock requests:")
+            out.append(
+                "   proxy requests:" if any(r.get("live") for r in o.requests) else "   mock requests:"
+            )
             out += request_log_lines(o.requests, indent="     ")
         else:
             out.append("   mock requests: (none)")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import secrets, vartypes
+from . import progress, secrets, vartypes
 from .errors import RenderError, UsageError
 from .languages import get_language
 from .markdown.reference.cite import resolve_cite
@@ -109,7 +109,8 @@ def _check_lint_settings(project: Project) -> None:
 
 def check_workspace(ws: Workspace) -> list[Problem]:
     """The problems every rule of :data:`RULES` finds in a loaded workspace."""
-    return [problem for rule in RULES if rule.run is not None for problem in rule.run(ws)]
+    runs = [rule.run for rule in RULES if rule.run is not None]
+    return [problem for run in progress.step("checking", runs) for problem in run(ws)]
 
 
 def _check_embeds(ws: Workspace) -> list[Problem]:

@@ -14,6 +14,7 @@ Every key is optional::
     max_output_bytes = 1048576         # kept of each of an example's stdout and stderr
     max_spec_bytes = 52428800          # larger specs are refused with a located error
     max_config_bytes = 1048576         # larger config.json files likewise
+    live_delay = 1.0                   # seconds between two calls of a live run (`run --live`)
 
     [tool.snippetgen.lint]             # severity per problem code: "error", "warning" or "off"
     spec-lint = "warning"
@@ -52,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "max_output_bytes": 1024 * 1024,
     "max_spec_bytes": 50 * 1024 * 1024,
     "max_config_bytes": 1024 * 1024,
+    "live_delay": 1.0,
 }
 TABLES = ("lint", "apis")
 SEVERITIES = ("error", "warning", "off")
@@ -92,6 +94,8 @@ class Project:
     """Bytes kept of each of an example's stdout and stderr (head and tail)."""
     max_spec_bytes: int = DEFAULTS["max_spec_bytes"]
     max_config_bytes: int = DEFAULTS["max_config_bytes"]
+    live_delay: float = DEFAULTS["live_delay"]
+    """Seconds at least between two calls to a real API in a live run (``run --live``)."""
     lint: dict[str, str] = field(default_factory=dict)
     """Problem code -> severity (``error``, ``warning``, ``off``); unlisted codes are errors."""
     apis: dict[str, ApiSettings] = field(default_factory=dict)
@@ -176,6 +180,9 @@ class Project:
             raise fail(
                 "coverage_min", "[tool.snippetgen] coverage_min must be a percentage", "a number 0-100"
             )
+        delay = settings["live_delay"]
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= 3600:
+            raise fail("live_delay", "[tool.snippetgen] live_delay must be seconds", "a number 0-3600")
         if settings["sandbox"] not in SANDBOX_MODES:
             raise fail(
                 "sandbox", f"[tool.snippetgen] sandbox = {settings['sandbox']!r}", " or ".join(SANDBOX_MODES)
@@ -242,6 +249,7 @@ class Project:
             max_output_bytes=settings["max_output_bytes"],
             max_spec_bytes=settings["max_spec_bytes"],
             max_config_bytes=settings["max_config_bytes"],
+            live_delay=float(delay),
             lint=dict(lint),
             apis=apis,
         )

@@ -79,7 +79,8 @@ def test_json_operation(root: Path) -> None:
     js = _read(root, "aiart.generate-image", "js.jinja")
     assert "await fetch(" in js and "JSON.stringify({" in js and "process.exit(1)" in js
     curl = _read(root, "aiart.generate-image", "curl.jinja")
-    assert "--fail-with-body" in curl and "--data @- <<'JSON'" in curl
+    assert "--fail-with-body" in curl and "-d {{ body | json(2) | indent(2) | replace(" in curl
+    assert '{% set body = {"video_description": videoDescription, ' in curl  # the body, inline
     _assert_clean(project)
     outcomes = run_snippet(project, "aiart.generate-image")
     _assert_green(outcomes)
@@ -115,9 +116,15 @@ def test_sse_operation_reads_the_stream_to_the_end(root: Path) -> None:
     new_snippet(project, "ainow/song", "ainow:generate", LANGS)
     config = json.loads(_read(root, "ainow.song", "config.json"))
     assert config["payload"]["apiKeyEnv"] == "AINOW_API_KEY" and config["payload"]["model"] == "suno"
-    assert "os.environ[{{ apiKeyEnv | lit }}]" in _read(root, "ainow.song", "py.jinja")
-    assert "process.env[{{ apiKeyEnv | lit }}]" in _read(root, "ainow.song", "js.jinja")
-    assert '"Authorization: Bearer ${{ apiKeyEnv | env }}"' in _read(root, "ainow.song", "curl.jinja")
+    # the key from the environment; a missing key stops with one line naming its variable
+    py = _read(root, "ainow.song", "py.jinja")
+    assert "API_KEY = os.environ.get({{ apiKeyEnv | lit }})" in py and "os.environ[" not in py
+    assert 'sys.exit({{ ("Set " ~ apiKeyEnv ~ " to your API key.") | lit }})' in py
+    js = _read(root, "ainow.song", "js.jinja")
+    assert "const apiKey = process.env[{{ apiKeyEnv | lit }}];\nif (!apiKey) {" in js
+    curl = _read(root, "ainow.song", "curl.jinja")
+    assert '"Authorization: Bearer ${{ apiKeyEnv | env }}"' in curl
+    assert curl.startswith("{% set body = ") and ': "${ {{- apiKeyEnv | env }}:?Set ' in curl
     _assert_clean(project)
     outcomes = run_snippet(project, "ainow.song")
     _assert_green(outcomes)
@@ -141,8 +148,8 @@ def test_async_job_gets_a_create_then_poll_loop(root: Path, ref: str, poll: str)
     assert config["test"]["set"] == {"pollInterval": 0.05}
     assert config["payload"]["pollInterval"] > 1 and config["payload"]["pollTimeout"] >= 60
     curl = _read(root, "jobs.start", "curl.jinja")
-    assert "while true; do" in curl and "sed -n" in curl
-    assert "jq" not in curl and "python" not in curl
+    assert "while ((SECONDS < DEADLINE)); do" in curl and "| jq -r " in curl  # jq reads id and status
+    assert "sed " not in curl and "python" not in curl and "exit" not in curl  # pastable commands
     assert "time.sleep(POLL_INTERVAL)" in _read(root, "jobs.start", "py.jinja")
     assert "setTimeout(resolve, pollInterval * 1000)" in _read(root, "jobs.start", "js.jinja")
     _assert_clean(project)

@@ -31,14 +31,31 @@ def test_every_operation_has_an_embedded_snippet_in_every_language():
     assert missing == [] and unembedded == []
 
 
-def test_curl_tabs_need_only_curl_and_posix_tools():
-    """The README promises a fresh machine with Python, node and curl: no jq, no python in cURL tabs."""
-    offenders = []
+def test_curl_tabs_need_only_curl_jq_and_posix_tools():
+    """cURL tabs are curl commands that read answers with jq: no python or node in them, and the
+    machine that runs them (CI, the README's test command) installs jq."""
+    offenders, uses_jq = [], False
     for template in sorted((ROOT / "shared" / "snippets").glob("*/*/curl.jinja")):
         for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), start=1):
-            if re.search(
-                r"(^|[|;&(`$]\s*|\s)(jq|python3?|node)\b(?!\.)", line
-            ) and not line.lstrip().startswith("#"):
+            if line.lstrip().startswith("#"):
+                continue
+            if re.search(r"(^|[|;&(`$]\s*|\s)(python3?|node)\b(?!\.)", line):
+                offenders.append(f"{template.relative_to(ROOT)}:{number}: {line.strip()}")
+            uses_jq = uses_jq or bool(re.search(r"(^|[|;&(`$]\s*|\s)jq\b", line))
+    assert offenders == []
+    if uses_jq:
+        assert re.search(r"^\s*pkgs=\(.*\bjq\b", (ROOT / ".ci" / "run").read_text(encoding="utf-8"), re.M)
+        assert "apt-get install chromium bubblewrap jq" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_javascript_tabs_are_es_modules_without_commonjs():
+    """Every JavaScript tab is an ES module (the page says to save it as .mjs): nothing that only
+    CommonJS has, so a pasted program never dies on ``require is not defined``."""
+    offenders = []
+    commonjs = re.compile(r"\brequire\s*\(|\b__dirname\b|\b__filename\b|\bmodule\.exports\b|\bexports\.\w")
+    for template in sorted((ROOT / "shared" / "snippets").glob("*/*/js.jinja")):
+        for number, line in enumerate(template.read_text(encoding="utf-8").splitlines(), start=1):
+            if commonjs.search(line) and not line.lstrip().startswith("//"):
                 offenders.append(f"{template.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
 

@@ -21,17 +21,24 @@ from typing import Any
 
 import click
 
-from ..authoring import format_run, new_all, new_snippet, run_snippet, split_key
+from .. import progress
+from ..authoring import compare_tabs, format_run, new_all, new_snippet, run_snippet, split_key
 from ..check import RULES, check_project
 from ..errors import SnippetgenError, UsageError
 from ..languages import get_language
 from ..loader import load_catalog
 from ..model import CheckReport, Problem, sort_problems
 from ..project import Project
+from ..record import read_runs
 from ..render import render
-from ..tools.coverage import compute, format_table, read_record
+from ..runner.live import live_examples, parse_upstreams, run_live, upstreams_for
+from ..runner.run import key_variables
+from ..secrets import Masker
+from ..tools.coverage import compute, format_table
 from ..tools.export import DEFAULT_OUT, FORMATS, export
 from ..tools.hbs_import import import_tree
+from ..tools.status import compute as compute_status
+from ..tools.status import write as write_status
 from ..workspace import load_workspace
 
 
@@ -109,6 +116,25 @@ def set_option(help: str) -> Any:
         help=help,
         callback=lambda ctx, param, pairs: _parse_sets(pairs),
     )
+
+
+def _upstream_option(command: Any) -> Any:
+    return click.option(
+        "--upstream",
+        "upstreams",
+        multiple=True,
+        metavar="API=ORIGIN",
+        help="Forward API to this origin instead of its spec server or base_url (repeatable).",
+    )(command)
+
+
+def _delay_option(command: Any) -> Any:
+    return click.option(
+        "--live-delay",
+        type=click.FloatRange(0, 3600),
+        default=None,
+        help="Seconds at least between two calls to a real API (default: [tool.snippetgen] live_delay, else 1).",
+    )(command)
 
 
 def report(found: CheckReport | list[Problem], fmt: str) -> int:
@@ -288,9 +314,31 @@ def import_hbs(src: str, dest: str, force: bool, fmt: str) -> None:
 @click.option(
     "--log", "log_path", type=click.Path(dir_okay=False), help="Append every request as a JSON line."
 )
+@click.option(
+    "--proxy",
+    is_flag=True,
+    help="Be a validating proxy in front of the real APIs instead: every request and answer is "
+    "checked against the spec, and what does not match is printed.",
+)
+@_upstream_option
+@_delay_option
 @root_option
-def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, project: Project) -> None:
-    """Serve every API spec as a stateful mock on loopback."""
+def mock(
+    host: str,
+    port: int,
+    keys: tuple[str, ...],
+    log_path: str | None,
+    proxy: bool,
+    upstreams: tuple[str, ...],
+    live_delay: float | None,
+    project: Project,
+) -> None:
+    """Serve every API spec as a stateful mock on loopback (or, with --proxy, a validating proxy)."""
+    if proxy:
+        _serve_proxy(host, port, keys, log_path, upstreams, live_delay, project)
+        return
+    if upstreams or live_delay is not None:
+        raise click.UsageError("--upstream and --live-delay apply to --proxy only")
     from ..mock import serve  # the server pulls in uvicorn
 
     warn_if_exposed(host, "the mock (and the keys it accepts)", "--host")
@@ -306,6 +354,36 @@ def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, proj
     )
 
 
+def _serve_proxy(
+    host: str,
+    port: int,
+    keys: tuple[str, ...],
+    log_path: str | None,
+    upstreams: tuple[str, ...],
+    delay: float | None,
+    project: Project,
+) -> None:
+    from ..mock import serve_proxy  # the server pulls in uvicorn
+
+    if keys:
+        raise click.UsageError("--key is the mock's; the proxy passes the caller's credentials on")
+    warn_if_exposed(host, "the proxy (and the real APIs behind it)", "--host")
+    ws, _ = load_workspace(project)
+    targets = upstreams_for(ws, parse_upstreams(upstreams))
+    masker = Masker.from_env(key_variables(ws))
+    serve_proxy(
+        project.specs_dir,
+        targets,
+        host=host,
+        port=port,
+        delay=project.live_delay if delay is None else delay,
+        log_path=Path(log_path) if log_path else None,
+        echo=click.echo,
+        mask=masker.mask,
+        mask_data=masker.mask_data,
+    )
+
+
 @cli.command()
 @root_option
 @click.option(
@@ -316,9 +394,21 @@ def mock(host: str, port: int, keys: tuple[str, ...], log_path: str | None, proj
     help="Lowest acceptable % of operation x language cells with a snippet (default: "
     "[tool.snippetgen] coverage_min, else 100).",
 )
-@format_option("text", "json")
-def coverage(project: Project, minimum: float | None, fmt: str) -> None:
-    """Operation x language table: has a snippet, embedded in a page, executed in the last test run."""
+@format_option("text", "json", "markdown", "html")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the table to this file (e.g. $GITHUB_STEP_SUMMARY with --format markdown) instead of stdout.",
+)
+def coverage(project: Project, minimum: float | None, fmt: str, out: Path | None) -> None:
+    """Operation x language: has a snippet, embedded in a page, how its examples fared in the last run.
+
+    text: the S/E/X table; json, markdown, html: the examples status (passed, cached, failed,
+    changed since the run, not run), per operation and language, with each example's page and line
+    and the spec versions; markdown suits a CI job summary, html is a standalone page.
+    """
 
     ws, _ = load_workspace(project)
     if ws.specs is None:
@@ -326,23 +416,26 @@ def coverage(project: Project, minimum: float | None, fmt: str) -> None:
             f"no specs folder at {project.rel(project.specs_dir)}",
             hint="coverage is measured against the operations of the OpenAPI specs",
         )
-    cov = compute(ws, read_record(project.record_path.parent / "runs"))
+    runs = read_runs(project)
+    cov = compute(ws, [run.row for run in runs.values()])
     floor = project.coverage_min if minimum is None else minimum
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    op: {
-                        lang: {"snippets": c.snippets, "embedded": c.embedded, "executed": c.executed}
-                        for lang, c in row.items()
-                    }
-                    for op, row in cov.rows.items()
-                },
-                indent=1,
-            )
-        )
+    if fmt == "text":
+        text = format_table(cov) + "\n"
     else:
-        click.echo(format_table(cov))
+        text = write_status(compute_status(ws, runs), fmt)
+    if out is not None:
+        if out.resolve().is_relative_to(project.root.resolve()) and any(
+            out.resolve().is_relative_to(d.resolve()) for d in (project.snippets_dir, project.specs_dir)
+        ):
+            raise UsageError(f"--out {out}: refusing to write into the catalog or the specs folder")
+        try:
+            with out.open("a" if fmt == "markdown" and out.exists() else "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write: {exc.strerror or exc}") from None
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
     if cov.percent("snippet") < floor:
         missing = cov.missing()
         for op, lang in missing[:20]:
@@ -509,26 +602,97 @@ def _new_all(project: Project, api: str, langs: list[str], force: bool) -> None:
 
 
 @cli.command("run")
-@click.argument("key", metavar="GROUP.NAME")
+@click.argument("keys", metavar="GROUP.NAME...", nargs=-1)
 @click.option(
     "--lang", "-l", default=None, help="Run only this language (py, js, curl); default: all of them."
 )
 @set_option(
     "Override a variable like a page embed's data-* attribute (repeatable); config.json test.set still wins."
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Run against the real APIs through the validating proxy, with the real keys of the environment: "
+    'the snippets named, else every snippet whose config says "test": {"live": true}.',
+)
+@_upstream_option
+@_delay_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, 600, min_open=True),
+    default=None,
+    help="Seconds per example of a live run (default 600).",
+)
 @root_option
-def run_cmd(key: str, lang: str | None, sets: dict[str, str], project: Project) -> None:
-    """Run one snippet against the mock and show its output, verdict and request log."""
+def run_cmd(
+    keys: tuple[str, ...],
+    lang: str | None,
+    sets: dict[str, str],
+    live: bool,
+    upstreams: tuple[str, ...],
+    live_delay: float | None,
+    timeout: float | None,
+    project: Project,
+) -> None:
+    """Run one snippet against the mock (or, with --live, snippets against the real APIs) and show
+    its output, verdict and request log."""
+    if not live and len(keys) != 1:
+        raise click.UsageError("run takes one GROUP.NAME (several only with --live)")
+    if not live and (upstreams or live_delay is not None or timeout is not None):
+        raise click.UsageError("--upstream, --live-delay and --timeout apply to --live runs only")
     # SIGTERM unwinds like Ctrl-C: the sandbox and the mock are stopped on the way out.
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
+    summary: list[str] = []
     try:
-        outcomes = run_snippet(project, key, lang, sets, notice=lambda line: click.echo(line, err=True))
+        if live:
+            outcomes, summary = _run_live(project, keys, lang, sets, upstreams, live_delay, timeout)
+        else:
+            outcomes = run_snippet(
+                project, keys[0], lang, sets, notice=lambda line: click.echo(line, err=True)
+            )
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
     click.echo(format_run(outcomes))
+    for line in summary or (["no call was made to any API"] if live else []):
+        click.echo(line)
     sys.exit(0 if outcomes and all(o.passed for o in outcomes) else 1)
+
+
+def _run_live(
+    project: Project,
+    keys: tuple[str, ...],
+    lang: str | None,
+    sets: dict[str, str],
+    upstreams: tuple[str, ...],
+    delay: float | None,
+    timeout: float | None,
+) -> tuple[list[Any], list[str]]:
+    targets = parse_upstreams(upstreams)
+    if lang is not None:
+        get_language(lang)
+    ws, _ = load_workspace(project)
+    examples = live_examples(ws, keys, lang, sets)
+    if not examples:
+        raise UsageError(
+            'nothing to run live: no snippet is named and none says "test": {"live": true}',
+            hint="name the snippets to run (snippetgen run --live GROUP.NAME) or opt them in in config.json",
+        )
+    names = sorted({e.snippet.key for e in examples if e.snippet is not None})
+    count = f"{len(examples)} example{'' if len(examples) == 1 else 's'}"
+    click.echo(f"live run of {', '.join(names)} ({count}), one call at a time", err=True)
+    outcomes, summary = run_live(
+        ws,
+        examples,
+        upstreams=targets,
+        delay=delay,
+        timeout=timeout,
+        notice=lambda line: click.echo(line, err=True),
+    )
+    for usage in dict.fromkeys(o.example.usage for o in outcomes):
+        compare_tabs([o for o in outcomes if o.example.usage == usage])
+    return outcomes, summary
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -537,8 +701,14 @@ def _terminated(signum: int, frame: object) -> None:
 
 def main() -> None:
     """Console entry point: exit 0 clean, 1 findings, 2 usage or internal error; never a traceback."""
+    terminal = progress.TerminalProgress(sys.stderr) if progress.wanted(sys.stderr) else None
     try:
-        result = cli.main(standalone_mode=False)
+        with progress.reporting(terminal):
+            try:
+                result = cli.main(standalone_mode=False)
+            finally:
+                if terminal is not None:
+                    terminal.close()
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(2)

@@ -24,7 +24,9 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File
 
+from .. import progress
 from ..check import run_check
 from ..errors import SnippetgenError
 from ..loader import load_catalog
@@ -33,9 +35,12 @@ from ..markdown.tabs import code_fence, indent
 from ..model import Location, Problem
 from ..pages import front_matter_lines
 from ..project import Project
+from ..record import read_runs
 from ..secrets import find_leaks, secret_values
 from ..spec import load_specs
-from ..workspace import Workspace, tree_signature
+from ..tools.status import compute as compute_status
+from ..tools.status import site_page
+from ..workspace import Workspace, load_workspace, tree_signature
 from .site_build import CHECKED_CLEAN, SnippetgenBuildError, project_state, site_dir_problem
 
 
@@ -62,6 +67,9 @@ class SnippetgenConfig(base.Config):
     """Project folder (holds ``pyproject.toml`` and ``shared/``); default: the folder of mkdocs.yml."""
     check = c.Type(bool, default=True)
     """Run the snippetgen check with every build; its problems fail the build."""
+    status_page = c.Type(str, default="examples-status.md")
+    """The generated "Examples status" page (operation x language, coloured by the last test run);
+    empty: none. A page of that name in the docs folder wins over the generated one."""
 
 
 class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
@@ -82,6 +90,7 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self._check: Future[list[Problem]] | None = None
         self._problems: list[Problem] = []
         self._cache: dict[str, tuple[str, int, dict[str, str], str]] = {}
+        self._pages_done = self._pages_total = 0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -180,8 +189,15 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         self._stop_check()
 
     def on_files(self, files: Any, *, config: Any) -> Any:
+        name = self.config.status_page
+        if self.project is not None and name and files.get_file_from_path(name) is None:
+            ws, _ = load_workspace(self.project, validate_specs=False)
+            if ws.specs is not None:
+                page = site_page(compute_status(ws, read_runs(self.project)), name)
+                files.append(File.generated(config, name, content=page))
         if self.site is not None:
             self.site.pages = {f.src_uri for f in files.documentation_pages()}
+            self._pages_done, self._pages_total = 0, len(self.site.pages)
             for file in files.documentation_pages():  # `--dirty`: rebuild pages whose inputs changed
                 entry = self._cache.get(file.src_uri)
                 if entry and any(self.site.fingerprints.get(k) != v for k, v in entry[2].items()):
@@ -204,6 +220,8 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Any) -> str:
         if self.site is None or self.project is None:
             return markdown
+        self._pages_done += 1
+        progress.report("building pages", self._pages_done, self._pages_total)
         src = page.file.src_uri
         offset = _front_matter_lines(page, markdown)
         cached = self._cache.get(src)

@@ -50,6 +50,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="examples run at once in this process (default: 3 per CPU; 3 under xdist)",
     )
+    group.addoption(
+        "--snippetgen-live",
+        action="store_true",
+        default=False,
+        help='run the examples whose config says "test": {"live": true} against the real APIs, '
+        "through the validating proxy, with the real keys of the environment (one at a time)",
+    )
+    group.addoption(
+        "--snippetgen-upstream",
+        action="append",
+        default=[],
+        metavar="API=ORIGIN",
+        help="live runs: forward API to this origin instead of its spec server or base_url",
+    )
+    group.addoption(
+        "--snippetgen-live-delay",
+        type=float,
+        default=None,
+        help="live runs: seconds between two calls (default: [tool.snippetgen] live_delay, else 1)",
+    )
     parser.addini("snippetgen", type="bool", default=False, help="enable the snippetgen example runner")
     parser.addini("snippetgen_root", default="", help="project folder (default: the rootdir)")
     parser.addini(
@@ -58,11 +78,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _enabled(config: pytest.Config) -> bool:
+    if config.getoption("--snippetgen-live"):
+        return True
     opt = config.getoption("--snippetgen")
     return bool(opt) if opt is not None else bool(config.getini("snippetgen"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--snippetgen-live") and (getattr(config.option, "numprocesses", None) or 0):
+        raise pytest.UsageError("--snippetgen-live runs one example at a time: add -n 0")
     if _enabled(config):
         config.pluginmanager.register(ExampleSession(config), RUNNER_KEY)
 
@@ -88,6 +112,9 @@ class ExampleSession:
         self._slot_error: Exception | None = None
         self.outcomes: dict[str, Any] = {}
         self.sandbox: str = config.getoption("--snippetgen-sandbox") or self.project.sandbox
+        self.live = bool(config.getoption("--snippetgen-live"))
+        """Run the opted-in examples against the real APIs (``runner/live.py``), serially."""
+        self.live_summary: list[str] = []
 
     # -- isolation: said once per session (by the controller under xdist) ---------------------
     def _isolation_line(self) -> tuple[str, bool]:
@@ -110,6 +137,8 @@ class ExampleSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput"):
             return
+        for summary in self.live_summary:
+            terminalreporter.write_line(f"snippetgen live: {summary}")
         line, warning = self._isolation_line()
         if not warning:
             return
@@ -126,7 +155,13 @@ class ExampleSession:
 
             self._ws, _ = load_workspace(self.project)
             self._examples = {}
-            for example in collect_examples(self._ws):
+            if self.live:
+                from ..runner.live import live_examples  # only when enabled
+
+                examples = live_examples(self._ws)
+            else:
+                examples = collect_examples(self._ws)
+            for example in examples:
                 file = example.usage.split("::", 1)[0].rsplit(":", 1)[0] if example.usage.count("::") else ""
                 self._examples.setdefault(file, []).append(example)
         return self._examples
@@ -148,6 +183,8 @@ class ExampleSession:
     # example still gets its own process, folder, environment and timeout.
     def jobs(self) -> int:
         wanted = self.config.getoption("--snippetgen-jobs")
+        if self.live:
+            return 1  # a live run calls the real APIs one example at a time
         if wanted:
             return max(1, wanted)
         if hasattr(self.config, "workerinput"):
@@ -155,6 +192,8 @@ class ExampleSession:
         return max(4, 3 * (os.cpu_count() or 1))
 
     def _slot(self) -> Any:
+        if self.live:
+            return self._live_slot()
         from ..mock import MockServer, MockSettings  # the server pulls in uvicorn
         from ..runner import Runner  # only when enabled
 
@@ -172,6 +211,34 @@ class ExampleSession:
             )
         except BaseException:
             mock.stop()
+            raise
+        self._slots_made.append(runner)
+        return runner
+
+    def _live_slot(self) -> Any:
+        from ..mock import ProxyServer  # the server pulls in uvicorn
+        from ..runner.live import MAX_RETRY_AFTER, LiveRunner, parse_upstreams, upstreams_for  # when enabled
+
+        targets = upstreams_for(self._ws, parse_upstreams(self.config.getoption("--snippetgen-upstream")))
+        delay = self.config.getoption("--snippetgen-live-delay")
+        proxy = ProxyServer(
+            self.project.specs_dir,
+            targets,
+            delay=self.project.live_delay if delay is None else max(0.0, delay),
+            max_retry_after=MAX_RETRY_AFTER,
+        ).start()
+        try:
+            runner = LiveRunner(
+                self._ws,
+                proxy,
+                node_modules=self.node_modules,
+                keep=bool(self.config.getoption("--snippetgen-keep")),
+                sandbox=self.sandbox,
+                timeout=self.config.getoption("--snippetgen-timeout"),
+                warm=False,
+            )
+        except BaseException:
+            proxy.stop()
             raise
         self._slots_made.append(runner)
         return runner
@@ -213,7 +280,9 @@ class ExampleSession:
         for runner in self._slots_made:
             runner.close()
             runner.mock.stop()
-        if self.outcomes:
+            if self.live:
+                self.live_summary += [runner.masker.mask(line) for line in runner.mock.summary()]
+        if self.outcomes and not self.live:  # the record proves examples against the mock only
             from ..runner import write_record  # only when enabled
 
             # config.workerinput exists only on pytest-xdist workers (an environment variable would be
@@ -224,7 +293,7 @@ class ExampleSession:
             )
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if not hasattr(self.config, "workerinput"):
+        if not hasattr(self.config, "workerinput") and not self.live:
             runs = self.project.record_path.parent / "runs"
             if runs.is_dir():
                 for old in runs.glob("*.json"):

@@ -120,8 +120,9 @@ def _sh_command(
     output: str | None = None,
     extra: Sequence[str] = (),
     accept: str = "",
-) -> tuple[list[str], bool]:
-    """The curl command's lines (continued with backslashes) and whether it ends in a here-document."""
+) -> list[str]:
+    """The curl command's lines, continued with backslashes; a JSON body is the ``body`` variable
+    the template sets first (:func:`_json_body`), inline as one shell word."""
     head = f"curl {flags}"
     query = [f for f in fields if f.where == "query"]
     if method != "GET" and query:  # --data-urlencode would send it as the body: the query goes in the URL
@@ -157,40 +158,76 @@ def _sh_command(
             if f.where == "upload":
                 args.append(f'-H "Content-Type: {sh_double_quoted(f.content_type)}"')
                 args.append(f"--data-binary @{shlex.quote(static(f.filename))}")
+    elif body == "json":
+        # one single-quoted word; an apostrophe in a value stays JSON (\u0027), not '"'"'
+        args.append('-d {{ body | json(2) | indent(2) | replace("\'", "\\\\u0027") | sh }}')
     if output:
         args.append(f"-o {shlex.quote(output)}")
-    heredoc = body == "json"
-    if heredoc:
-        args.append("--data @- <<'JSON'")
-    lines = [args[0] + (" \\" if len(args) > 1 else "")]
-    lines += [f"  {a}" + ("" if i == len(args) - 2 else " \\") for i, a in enumerate(args[1:])]
-    if heredoc:
-        document = [f for f in fields if f.where == "document"]
-        if document:
-            lines += [f"{{{{ {document[0].var} | json }}}}", "JSON"]
-            return lines, heredoc
-        body_fields = [f for f in fields if f.where == "body"]
-        lines.append("{")
-        entries = [f"  {json.dumps(static(f.name))}: {{{{ {f.var} | json }}}}" for f in body_fields]
-        lines += [e + ("," if i < len(entries) - 1 else "") for i, e in enumerate(entries)]
-        lines += ["}", "JSON"]
-    return lines, heredoc
+    return [args[0] + (" \\" if len(args) > 1 else "")] + [
+        f"  {a}" + ("" if i == len(args) - 2 else " \\") for i, a in enumerate(args[1:])
+    ]
 
 
-def _sed(key: str, index: bool, integer: bool) -> str:
-    name = re.sub(r"([][.*^$/\\])", r"\\\1", static(key)).replace("'", "'\\''").replace("\n", "\\n")
-    value = r"\([0-9][0-9]*\)" if integer else r'"\([^"]*\)"'
-    bracket = r"\[ *" if index else ""
-    return "sed -n 's/.*\"" + name + '": *' + bracket + value + ".*/\\1/p'"
+def _jinja_string(text: str) -> str:
+    """A Jinja string literal of any text: everything but letters, digits and ``_-./ :`` as an
+    escape, so no quote, brace or ``%`` from a spec reaches the template."""
+    out = []
+    for char in text:
+        if char.isascii() and (char.isalnum() or char in "_-./ :"):
+            out.append(char)
+        elif ord(char) > 0xFFFF:
+            out.append(f"\\U{ord(char):08x}")
+        else:
+            out.append(f"\\u{ord(char):04x}")
+    return '"' + "".join(out) + '"'
+
+
+def _json_body(fields: list[Field]) -> str:
+    """``{% set body = {...} %}``: the JSON body from its variables, printed inline by the command."""
+    document = [f for f in fields if f.where == "document"]
+    if document:
+        return f"{{% set body = {document[0].var} %}}"
+    entries = ", ".join(f"{_jinja_string(f.name)}: {f.var}" for f in fields if f.where == "body")
+    return f"{{% set body = {{{entries}}} %}}"
+
+
+def _jq(pointer: Sequence[str | int]) -> str:
+    """A jq path (``.clip_ids[0]``) as one shell word; names that are not identifiers are quoted."""
+    path = ""
+    for part in pointer:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            path += f".{part}"
+        else:
+            path += f".[{json.dumps(part, ensure_ascii=False)}]"
+    return static(shlex.quote(path or "."))
+
+
+def _key_check(plan: Plan) -> list[str]:
+    """The first line: stop with one message naming the variable when the key is not set."""
+    if plan.auth is None:
+        return []
+    names = ["usernameEnv", "passwordEnv"] if plan.auth[0] == "basic" else ["apiKeyEnv"]
+    return [
+        f': "${{ {{{{- {n} | env }}}}:?Set {{{{ {n} | env }}}} to your '
+        + ("API user name" if n == "usernameEnv" else "API password" if n == "passwordEnv" else "API key")
+        + '}"'
+        for n in names
+    ]
 
 
 def scaffold(plan: Plan) -> list[str]:
-    """Plain command lines: ``curl`` with ``--fail-with-body``; ``sed`` extracts ids, never ``jq``."""
+    """Plain ``curl`` commands as a reader copies them: the key from the environment, a JSON body
+    inline, ``jq`` to read the job id and status of a job's answers."""
     r, poll = plan.request, plan.poll
     needs_base = poll is not None or bool(r.of("path"))
     needs_base = needs_base or (r.op.method != "GET" and bool(r.of("query")))  # the query goes in "$URL?..."
     needs_base = needs_base or (plan.auth is not None and plan.auth[0] == "query")  # so is a query key
     out: list[str] = []
+    if r.body == "json":
+        out.append(_json_body(r.fields))
+    out += _key_check(plan)
     if needs_base:
         out.append("BASE_URL={{ baseUrl | lit }}")
     if poll is not None:
@@ -200,11 +237,11 @@ def scaffold(plan: Plan) -> list[str]:
         ]
     for f in r.of("path"):
         out.append(f"{snake(f.name)}={path_lit(f)}")
-    if out:
+    if len(out) > (1 if r.body == "json" else 0):
         out.append("")
     flags = "-sS -N --fail-with-body" if r.response == "sse" else "-sS --fail-with-body"
     url = _sh_url(plan, r.op.path, None, not needs_base)
-    command, heredoc = _sh_command(
+    command = _sh_command(
         plan,
         r.fields,
         r.op.method,
@@ -216,63 +253,37 @@ def scaffold(plan: Plan) -> list[str]:
     )
     if poll is None:
         return out + command
-    command[0] = "response=$(" + command[0]
-    if heredoc:
-        command.append(') || { echo "Request failed: $response" >&2; exit 1; }')
-    else:
-        command[-1] += ') || { echo "Request failed: $response" >&2; exit 1; }'
-    out += command
+    command[0] = f"{poll.local}=$(" + command[0]
+    command[-1] += f" | jq -r {_jq(poll.id_pointer or [poll.param])})"
+    out += ["# 1. Start the job and keep its id.", *command, f'echo "Started job ${poll.local}"', ""]
     return out + _sh_poll(plan, poll)
 
 
 def _sh_poll(plan: Plan, poll: Poll) -> list[str]:
-    key = next((p for p in reversed(poll.id_pointer) if isinstance(p, str)), poll.param)
-    index = bool(poll.id_pointer) and isinstance(poll.id_pointer[-1], int)
-    out = [
-        f"""{poll.local}=$(printf '%s' "$response" | {_sed(key, index, poll.id_type == "integer")})""",
-        f'if [ -z "${poll.local}" ]; then',
-        f'  echo "No {sh_double_quoted(key)} in the answer: $response" >&2',
-        "  exit 1",
-        "fi",
-        f'echo "Started job ${poll.local}"',
-        "",
-        "deadline=$((SECONDS + POLL_TIMEOUT))",
-        "while true; do",
-    ]
     extra = []
     if poll.param_in == "query":
         extra.append(f'--data-urlencode "{sh_double_quoted(poll.param)}=${poll.local}"')
     elif poll.param_in == "header":
         extra.append(f'-H "{sh_double_quoted(poll.param)}: ${poll.local}"')
     url = _sh_url(plan, poll.op.path, poll, False)
-    command, _ = _sh_command(plan, [f for f in poll.extra if f.var], "GET", url, body=None, extra=extra)
-    command[0] = "job=$(" + command[0]
-    command[-1] += ') || { echo "Polling failed: $job" >&2; exit 1; }'
-    out += ["  " + line for line in command]
-    if poll.status_field:
-        out += [
-            f"""  status=$(printf '%s' "$job" | {_sed(poll.status_field, False, False)})""",
-            '  echo "Status: $status"',
-            '  case "$status" in',
-            f"    {'|'.join(shlex.quote(static(v)) for v in poll.done)}) break ;;",
-        ]
-        if poll.failed:
-            out.append(
-                f"    {'|'.join(shlex.quote(static(v)) for v in poll.failed)}) "
-                'echo "The job failed: $job" >&2; exit 1 ;;'
-            )
-        out += [
-            "  esac",
-            "  if (( SECONDS > deadline )); then",
-            '    echo "Gave up after $POLL_TIMEOUT seconds; the job is still $status" >&2',
-            "    exit 1",
-            "  fi",
-            '  sleep "$POLL_INTERVAL"',
-        ]
-    else:
-        out.append("  break")
-    out += ["done", 'echo "$job"']
-    return out
+    command = _sh_command(plan, [f for f in poll.extra if f.var], "GET", url, body=None, extra=extra)
+    if not poll.status_field:
+        return ["# 2. Ask for the result.", *command]
+    # a finished or failed job ends the loop, and so does an answer without a status (an error)
+    stop = " | ".join([*(shlex.quote(static(v)) for v in [*poll.done, *poll.failed]), "null", "''"])
+    command[0] = "STATUS=$(" + command[0]
+    command[-1] += f" | tee job.json | jq -r {_jq([poll.status_field])})"
+    return [
+        "# 2. Ask for its status until it is done (or POLL_TIMEOUT seconds have passed).",
+        "DEADLINE=$((SECONDS + POLL_TIMEOUT))",
+        "while ((SECONDS < DEADLINE)); do",
+        '  sleep "$POLL_INTERVAL"',
+        *("  " + line for line in command),
+        '  echo "Status: $STATUS"',
+        f"  case $STATUS in {stop}) break ;; esac",
+        "done",
+        "cat job.json",
+    ]
 
 
 LANGUAGE = Language(

@@ -235,11 +235,18 @@ def scaffold(plan: Plan) -> list[str]:
     ]
     out = [f'import {{ {", ".join(fs)} }} from "node:fs/promises";', ""] if fs else []
     out.append("const baseUrl = {{ baseUrl | lit }};")
-    if plan.auth is not None and plan.auth[0] == "basic":
-        out.append("const username = process.env[{{ usernameEnv | lit }}];")
-        out.append("const password = process.env[{{ passwordEnv | lit }}];")
-    elif plan.auth is not None:
-        out.append("const apiKey = process.env[{{ apiKeyEnv | lit }}];")
+    if plan.auth is not None:  # a missing key stops with one line naming its variable
+        names = ["username", "password"] if plan.auth[0] == "basic" else ["apiKey"]
+        for name in names:
+            var = {"username": "usernameEnv", "password": "passwordEnv"}.get(name, "apiKeyEnv")
+            what = {"username": "API user name", "password": "API password"}.get(name, "API key")
+            out += [
+                f"const {name} = process.env[{{{{ {var} | lit }}}}];",
+                f"if (!{name}) {{",
+                f'  console.error({{{{ ("Set " ~ {var} ~ " to your {what}.") | lit }}}});',
+                "  process.exit(1);",
+                "}",
+            ]
     if poll is not None:
         out += [
             "const pollInterval = {{ pollInterval | lit }}; // seconds between two polls",

@@ -283,11 +283,16 @@ def scaffold(plan: Plan) -> list[str]:
         "",
         "BASE_URL = {{ baseUrl | lit }}",
     ]
-    if plan.auth is not None and plan.auth[0] == "basic":
-        out.append("USERNAME = os.environ[{{ usernameEnv | lit }}]")
-        out.append("PASSWORD = os.environ[{{ passwordEnv | lit }}]")
-    elif plan.auth is not None:
-        out.append("API_KEY = os.environ[{{ apiKeyEnv | lit }}]")
+    if plan.auth is not None:  # a missing key stops with one line naming its variable, no KeyError
+        names = ["USERNAME", "PASSWORD"] if plan.auth[0] == "basic" else ["API_KEY"]
+        for name in names:
+            var = {"USERNAME": "usernameEnv", "PASSWORD": "passwordEnv"}.get(name, "apiKeyEnv")
+            what = {"USERNAME": "API user name", "PASSWORD": "API password"}.get(name, "API key")
+            out += [
+                f"{name} = os.environ.get({{{{ {var} | lit }}}})",
+                f"if not {name}:",
+                f'    sys.exit({{{{ ("Set " ~ {var} ~ " to your {what}.") | lit }}}})',
+            ]
     if poll is not None:
         out += [
             "POLL_INTERVAL = {{ pollInterval | lit }}  # seconds between two polls",

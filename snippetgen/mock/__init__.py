@@ -16,13 +16,24 @@ from typing import Any
 
 from .settings import DEFAULT_KEY, MockSettings
 
-__all__ = ["DEFAULT_KEY", "MockServer", "MockSettings", "Request", "Responder", "Response", "serve"]
+__all__ = [
+    "DEFAULT_KEY",
+    "MockServer",
+    "MockSettings",
+    "Proxy",
+    "ProxyServer",
+    "Request",
+    "Responder",
+    "Response",
+    "serve",
+    "serve_proxy",
+]
 
 
 def __getattr__(name: str) -> Any:
     # The server pulls in uvicorn, and the responder the spec compiler: importing mock.media or the
     # settings must do neither. The responder itself never imports uvicorn or starlette.
-    if name in ("MockServer", "serve"):
+    if name in ("MockServer", "ProxyServer", "serve", "serve_proxy"):
         from . import server  # uvicorn: only when a server is asked for
 
         return getattr(server, name)
@@ -30,4 +41,8 @@ def __getattr__(name: str) -> Any:
         from . import respond  # the spec compiler: only when a responder is asked for
 
         return getattr(respond, name)
+    if name == "Proxy":
+        from . import proxy  # the spec compiler: only when a proxy is asked for
+
+        return proxy.Proxy
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,11 +19,18 @@ class MockAsgi:
     """``respond`` as an ASGI 3 application; ``ports`` maps local port -> API name."""
 
     def __init__(
-        self, respond: Callable[[Request], Response], max_body: int, ports: Mapping[int, str] | None = None
+        self,
+        respond: Callable[[Request], Response],
+        max_body: int,
+        ports: Mapping[int, str] | None = None,
+        *,
+        threaded: bool = False,
     ):
         self.respond = respond
         self.max_body = max_body
         self.ports = dict(ports or {})
+        self.threaded = threaded
+        """``respond`` blocks (the validating proxy waits for the real API): call it in a thread."""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -46,7 +53,7 @@ class MockAsgi:
             api=self.ports.get(server[1]) if server else None,
             client=client[0] if client else None,
         )
-        response = self.respond(request)
+        response = await asyncio.to_thread(self.respond, request) if self.threaded else self.respond(request)
         pairs = response.headers
         if isinstance(response.body, bytes) and not any(k == "content-length" for k, _ in pairs):
             pairs = [("content-length", str(len(response.body))), *pairs]

@@ -20,6 +20,8 @@ import uvicorn
 from ..errors import SpecError
 from ..model import Location
 from .asgi import MockAsgi
+from .compile import load_apis
+from .proxy import Proxy
 from .respond import Responder
 from .settings import DEFAULT_KEY, MockSettings
 from .state import State
@@ -174,6 +176,106 @@ class MockServer:
         ``snippetgen mock`` at start-up): operations answering 501, unchecked response schemas,
         examples replaced by values built from their schemas, documents it cannot read."""
         return self.responder.skipped
+
+
+class ProxyServer(MockServer):
+    """The validating proxy (``proxy.Proxy``) served like the mock: one loopback port per API, each
+    forwarding to that API's ``upstreams`` origin. ``requests()`` is the proxy's log; ``summary()``
+    its calls and violations per API."""
+
+    def __init__(
+        self,
+        spec_dir: Path,
+        upstreams: dict[str, str],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay: float = 0.0,
+        max_retry_after: float = 60.0,
+        log_path: Path | None = None,
+        forward: Any = None,
+        mask_data: Callable[[Any], Any] | None = None,
+    ):
+        self.spec_dir = Path(spec_dir)
+        self.host = host
+        self.port = port
+        self.keys = []
+        self.settings = MockSettings()
+        self.log_path = Path(log_path) if log_path else None
+        self.state = State()
+        self.proxy = Proxy(
+            load_apis(self.spec_dir),
+            upstreams,
+            forward,
+            state=self.state,
+            delay=delay,
+            max_retry_after=max_retry_after,
+            mask=mask_data,
+        )
+        self.responder = self.proxy  # type: ignore[assignment]  # bind() only calls use_origins
+        self._apis = list(self.proxy.apis.values())
+        self.apis = [a.name for a in self._apis]
+        self.app = MockAsgi(self.proxy.respond, self.settings.max_body, threaded=True)
+        self.origins = {}
+        self.base_urls = {}
+        self._sockets = []
+        self._server = None
+        self._thread = None
+
+    def reset(self) -> None:
+        """Nothing to forget: the real API keeps its own state."""
+
+    def summary(self) -> list[str]:
+        return self.proxy.summary()
+
+    @property
+    def skipped(self) -> list[str]:
+        return []
+
+
+def serve_proxy(
+    spec_dir: Path,
+    upstreams: dict[str, str],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    delay: float = 0.0,
+    log_path: Path | None = None,
+    echo: Callable[[str], Any] = print,
+    mask: Callable[[str], str] = lambda text: text,
+    mask_data: Callable[[Any], Any] | None = None,
+) -> None:
+    """Serve the validating proxy until interrupted; prints ``<name>  <proxy url> -> <upstream>`` per
+    API, one line per call (with its violations), and the summary of calls at the end."""
+    proxy = ProxyServer(
+        spec_dir, upstreams, host=host, port=port, delay=delay, log_path=log_path, mask_data=mask_data
+    )
+    proxy.bind()
+    server = uvicorn.Server(proxy._config())
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    width = max(len(n) for n in proxy.apis)
+    for name in proxy.apis:
+        target = proxy.proxy.upstreams.get(name, "(no upstream: refused)")
+        echo(f"{name.ljust(width)}  {proxy.base_urls[name]} -> {target}")
+
+    def said(entry: dict[str, Any]) -> None:
+        echo(
+            mask(f"{entry['method']} {entry['path']} -> {entry['status']} [{entry.get('operation') or '-'}]")
+        )
+        for error in entry.get("errors") or []:
+            echo(mask(f"    not forwarded: {error.get('location')}: {error.get('message')}"))
+        for problem in entry.get("api_errors") or []:
+            echo(mask(f"    {problem}"))
+
+    proxy.proxy.on_call = said
+    try:
+        asyncio.run(server.serve(sockets=proxy._sockets))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxy._close_sockets()
+        proxy.state.close()
+        for line in proxy.summary() or ["no calls"]:
+            echo(line)
 
 
 def with_origin(url: str, origin: str) -> str:

@@ -215,7 +215,7 @@ class Runner:
             (workdir / "node_modules").symlink_to(self.node_modules.resolve(), target_is_directory=True)
         script = workdir / lang.file_for(code)
         script.write_text(code, encoding="utf-8")
-        extra = dict.fromkeys(self._key_envs(example), self.key)
+        extra = self.credentials(example)
         self.guard.take()
         if hasattr(self.mock, "reset"):
             self.mock.reset()  # each example starts with fresh jobs, token balances and rate windows
@@ -284,6 +284,11 @@ class Runner:
             outcome.process.stdout = mask(outcome.process.stdout)
             outcome.process.stderr = mask(outcome.process.stderr)
         return outcome
+
+    def credentials(self, example: Example) -> dict[str, str]:
+        """The environment variables the example reads its credentials from, with their values
+        (the mock's key here; a live run's real keys in :class:`~.live.LiveRunner`)."""
+        return dict.fromkeys(self._key_envs(example), self.key)
 
     def _key_envs(self, example: Example) -> list[str]:
         if example.snippet is None:
@@ -433,6 +438,7 @@ def request_log_lines(requests: list[dict[str, Any]], indent: str = "    ") -> l
             f"[{req.get('operation') or 'no operation'}]"
         )
         lines += [f"{indent}    {e.get('location')}: {e.get('message')}" for e in req.get("errors") or []]
+        lines += [f"{indent}    {problem}" for problem in req.get("api_errors") or []]
     return lines
 
 

@@ -48,6 +48,7 @@ def request_failures(
         where = f"{req.get('method')} {req.get('path')}"
         op = req.get("operation")
         if req.get("media"):
+            failures += [f"{where}: {problem}" for problem in req.get("api_errors") or []]
             continue  # downloading a result file the mock serves is part of the example, not an operation
         if req.get("skipped"):
             # the mock could not build this operation (or its document): say why, once per request
@@ -65,6 +66,9 @@ def request_failures(
             failures.append(
                 f"{where} ({op}) failed validation: {error.get('location')}: {error.get('message')}"
             )
+        for problem in req.get("api_errors") or []:
+            # a live run: the real API's answer is not what the spec declares (or refused a valid call)
+            failures.append(f"{where} ({op}): {problem}")
         for problem in req.get("reply_errors") or []:
             # the reply is not what the spec declares: a green here would be false
             failures.append(

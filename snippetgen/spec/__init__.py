@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import progress
 from ..model import Location, Problem
 from ..pointers import escape
 from . import lint
@@ -152,7 +153,7 @@ def load_specs(
         return specs, [
             Problem(Location(display_path(root, display_root)), "no such spec directory", "spec-yaml")
         ]
-    for path in spec_files(root):
+    for path in progress.step("reading specs", spec_files(root)):
         api, found = load_api(path, display_root, validate=validate, max_bytes=max_bytes)
         problems += found
         if api is None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..languages import language_ids
 from ..workspace import Workspace
@@ -39,17 +37,6 @@ class Coverage:
 
     def missing(self) -> list[tuple[str, str]]:
         return [(op, lang) for op, row in self.rows.items() for lang, c in row.items() if not c.snippets]
-
-
-def read_record(runs_dir: Path) -> list[dict]:
-    rows: list[dict] = []
-    if runs_dir.is_dir():
-        for path in sorted(runs_dir.glob("*.json")):
-            try:
-                rows += json.loads(path.read_text(encoding="utf-8")).get("executed", [])
-            except (OSError, ValueError):
-                continue
-    return rows
 
 
 def compute(ws: Workspace, record: list[dict]) -> Coverage:

@@ -17,7 +17,6 @@ was written.
 from __future__ import annotations
 
 import copy
-import datetime
 import json
 import os
 import re
@@ -29,11 +28,13 @@ from typing import Any
 
 import yaml
 
+from .. import progress
 from ..errors import RenderError, UsageError
 from ..languages import get_language
 from ..model import Embed, Location, Snippet
 from ..pointers import join
 from ..project import Project
+from ..record import Run, read_runs
 from ..render import kebab_case, render
 from ..spec import Api, Operation, load_yaml_with_lines
 from ..workspace import Workspace
@@ -44,62 +45,6 @@ SAMPLES_KEY = "x-codeSamples"
 PROOF_KEY = "x-snippetgen"
 DEFAULT_OUT = "build/openapi"
 RUN_FIRST = "run the tests first (`pytest`, with the snippetgen plugin enabled), then export again"
-
-
-# --- the execution record ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Run:
-    """One row of the execution record (``.snippetgen/runs/*.json``) and the file it came from."""
-
-    example: str
-    """The example's test id: ``docs/page.md:12::group.name::py``."""
-    passed: bool
-    operations: tuple[str, ...]
-    """Operations (``api:operationId``) its requests matched."""
-    record: str
-    """The record file, project-relative."""
-    mtime: float
-
-    @property
-    def time(self) -> str:
-        return iso_time(self.mtime)
-
-
-def iso_time(mtime: float) -> str:
-    return datetime.datetime.fromtimestamp(mtime, datetime.UTC).isoformat(timespec="seconds")
-
-
-def read_runs(project: Project) -> dict[str, Run]:
-    """Example id -> its row in the last test run (a failing row wins over a passing duplicate).
-
-    Same files and format as ``snippetgen coverage`` (see ``runner.run.write_record``); the record
-    holds no time, so a row's time is its file's modification time, when the test run wrote it.
-    """
-    runs: dict[str, Run] = {}
-    folder = project.record_path.parent / "runs"
-    if not folder.is_dir():
-        return runs
-    for path in sorted(folder.glob("*.json")):
-        try:
-            mtime = path.stat().st_mtime
-            rows = json.loads(path.read_text(encoding="utf-8")).get("executed", [])
-        except (OSError, ValueError, AttributeError):
-            continue
-        for row in rows if isinstance(rows, list) else []:
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-                continue
-            run = Run(
-                row["id"],
-                row.get("passed") is True,
-                tuple(op for op in row.get("operations") or [] if isinstance(op, str)),
-                project.rel(path),
-                mtime,
-            )
-            if row["id"] not in runs or not run.passed:
-                runs[row["id"]] = run
-    return runs
 
 
 # --- what to export ------------------------------------------------------------------------
@@ -292,7 +237,7 @@ def plan(
             if op is not None:
                 callers.setdefault(op.ref, {}).setdefault(snippet.key, index)
     for api in ws.specs.apis.values():
-        for op in api.operations:
+        for op in progress.step(f"exporting {api.name}", api.operations):
             # a snippet named by --embed first, then those naming the operation first, then by key
             ranked = [
                 key
