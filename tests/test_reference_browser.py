@@ -37,6 +37,9 @@ JOBS_PAGE = """\
 
 A full queue answers 429 <assumed data-ref="jobs:createVideo" data-pointer="/responses/429"></assumed>.
 
+When many jobs run at once a new one waits, and how long is not said either, which is why the wait
+is assumed as well <assumed data-ref="jobs:createVideo" data-pointer="/responses/429"></assumed>
+
 <operation data-ref="jobs:createVideo"></operation>
 
 <operation data-ref="jobs:getVideo"></operation>
@@ -186,9 +189,24 @@ def test_an_assumed_fact_shows_its_badge_and_its_reason_on_hover_and_tap(server,
         assert box is not None and box["height"] > 10
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1  # the reason fits the screen
         assert "The source gives no host; this one is a placeholder." in why.inner_text()
-        # the page's own citation renders as the same badge, inside its sentence
+        # the page's own citations render as the same badge, inside their sentences; every reason
+        # opens whole on the screen, wherever its badge stands on the line
         cite = page.locator("p", has_text="A full queue answers 429").locator(".sg-assumed")
         assert cite.is_visible()
+        badges = page.locator(".sg-assumed")
+        for i in range(min(badges.count(), 8)):
+            one = badges.nth(i)
+            if not one.is_visible():
+                continue  # inside a closed fold
+            one.scroll_into_view_if_needed()
+            one.tap() if width < 600 else one.hover()
+            page.wait_for_timeout(50)
+            box = one.locator(".sg-assumed-why").bounding_box()
+            assert box is not None and box["height"] > 10, i
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (i, box)
+            assert 0 <= box["y"] and box["y"] + box["height"] <= 900 + 1, (i, box)
+            page.mouse.move(0, 0)
+            page.evaluate("() => document.activeElement && document.activeElement.blur()")
         # every marked fact is listed again under its operation
         listed = page.locator(".sg-assumed-list").first
         listed.locator("summary").click()

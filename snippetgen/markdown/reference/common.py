@@ -59,5 +59,5 @@ def assumed_badge(reason: str) -> str:
     why = esc(reason)
     return (
         f'<span class="sg-assumed" tabindex="0" title="{why}">Assumed'
-        f'<span class="sg-assumed-why" role="tooltip">: {why}</span></span>'
+        f'<span class="sg-assumed-why" role="tooltip"><span class="sg-sr">: </span>{why}</span></span>'
     )
