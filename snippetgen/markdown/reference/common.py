@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ...spec.assumed import reason_of
-from ..inert import inert
+from ..inert import inert, safe_markdown
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -56,8 +56,10 @@ def badge(node: Any) -> str:
 
 
 def assumed_badge(reason: str) -> str:
-    why = esc(reason)
+    """The badge: the reason as plain text in ``title``, with its inline Markdown (code spans) in
+    the panel that opens."""
+    shown = safe_markdown(reason, inline=True)
     return (
-        f'<span class="sg-assumed" tabindex="0" title="{why}">Assumed'
-        f'<span class="sg-assumed-why" role="tooltip"><span class="sg-sr">: </span>{why}</span></span>'
+        f'<span class="sg-assumed" tabindex="0" title="{esc(reason)}">Assumed'
+        f'<span class="sg-assumed-why" role="tooltip"><span class="sg-sr">: </span>{shown}</span></span>'
     )
