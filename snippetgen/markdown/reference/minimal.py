@@ -196,7 +196,9 @@ def _command(plan: Plan, op: Operation, *, variable_for: str | None = None, vari
         payload: Any = (
             document[0].value if document else {f.name: f.value for f in fields if f.where == "body"}
         )
-        args.append("-d " + shlex.quote(json.dumps(payload, ensure_ascii=False)))
+        # an apostrophe as \u0027 keeps the body one single-quoted word, as the cURL tabs write it
+        text = json.dumps(payload, ensure_ascii=False).replace("'", "\\u0027")
+        args.append("-d " + shlex.quote(text))
     elif body == "multipart":
         for f in fields:
             if f.where == "file":
