@@ -22,9 +22,10 @@ import jinja2
 from . import progress, prose, secrets, vartypes
 from .errors import RenderError, UsageError
 from .languages import get_language
+from .markdown.reference.cite import resolve_cite
 from .markdown.tabs import docs_href
 from .model import CheckReport, Embed, Location, Problem, Snippet, Template, sort_problems
-from .pages import MAX_PAGE_NESTING, nesting_problem
+from .pages import MAX_PAGE_NESTING, find_tags, nesting_problem
 from .project import Project
 from .render import (
     UnsafeTemplateError,
@@ -37,6 +38,7 @@ from .render import (
     render_lenient,
     template_variables,
 )
+from .spec.assumed import assumed_problems
 from .spec.read import display_path, spec_files
 from .spec.servers import resolve_server, server_template
 from .spec.values import check_value
@@ -456,6 +458,33 @@ def _snake(name: str) -> str:
     return kebab_case(name).replace("-", "_")
 
 
+def _check_assumed(ws: Workspace) -> list[Problem]:
+    """Every ``x-assumed`` of a spec gives a reason where the reference shows it; every
+    ``<assumed>`` tag of a page cites one."""
+    problems: list[Problem] = []
+    if ws.specs is not None:
+        for api in ws.specs.apis.values():
+            problems += assumed_problems(api)
+    for page, text in sorted(ws.page_texts.items()):
+        if "<assumed" not in text.lower():
+            continue
+        for tag in find_tags(text, "assumed", page):
+            ref = tag.attributes.get("data-ref", "").strip()
+            pointer = tag.attributes.get("data-pointer", "").strip()
+            reason, why = resolve_cite(ws.specs, ref, pointer) if tag.closed else (None, "never closed")
+            if reason is None:
+                problems.append(
+                    Problem(
+                        tag.location,
+                        f"<assumed> cites no assumed fact: {why}",
+                        "unknown-assumed",
+                        expected='data-ref="api:operationId" and data-pointer at an object marked x-assumed',
+                        found=f"data-ref={ref!r} data-pointer={pointer!r}",
+                    )
+                )
+    return problems
+
+
 def _check_docs_links(ws: Workspace) -> list[Problem]:
     """A ``docs`` link that is a page of this site must name a page that exists."""
     if not ws.project.docs_dir.is_dir():
@@ -623,6 +652,13 @@ RULES: tuple[Rule, ...] = (
         "A variable named like a request field of its operations fits that field's schema, as a "
         "default and as a data-* value.",
         _check_values,
+    ),
+    Rule(
+        ("assumed-reason", "unknown-assumed"),
+        "Every x-assumed of a spec is a non-empty reason on an object the reference shows (an "
+        "operation, parameter, body, media type, schema, response, header, example or server); "
+        "every <assumed> tag of a page cites one.",
+        _check_assumed,
     ),
     Rule(
         ("docs-link",),

@@ -106,7 +106,8 @@ def test_tabs_labels_fences_and_docs_link(project):
         '# Home\n\n<snippet data-name="demo.hello" data-prompt="it\'s"></snippet>\n', "index.md", site
     )
     assert out.startswith(
-        '# Home\n\n<span id="example-3"></span>**Say hello** · [Docs](guide/details.md#usage)\n\nPrints a <code>greeting</code>.\n'
+        '# Home\n\n<span id="example-3"></span>**Say hello** · [Docs](guide/details.md#usage)\n\n'
+        "Prints a <code>greeting</code>.\n"
     )
     labels = re.findall(r'^(===!?) "([^"]+)"$', out, re.M)
     assert labels == [("===!", "Python"), ("===", "JavaScript"), ("===", "cURL")]
@@ -244,36 +245,40 @@ def spec_site(project) -> Workspace:
     return site
 
 
-def test_operation_reference_table_and_example(project):
+def test_operation_reference_fields_and_examples(project):
     site = spec_site(project)
     out = transform_page('# API\n\n<operation data-ref="demo:generateImage"></operation>\n', "api.md", site)
     assert (
-        '<span class="snippetgen-method snippetgen-method-post">POST</span> '
-        "<code>https://api.example.test/v1/images</code>" in out
+        '<span class="sg-method sg-method-post">POST</span> <code>https://api.example.test/v1/images</code>'
+        in out
     )
     assert (
         "<strong>Authentication:</strong> bearer token: <code>Authorization: Bearer &lt;key&gt;</code>" in out
     )
+    # one row per field: name, type, required; constraints in one line; ids per field
     assert (
-        '<div class="snippetgen-fields"><table><thead><tr><th>Name</th><th>Type</th><th>Required</th>'
-        "<th>Default</th><th>Allowed values</th><th>Limits</th><th>Description</th>"
+        '<div class="sg-field" id="generateimage-request-size"><div class="sg-field-head">'
+        '<a class="sg-field-name" href="#generateimage-request-size"><code>size</code></a> '
+        '<span class="sg-field-type">string</span></div>'
+        '<div class="sg-field-meta">Default <code>1024x1024</code></div>'
+        '<div class="sg-field-values">one of <code>512x512</code>, <code>1024x1024</code></div></div>'
     ) in out
     assert (
-        "<tr><td><code>size</code></td><td>string</td><td>no</td><td><code>1024x1024</code></td>"
-        "<td><code>512x512</code>, <code>1024x1024</code></td><td></td><td></td></tr>"
-    ) in out
-    assert (
-        "<tr><td><code>n</code></td><td>integer</td><td>no</td><td><code>1</code></td>"
-        "<td></td><td>≥ 1<br>≤ 4</td>" in out
+        '<span class="sg-field-type">integer</span></div>'
+        '<div class="sg-field-meta">Default <code>1</code> · from 1 to 4</div>' in out
     )
+    assert '<div class="sg-field-values">one of <code>vivid</code>, <code>natural</code></div>' in out
     assert (
-        "<td><code>style</code></td><td>string</td><td>no</td><td><code>vivid</code></td>"
-        "<td><code>vivid</code>, <code>natural</code></td><td></td><td>Look of the image.</td>" in out
+        '<code>prompt</code></a> <span class="sg-field-type">string</span> <span class="sg-field-required">required</span>'
+        in out
     )
-    assert "<td><code>prompt</code></td><td>string</td><td>yes</td>" in out
-    assert "<p><strong>Header parameters</strong></p>" in out
-    assert '```json\n{\n  "url": "https://cdn.example.test/cat.png",' in out
-    assert '```json\n{\n  "prompt": "a cat",\n  "n": 1\n}\n```' in out
+    assert "at most 2,048 characters" in out
+    assert '<p class="sg-group">Headers</p>' in out
+    assert "<table" not in out
+    # examples: highlighted blocks, the request body and the 200 answer
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", out))
+    assert '"url": "https://cdn.example.test/cat.png"' in text
+    assert '"prompt": "a cat",\n  "n": 1' in text
 
 
 def test_spec_text_cannot_inject_markup(project):

@@ -231,9 +231,14 @@ class CheckCommand(click.Command):
 @root_option
 @format_option("text", "json", "github")
 @click.option("--watch", is_flag=True, help="Re-check whenever a snippet, spec or page changes.")
-def check(project: Project, fmt: str, watch: bool) -> None:
+@click.option(
+    "--assumed", is_flag=True, help="First list every fact a spec marks x-assumed, with its reason."
+)
+def check(project: Project, fmt: str, watch: bool, assumed: bool) -> None:
     """Check every snippet, spec and page embed; report every problem in one run, then one line of
     what was checked and how long it took."""
+    if assumed:
+        _list_assumed(project)
 
     code = report(check_project(project=project), fmt)
     if not watch:
@@ -245,6 +250,20 @@ def check(project: Project, fmt: str, watch: bool) -> None:
     for _ in watch_paths(*paths):
         click.echo("\n--- re-checking ---", err=True)
         report(check_project(project=project), fmt)
+
+
+def _list_assumed(project: Project) -> None:
+    from ..spec import load_specs  # only `check --assumed` reads the specs here
+    from ..spec.assumed import assumed_facts  # (the CLI loads nothing a command does not use)
+
+    specs, _ = load_specs(project.specs_dir, project.root, validate=False)
+    counts = []
+    for name, api in sorted(specs.apis.items()):
+        facts = assumed_facts(api)
+        counts.append(f"{name} {len(facts)}")
+        for fact in facts:
+            click.echo(f"{api.display}:{fact.line}: {fact.pointer or '/'}: {fact.reason}")
+    click.echo(f"assumed facts: {', '.join(counts) or 'no specs'}")
 
 
 @cli.command("render")

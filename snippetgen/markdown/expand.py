@@ -22,6 +22,7 @@ from ..render import embed_problems
 from ..spec import Operation, SpecSet
 from ..workspace import Workspace
 from .reference import operation_markdown
+from .reference.cite import cite_html, resolve_cite
 from .responses import response_block
 from .tabs import snippet_markdown
 
@@ -122,9 +123,29 @@ def expand_page(
             op = _operation_for(tag, ws.specs)
             uses.add(f"api:{op.api}")
             blocks.append((tag.start, tag.end, operation_markdown(op, ws.specs, level=_level(tag))))
+    if "<assumed" in lowered:
+        for cite in find_tags(markdown, "assumed", shown):
+            location = dataclasses.replace(cite.location, line=cite.location.line + line_offset)
+            reason, why = resolve_cite(
+                ws.specs,
+                cite.attributes.get("data-ref", "").strip(),
+                cite.attributes.get("data-pointer", "").strip(),
+            )
+            if reason is None or not cite.closed:
+                raise RenderError(
+                    why or "<assumed> tag is never closed",
+                    location,
+                    hint='write <assumed data-ref="api:operationId" data-pointer="/responses/429"></assumed>',
+                )
+            blocks.append((cite.start, cite.end, Inline(cite_html(reason))))
+            uses.add(f"api:{cite.attributes.get('data-ref', '').split(':')[0].strip()}")
     if not blocks:
         return Expansion(markdown, frozenset())
     return Expansion(splice(markdown, blocks), frozenset(uses))
+
+
+class Inline(str):
+    """HTML that replaces its tag where it stands, inside its line (an ``<assumed>`` badge)."""
 
 
 def splice(text: str, blocks: Iterable[tuple[int, int, str]]) -> str:
@@ -136,6 +157,10 @@ def splice(text: str, blocks: Iterable[tuple[int, int, str]]) -> str:
     out = []
     pos = 0
     for start, end, block in sorted(blocks):
+        if isinstance(block, Inline):
+            out.append(text[pos:start] + block)
+            pos = end
+            continue
         line_start = text.rfind("\n", 0, start) + 1
         before = text[line_start:start]
         line_end = text.find("\n", end)

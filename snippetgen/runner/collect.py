@@ -11,7 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import RenderError
 from ..languages import fence_language
+from ..markdown.expand import find_operation_tags
+from ..markdown.reference.minimal import minimal_request
 from ..model import Location, Snippet
 from ..pages import find_code_blocks
 from ..spec.servers import resolve_server
@@ -34,6 +37,12 @@ class Example:
     overrides: dict[str, Any] = field(default_factory=dict)
     code: str | None = None
     """Source of a hand-written block (``None`` for snippets, which are rendered)."""
+    operations: tuple[str, ...] = ()
+    """Operations a block must call (an operation reference's minimal request); snippets declare theirs."""
+    key_envs: tuple[str, ...] = ()
+    """Environment variables a block reads its credentials from (set to the mock's key)."""
+    fixtures: tuple[str, ...] = ()
+    """Built-in sample files a block uploads (``image.png``)."""
 
     @property
     def id(self) -> str:
@@ -87,7 +96,41 @@ def collect_examples(ws: Workspace) -> list[Example]:
             examples.append(
                 Example(f"{page}:{block.location.line}::block", language.id, block.location, code=block.code)
             )
+    examples += minimal_requests(ws)
     return examples
+
+
+def minimal_requests(ws: Workspace) -> list[Example]:
+    """The minimal ``curl`` request of every ``<operation>`` reference of the pages, as shown beside
+    it, with the id ``<page>:<line>::op:<api>.<operationId>::curl``."""
+    if ws.specs is None:
+        return []
+    out = []
+    for page, text in sorted(ws.page_texts.items()):
+        if "<operation" not in text.lower():
+            continue
+        try:
+            tags = find_operation_tags(text, page)
+        except RenderError:
+            continue  # the page does not build: check and the site build report it
+        for tag in tags:
+            op = ws.specs.resolve(tag.ref)
+            request = minimal_request(op, ws.specs, ws.specs.apis[op.api].base_url) if op else None
+            if op is None or request is None:
+                continue
+            usage = f"{page}:{tag.location.line}::op:{op.api}.{op.operation_id}"
+            out.append(
+                Example(
+                    usage,
+                    "curl",
+                    tag.location,
+                    code=request.run,
+                    operations=request.operations,
+                    key_envs=request.key_envs,
+                    fixtures=request.fixtures,
+                )
+            )
+    return out
 
 
 def usage_groups(examples: list[Example]) -> dict[str, list[Example]]:

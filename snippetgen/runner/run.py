@@ -311,24 +311,23 @@ class Runner:
 
     def _key_envs(self, example: Example) -> list[str]:
         if example.snippet is None:
-            return []
+            return list(example.key_envs)
         names = [example.snippet.payload.get(variable) for variable in KEY_VARIABLES]
         return [name for name in names if isinstance(name, str) and name]
 
     def _fixtures(self, example: Example, workdir: Path) -> list[str]:
-        if example.snippet is None:
-            return []
         failures = []
-        for name in example.snippet.test.get("fixtures", []):
-            own = example.snippet.directory / "fixtures" / name
+        names = example.snippet.test.get("fixtures", []) if example.snippet else example.fixtures
+        for name in names:
+            own = example.snippet.directory / "fixtures" / name if example.snippet else None
             target = workdir / Path(name).name
-            if own.is_file():
+            if own is not None and own.is_file():
                 shutil.copyfile(own, target)
                 continue
             data = builtin_fixture(name)
             if data is None:
                 failures.append(
-                    f"fixture {name!r} not found in {example.snippet.directory}/fixtures/ and not a "
+                    f"fixture {name!r} not found in {own.parent if own else 'the snippet'}/ and not a "
                     "built-in fixture (image.png, image.jpg, image.webp, audio.mp3, audio.wav, ...)"
                 )
             else:
@@ -349,14 +348,14 @@ class Runner:
             failures.append(f"exited with status {proc.returncode}")
         elif TRACEBACK.search(proc.stderr):
             failures.append("wrote an error or traceback to stderr")
-        declared = example.snippet.operations if example.snippet else []
+        declared = example.snippet.operations if example.snippet else list(example.operations)
         specs = self.ws.specs
 
         def resolve(ref: str) -> str | None:
             op = specs.resolve(ref) if specs is not None else None
             return op.ref if op is not None else None
 
-        if example.snippet is not None or outcome.requests:
+        if example.snippet is not None or outcome.requests or declared:
             failures += request_failures(outcome.requests, declared, resolve)
         if example.snippet is not None and not outcome.requests and not declared:
             failures.append("made no request to the mock")
