@@ -2,8 +2,13 @@
 
 Inert unless enabled with ``--snippetgen`` or ``snippetgen = true`` in the pytest ini. Then each
 ``<snippet>`` embed in the docs pages, each un-embedded snippet and each hand-written code block that
-calls an API becomes one test item per language, with an id a docs author can open:
-``docs/video/kling.md:42::kling.text-to-video::py``.
+calls an API becomes one test item per language, with a node id pytest resolves when it is passed
+back: ``docs/video/kling.md::kling.text-to-video[line42-py]`` (``-k``, ``--lf``, ``--deselect`` work).
+
+An example whose inputs are unchanged since it last passed is reported as passed from the result
+cache (:mod:`snippetgen.runner.cache`) without running; ``--snippetgen-no-cache``,
+``SNIPPETGEN_NO_CACHE=1`` or ``[tool.snippetgen] cache = false`` run everything.
+``--snippetgen-shard i/n`` keeps the i-th of n shards of the collected tests (CI machines).
 
 pytest imports this module in every run where snippetgen is installed, so the runner, the workspace
 and the mock are imported inside the hooks that use them: only runs that enable the plugin load them.
@@ -11,9 +16,11 @@ and the mock are imported inside the hooks that use them: only runs that enable 
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import threading
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -26,6 +33,10 @@ from ..errors import SnippetgenError
 from ..project import Project
 
 RUNNER_KEY = "snippetgen_session"
+MOCK_SETTINGS: dict[str, Any] = {"polls_per_phase": 1, "stream_interval": 0.01}
+"""The mock each slot starts (part of the result cache's key)."""
+CACHED_PROPERTY = "snippetgen_cached"
+"""``(CACHED_PROPERTY, True)`` in a report's user_properties: its example passed from the cache."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +60,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         default=None,
         help="examples run at once in this process (default: 3 per CPU; 3 under xdist)",
+    )
+    group.addoption(
+        "--snippetgen-no-cache",
+        action="store_true",
+        help="run every example even if its inputs are unchanged since it last passed "
+        "(also: SNIPPETGEN_NO_CACHE=1, [tool.snippetgen] cache = false)",
+    )
+    group.addoption(
+        "--snippetgen-shard",
+        default=None,
+        metavar="I/N",
+        help="run only the I-th of N shards of the collected tests (1-based; same split on every machine)",
     )
     parser.addini("snippetgen", type="bool", default=False, help="enable the snippetgen example runner")
     parser.addini("snippetgen_root", default="", help="project folder (default: the rootdir)")
@@ -88,6 +111,14 @@ class ExampleSession:
         self._slot_error: Exception | None = None
         self.outcomes: dict[str, Any] = {}
         self.sandbox: str = config.getoption("--snippetgen-sandbox") or self.project.sandbox
+        self.shard = _shard_option(config)
+        # The result cache (None: bypassed, or not loaded yet), the key of each example looked up,
+        # and the ids whose outcome came from it.
+        self._cache: Any = None
+        self._keyer: Any = None
+        self._keys: dict[str, str] = {}
+        self.cached: dict[str, dict[str, Any]] = {}
+        """Example id -> the record row stored with it, for the examples that passed from the cache."""
 
     # -- isolation: said once per session (by the controller under xdist) ---------------------
     def _isolation_line(self) -> tuple[str, bool]:
@@ -110,6 +141,16 @@ class ExampleSession:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput"):
             return
+        from_cache = sum(
+            1
+            for report in terminalreporter.stats.get("passed", [])
+            if (CACHED_PROPERTY, True) in getattr(report, "user_properties", ())
+        )
+        if from_cache:
+            terminalreporter.write_line(
+                f"snippetgen: {from_cache} example{'s' * (from_cache != 1)} from cache "
+                "(inputs unchanged since they passed; --snippetgen-no-cache runs them)"
+            )
         line, warning = self._isolation_line()
         if not warning:
             return
@@ -127,8 +168,7 @@ class ExampleSession:
             self._ws, _ = load_workspace(self.project)
             self._examples = {}
             for example in collect_examples(self._ws):
-                file = example.usage.split("::", 1)[0].rsplit(":", 1)[0] if example.usage.count("::") else ""
-                self._examples.setdefault(file, []).append(example)
+                self._examples.setdefault(example.file, []).append(example)
         return self._examples
 
     @pytest.hookimpl
@@ -158,8 +198,7 @@ class ExampleSession:
         from ..mock import MockServer, MockSettings  # the server pulls in uvicorn
         from ..runner import Runner  # only when enabled
 
-        settings = MockSettings(polls_per_phase=1, stream_interval=0.01)
-        mock = MockServer(self.project.specs_dir, settings=settings).start()
+        mock = MockServer(self.project.specs_dir, settings=MockSettings(**MOCK_SETTINGS)).start()
         timeout = self.config.getoption("--snippetgen-timeout")
         try:
             runner = Runner(
@@ -198,7 +237,14 @@ class ExampleSession:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.jobs(), thread_name_prefix="snippetgen")
         for example in examples:
-            if example.id not in self._futures:
+            if example.id in self._futures:
+                continue
+            hit = self._from_cache(example)
+            if hit is not None:
+                done: Future = Future()
+                done.set_result(hit)
+                self._futures[example.id] = done
+            else:
                 self._futures[example.id] = self._pool.submit(self._run_on_a_slot, example)
 
     def outcome(self, example: Any) -> Any:
@@ -207,6 +253,117 @@ class ExampleSession:
         self.outcomes[example.id] = result
         return result
 
+    # -- the result cache ---------------------------------------------------------------------
+    def cache_enabled(self) -> bool:
+        from ..runner.cache import disabled_by_env  # only when enabled
+
+        return not (
+            self.config.getoption("--snippetgen-no-cache")
+            or self.config.getoption("--snippetgen-keep")  # the folders are wanted: run them
+            or disabled_by_env()
+            or not getattr(self.project, "cache", True)
+        )
+
+    def _open_cache(self) -> Any:
+        """The result cache and its keyer, made on the first lookup (None when bypassed)."""
+        if self._cache is None and self.cache_enabled():
+            from ..runner import isolation  # only when enabled
+            from ..runner.cache import Keyer, ResultCache  # only when enabled
+
+            settings = {
+                "mock": MOCK_SETTINGS,
+                "timeout": self.config.getoption("--snippetgen-timeout"),
+                "sandbox": self.sandbox,
+                "isolated": self.sandbox != "off" and isolation.support().available,
+            }
+            self._keyer = Keyer(self._ws, settings, node_modules=self.node_modules)
+            self._cache = ResultCache(self.project.record_path.parent / "cache", self._writer())
+            for problem in self._cache.problems:
+                warnings.warn(pytest.PytestWarning(problem), stacklevel=1)
+            self._cache.problems.clear()
+        return self._cache
+
+    def _from_cache(self, example: Any) -> Any:
+        """The outcome of a passing earlier run of ``example`` with the same inputs, or None."""
+        cache = self._open_cache()
+        if cache is None:
+            return None
+        from ..runner import Outcome  # only when enabled
+
+        key = self._keyer.key(example)  # None: it does not render, so it runs (and fails)
+        if key is None:
+            return None
+        self._keys[example.id] = key
+        entry = cache.get(key)
+        if entry is None:
+            return None
+        self.cached[example.id] = entry.row
+        return Outcome(example, entry.code, requests=entry.requests)
+
+    def _writer(self) -> str:
+        # config.workerinput exists only on pytest-xdist workers (an environment variable would be
+        # inherited by a nested pytest run and misname its record).
+        worker = getattr(self.config, "workerinput", {}).get("workerid", "main")
+        return f"shard{self.shard[0]}of{self.shard[1]}-{worker}" if self.shard else worker
+
+    def _write_record_and_cache(self) -> None:
+        """The execution record (a cached example's stored row, marked ``"cached": true``), and the
+        passing rows of this run into the cache."""
+        from ..runner import write_record  # only when enabled
+        from ..secrets import mask  # only when enabled
+
+        path = self.project.record_path.parent / "runs" / f"{self._writer()}.json"
+        fresh = [o for i, o in self.outcomes.items() if i not in self.cached]
+        write_record(path, fresh)
+        if self._cache is None and not self.cached:
+            return
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))["executed"]
+        except (OSError, ValueError, KeyError):
+            return
+        by_id = {row.get("id"): row for row in rows if isinstance(row, dict)}
+        for outcome in fresh:
+            key = self._keys.get(outcome.example.id)
+            row = by_id.get(outcome.example.id)
+            if self._cache is not None and key and row is not None and outcome.passed and row.get("passed"):
+                self._cache.put(key, row, outcome.code, outcome.requests)
+        for example_id, stored in self.cached.items():
+            outcome = self.outcomes.get(example_id)
+            if outcome is None:  # looked up for a comparison, its own item not run here
+                continue
+            ex = outcome.example
+            current = {"id": ex.id, "usage": ex.usage, "snippet": ex.snippet.key if ex.snippet else None}
+            rows.append({**stored, **current, "lang": ex.lang, "passed": outcome.passed, "cached": True})
+        path.write_text(mask(json.dumps({"executed": rows}, indent=1)), encoding="utf-8")
+        if self._cache is not None:
+            self._cache.save()
+            for problem in self._cache.problems:
+                warnings.warn(pytest.PytestWarning(problem), stacklevel=1)
+
+    # -- sharding ------------------------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self.shard is None:
+            return
+        from ..runner.collect import assign_shards  # only when enabled
+
+        units: dict[str, tuple[str, int]] = {}
+        unit_of: dict[str, str] = {}
+        for item in items:
+            if isinstance(item, ExampleItem):
+                # A usage's tabs stay together: each is compared with the first.
+                unit, kind = f"example {item.example.usage}", "example"
+            else:
+                unit, kind = f"tests {item.nodeid.split('::', 1)[0]}", "tests"
+            unit_of[item.nodeid] = unit
+            units[unit] = (kind, units.get(unit, (kind, 0))[1] + 1)
+        shards = assign_shards(units, self.shard[1])
+        keep = [i for i in items if shards[unit_of[i.nodeid]] == self.shard[0]]
+        dropped = [i for i in items if shards[unit_of[i.nodeid]] != self.shard[0]]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -214,14 +371,7 @@ class ExampleSession:
             runner.close()
             runner.mock.stop()
         if self.outcomes:
-            from ..runner import write_record  # only when enabled
-
-            # config.workerinput exists only on pytest-xdist workers (an environment variable would be
-            # inherited by a nested pytest run and misname its record).
-            worker = getattr(self.config, "workerinput", {}).get("workerid", "main")
-            write_record(
-                self.project.record_path.parent / "runs" / f"{worker}.json", list(self.outcomes.values())
-            )
+            self._write_record_and_cache()
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if not hasattr(self.config, "workerinput"):
@@ -229,6 +379,20 @@ class ExampleSession:
             if runs.is_dir():
                 for old in runs.glob("*.json"):
                     old.unlink()
+
+
+def _shard_option(config: pytest.Config) -> tuple[int, int] | None:
+    value = config.getoption("--snippetgen-shard")
+    if value is None:
+        return None
+    from ..runner.collect import parse_shard  # only when enabled
+
+    shard = parse_shard(value)
+    if shard is None:
+        raise pytest.UsageError(
+            f"--snippetgen-shard {value!r}: expected I/N, the I-th of N shards, 1 <= I <= N (e.g. 2/3)"
+        )
+    return shard
 
 
 def _session(config: pytest.Config) -> ExampleSession:
@@ -247,11 +411,9 @@ class ExampleFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         session = _session(self.config)
         for example in session.examples_by_file()[self.rel]:
-            item = ExampleItem.from_parent(
-                self, name=example.id.split("::", 1)[1], example=example, nodeid=example.id
-            )
-            item.add_marker(pytest.mark.xdist_group(example.usage))
-            yield item
+            # No xdist_group mark: under --dist loadgroup it would append "@group" to the node id,
+            # which pytest cannot resolve. A worker runs a tab's first tab itself when needed.
+            yield ExampleItem.from_parent(self, name=example.test_name, example=example)
 
 
 class ExampleFailed(Exception):
@@ -272,12 +434,15 @@ class ExampleItem(pytest.Item):
         if skip:
             pytest.skip(f"{self.example.snippet.config_path}: test.skip: {skip}")
         if hasattr(self.config, "workerinput"):
-            # Under xdist only this usage's tabs are known to run here (xdist_group keeps them together).
+            # Under xdist this usage's tabs (consecutive, so mostly sent to this worker together) run
+            # side by side; one sent elsewhere also runs here when this tab is compared with it.
             session.submit(
                 [
                     i.example
                     for i in self.session.items
-                    if isinstance(i, ExampleItem) and i.example.usage == self.example.usage
+                    if isinstance(i, ExampleItem)
+                    and i.example.usage == self.example.usage
+                    and not (i.example.snippet and i.example.snippet.test.get("skip"))
                 ]
             )
         else:
@@ -301,6 +466,8 @@ class ExampleItem(pytest.Item):
                 outcome.failures += tab_drift(
                     outcome, session._futures[f"{self.example.usage}::{first}"].result()
                 )
+        if self.example.id in session.cached:
+            self.user_properties.append((CACHED_PROPERTY, True))
         if not outcome.passed:
             raise ExampleFailed(report(outcome))
 
