@@ -413,7 +413,10 @@ class ExampleFile(pytest.File):
         for example in session.examples_by_file()[self.rel]:
             # No xdist_group mark: under --dist loadgroup it would append "@group" to the node id,
             # which pytest cannot resolve. A worker runs a tab's first tab itself when needed.
-            yield ExampleItem.from_parent(self, name=example.test_name, example=example)
+            # The node id given as text: pytest 9 then parses the "[...]" into params, as it does
+            # for an id read back from --lf's cache (a child id built from the name would not).
+            name = example.test_name
+            yield ExampleItem.from_parent(self, name=name, example=example, nodeid=f"{self.nodeid}::{name}")
 
 
 class ExampleFailed(Exception):
