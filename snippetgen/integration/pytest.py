@@ -118,6 +118,7 @@ class ExampleSession:
         self._keyer: Any = None
         self._keys: dict[str, str] = {}
         self.cached: dict[str, dict[str, Any]] = {}
+        self._by_usage: dict[str, list[Any]] | None = None
         """Example id -> the record row stored with it, for the examples that passed from the cache."""
 
     # -- isolation: said once per session (by the controller under xdist) ---------------------
@@ -154,7 +155,7 @@ class ExampleSession:
         line, warning = self._isolation_line()
         if not warning:
             return
-        ids = {example.id for examples in self.examples_by_file().values() for example in examples}
+        ids = {f"{e.file}::{e.test_name}" for examples in self.examples_by_file().values() for e in examples}
         reports = [r for kind in terminalreporter.stats.values() for r in kind]
         if any(getattr(report, "nodeid", None) in ids for report in reports):  # examples ran in this session
             terminalreporter.write_line(f"snippetgen: {line}", yellow=True, bold=True)
@@ -247,6 +248,23 @@ class ExampleSession:
             else:
                 self._futures[example.id] = self._pool.submit(self._run_on_a_slot, example)
 
+    def to_submit(self, item: ExampleItem) -> list[Any]:
+        """What to start running when ``item`` runs: every selected example on the first item
+        (once), or under xdist this usage's tabs (consecutive, so mostly sent to this worker
+        together; one sent elsewhere also runs here when this tab is compared with it)."""
+        if self._by_usage is None:
+            self._by_usage = {}
+            for i in item.session.items:
+                if isinstance(i, ExampleItem) and not (
+                    i.example.snippet and i.example.snippet.test.get("skip")
+                ):
+                    self._by_usage.setdefault(i.example.usage, []).append(i.example)
+            if not hasattr(self.config, "workerinput"):
+                return [example for examples in self._by_usage.values() for example in examples]
+        if hasattr(self.config, "workerinput"):
+            return self._by_usage.get(item.example.usage, [])
+        return []
+
     def outcome(self, example: Any) -> Any:
         self.submit([example])
         result = self._futures[example.id].result()
@@ -267,15 +285,9 @@ class ExampleSession:
     def _open_cache(self) -> Any:
         """The result cache and its keyer, made on the first lookup (None when bypassed)."""
         if self._cache is None and self.cache_enabled():
-            from ..runner import isolation  # only when enabled
             from ..runner.cache import Keyer, ResultCache  # only when enabled
 
-            settings = {
-                "mock": MOCK_SETTINGS,
-                "timeout": self.config.getoption("--snippetgen-timeout"),
-                "sandbox": self.sandbox,
-                "isolated": self.sandbox != "off" and isolation.support().available,
-            }
+            settings = cache_settings(self.sandbox, self.config.getoption("--snippetgen-timeout"))
             self._keyer = Keyer(self._ws, settings, node_modules=self.node_modules)
             self._cache = ResultCache(self.project.record_path.parent / "cache", self._writer())
             for problem in self._cache.problems:
@@ -381,6 +393,18 @@ class ExampleSession:
                     old.unlink()
 
 
+def cache_settings(sandbox: str, timeout: float | None) -> dict[str, Any]:
+    """What of a test session, beyond the workspace, the result cache keys examples by."""
+    from ..runner import isolation  # only when enabled
+
+    return {
+        "mock": MOCK_SETTINGS,
+        "timeout": timeout,
+        "sandbox": sandbox,
+        "isolated": sandbox != "off" and isolation.support().available,
+    }
+
+
 def _shard_option(config: pytest.Config) -> tuple[int, int] | None:
     value = config.getoption("--snippetgen-shard")
     if value is None:
@@ -436,27 +460,7 @@ class ExampleItem(pytest.Item):
         skip = self.example.snippet.test.get("skip") if self.example.snippet else None
         if skip:
             pytest.skip(f"{self.example.snippet.config_path}: test.skip: {skip}")
-        if hasattr(self.config, "workerinput"):
-            # Under xdist this usage's tabs (consecutive, so mostly sent to this worker together) run
-            # side by side; one sent elsewhere also runs here when this tab is compared with it.
-            session.submit(
-                [
-                    i.example
-                    for i in self.session.items
-                    if isinstance(i, ExampleItem)
-                    and i.example.usage == self.example.usage
-                    and not (i.example.snippet and i.example.snippet.test.get("skip"))
-                ]
-            )
-        else:
-            session.submit(
-                [
-                    i.example
-                    for i in self.session.items
-                    if isinstance(i, ExampleItem)
-                    and not (i.example.snippet and i.example.snippet.test.get("skip"))
-                ]
-            )
+        session.submit(session.to_submit(self))
         outcome = session.outcome(self.example)
         snippet = self.example.snippet
         if snippet is not None and outcome.passed:

@@ -32,6 +32,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -116,9 +117,11 @@ def runtime_fingerprint(lang: str, node_modules: Path | None = None) -> str:
     any other language: its command's ``--version``.
     """
     if lang == "py":
-        dists = sorted(
-            f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions() if d.metadata
-        )
+        # The interpreter's own site-packages (what an example imports), not sys.path: that holds
+        # the current folder under `python -m pytest` and would make keys depend on where one stands.
+        site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+        found = importlib.metadata.distributions(path=site)
+        dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in found if d.metadata)
         return _sha(sys.executable, sys.version, dists)
     if lang == "js":
         lock = "none"
@@ -331,6 +334,7 @@ class ResultCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.writer}.", suffix=".tmp", dir=self.folder)
             try:
+                os.fchmod(fd, 0o644)
                 with os.fdopen(fd, "w", encoding="utf-8") as out:
                     json.dump({"format": FORMAT, "entries": merged}, out, default=str)
                 os.replace(tmp, self.path)
