@@ -2,9 +2,10 @@
 
 The key of an example (:meth:`Keyer.key`) is a SHA-256 over everything that can change its result:
 
-- the example: its language and its code as rendered for the run (before the mock's origin is put
-  in, so the mock's port does not matter), its snippet's operations, test settings (``test``) and
-  key variables, and the content of its own fixture files;
+- the example: its language and what its code is rendered from (the template's source and the
+  variables of this usage with ``test.set``, before the mock's origin is put in, so the mock's port
+  does not matter; a hand-written block's text), its snippet's operations, test settings
+  (``test``) and key variables, and the content of its own fixture files;
 - the specs of the APIs it calls (declared operations, and every API whose origin its code names;
   every spec when it names none) and any other file in the specs folder ($ref targets);
 - the session: the mock's settings, the timeout, the project's limits and API origins, the sandbox
@@ -19,8 +20,8 @@ example sent, and the comparison is made again on every run with whatever the ot
 Entries live in ``.snippetgen/cache/<writer>.json``, one file per process that writes (``main``,
 or a pytest-xdist worker's id), replaced atomically, each bounded to :data:`MAX_ENTRIES` (the
 least recently used go first). A file that cannot be read is ignored with a problem message.
-Only passing results are stored; a key is made only for an example that renders, so a broken
-template always runs (and fails).
+Only passing results are stored; a changed template has a new key, so a broken template always
+runs (and fails); an example whose variables are refused is never looked up.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..languages import get_language
+from ..languages import all_languages, get_language
 from ..render import render, variables_for
 from ..workspace import Workspace
 from .collect import Example, api_origins
@@ -167,7 +168,10 @@ class Keyer:
             "max_processes": project.max_processes,
             "max_output_bytes": project.max_output_bytes,
         }
-        self._session = _sha(FORMAT, package_fingerprint(), dict(self.settings), limits, self._origins)
+        languages = [language.id for language in all_languages()]
+        self._session = _sha(
+            FORMAT, package_fingerprint(), dict(self.settings), limits, self._origins, languages
+        )
         apis = self.ws.specs.apis if self.ws.specs is not None else {}
         self._spec_digests = {name: _sha(api.digest) for name, api in apis.items()}
         api_files = {Path(api.path).resolve() for api in apis.values()}
@@ -185,27 +189,50 @@ class Keyer:
 
     def code(self, example: Example) -> str:
         """The example's code as the runner renders it, before the mock's origin is put in.
-        Raises what rendering raises (the caller then runs the example, which reports it)."""
+        Raises what rendering raises."""
         if example.code is not None:
             return example.code
         snippet = example.snippet
         assert snippet is not None
+        return render(snippet, example.lang, self.variables(example)).code
+
+    @staticmethod
+    def variables(example: Example) -> dict[str, Any]:
+        """The variables the runner renders a snippet's example with (before the mock's origin)."""
+        snippet = example.snippet
+        assert snippet is not None
         values = variables_for(snippet, example.overrides)
         values.update(snippet.test.get("set", {}))
-        return render(snippet, example.lang, values).code
+        return values
 
     def key(self, example: Example) -> str | None:
-        """The example's cache key, or ``None`` when it does not render (it must run and fail)."""
-        try:
-            code = self.code(example)
-        except Exception:  # any rendering problem: never looked up, the run reports it
+        """The example's cache key, or ``None`` when it cannot render (it must run and fail).
+
+        The rendered code is a pure function of the template's source, the variables and
+        snippetgen's own source (in the session part of the key), so the key holds those instead
+        of rendering: a changed template always has a new key and runs (a broken one fails), and
+        a catalog of thousands of templates is keyed without compiling each one.
+        """
+        snippet = example.snippet
+        if snippet is None:
+            return self._key(example, ["code", example.code], example.code or "")
+        template = snippet.templates.get(example.lang)
+        if template is None:
             return None
-        return self.key_for(example, code)
+        try:
+            values = self.variables(example)  # a bad value is a rendering error: never looked up
+        except Exception:
+            return None
+        return self._key(example, ["template", template.source, values], template.source + json.dumps(values))
 
     def key_for(self, example: Example, code: str) -> str:
+        """The key of an example with this rendered code (a hand-written block: its text)."""
+        return self._key(example, ["code", code], code)
+
+    def _key(self, example: Example, source: list[Any], text: str) -> str:
         snippet = example.snippet
-        own: list[Any] = [example.lang, code]
-        apis = {api for api, origin in self._origins.items() if origin in code}
+        own: list[Any] = [example.lang, source]
+        apis = {api for api, origin in self._origins.items() if origin in text}
         if snippet is not None:
             own += [snippet.operations, snippet.test, {k: snippet.payload.get(k) for k in _KEY_VARIABLES}]
             for name in snippet.test.get("fixtures", []) if isinstance(snippet.test, dict) else []:
