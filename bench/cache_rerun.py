@@ -4,6 +4,7 @@
 2. full: the plugin on a copy of the repository with an empty cache (every example runs, in kernel
    isolation where available, and the passing ones are stored);
 3. unchanged: the same command again (every example from the cache);
+   and once more without pytest's third-party plugins, to show what their start-up costs;
 4. one template: one line added to the Python template of the most embedded snippet; only its
    usages' Python examples run again (their other tabs are compared with them from the cache).
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -49,8 +51,13 @@ def copy_project(dest: Path) -> None:
             shutil.copy2(ROOT / "tests" / "node" / lock, dest / "tests" / "node" / lock)
 
 
-def plugin(root: Path, mode: list[str]) -> tuple[float, str, dict[str, dict]]:
+LEAN = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+"""pytest without the third-party plugins the test extra installs (hypothesis, schemathesis...)."""
+
+
+def plugin(root: Path, mode: list[str], lean: bool = False) -> tuple[float, str, dict[str, dict]]:
     """Seconds, pytest's last line, and the record's rows by id."""
+    plugins = ["-p", "snippetgen.integration.pytest", "-p", "xdist.plugin"] if lean else []
     command = [
         sys.executable,
         "-m",
@@ -58,12 +65,14 @@ def plugin(root: Path, mode: list[str]) -> tuple[float, str, dict[str, dict]]:
         "-q",
         "-p",
         "no:cacheprovider",
+        *plugins,
         *mode,
         "docs",
         "shared/snippets",
     ]
+    env = {**os.environ, **LEAN} if lean else None
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    proc = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     rows: dict[str, dict] = {}
     for path in sorted((root / ".snippetgen" / "runs").glob("*.json")):
@@ -101,6 +110,11 @@ def main() -> None:
         cached = sum(1 for row in rows.values() if row.get("cached"))
         print(f"unchanged re-run:                        {again:6.2f} s{ratio(again)}   ({summary})")
         print(f"  {cached} of {len(rows)} examples from the cache")
+        lean, summary, _ = plugin(root, mode, lean=True)
+        print(f"  the same without pytest's other plugins: {lean:6.2f} s{ratio(lean)}   ({summary})")
+        print(
+            "  (PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 -p snippetgen.integration.pytest: what their start-up costs)"
+        )
 
         ws, _ = load_workspace(Project.load(root))
         examples = collect_examples(ws)

@@ -113,16 +113,24 @@ def _file_digest(path: Path) -> str:
 def runtime_fingerprint(lang: str, node_modules: Path | None = None) -> str:
     """What the examples of one language run on, as one string.
 
-    Python: the interpreter and every installed distribution's version (requests, the openai SDK...);
+    Python: the interpreter and every installed distribution's version (requests, the openai SDK...)
+    in its site-packages;
     JavaScript: ``node --version`` and the node_modules lock; cURL: ``curl --version`` and bash's;
     any other language: its command's ``--version``.
     """
     if lang == "py":
         # The interpreter's own site-packages (what an example imports), not sys.path: that holds
         # the current folder under `python -m pytest` and would make keys depend on where one stands.
-        site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
-        found = importlib.metadata.distributions(path=site)
-        dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in found if d.metadata)
+        # Each installed distribution's metadata folder is named <name>-<version>.dist-info: listing
+        # the folders is enough (reading every METADATA file costs a quarter of a second).
+        dists: list[str] = []
+        for site in sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}):
+            try:
+                dists += sorted(
+                    n for n in os.listdir(site) if n.endswith((".dist-info", ".egg-info", ".pth"))
+                )
+            except OSError:
+                continue
         return _sha(sys.executable, sys.version, dists)
     if lang == "js":
         lock = "none"
