@@ -118,8 +118,8 @@ class ExampleSession:
         self._keyer: Any = None
         self._keys: dict[str, str] = {}
         self.cached: dict[str, dict[str, Any]] = {}
-        self._by_usage: dict[str, list[Any]] | None = None
         """Example id -> the record row stored with it, for the examples that passed from the cache."""
+        self._by_usage: dict[str, list[Any]] | None = None
 
     # -- isolation: said once per session (by the controller under xdist) ---------------------
     def _isolation_line(self) -> tuple[str, bool]:
