@@ -318,3 +318,31 @@ def test_cache_store_is_bounded_and_atomic(tmp_path):
     again = ResultCache(tmp_path, "gw0", max_entries=3)
     assert [k for k in ("k0", "k1", "k2", "k3", "k4") if again.get(k)] == ["k2", "k3", "k4"]
     assert not again.problems and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_key_changes_with_a_fixture_files_content_for_that_snippet_only(tmp_path):
+    factory = ProjectFactory(tmp_path)
+    factory.spec("tiny", spec("tiny", "echo", "/echo"))
+    folder = factory.snippet(
+        "tiny.echo", config("tiny", "echo", "/echo", test={"fixtures": ["in.txt"]}), py=PY
+    )
+    factory.snippet("tiny.other", config("tiny", "echo", "/echo"), py=PY)
+    (folder / "fixtures").mkdir()
+    (folder / "fixtures" / "in.txt").write_text("one")
+    before = _keys(tmp_path)
+    (folder / "fixtures" / "in.txt").write_text("two")
+    after = _keys(tmp_path)
+    assert {i for i in before if before[i] != after[i]} == {
+        "shared/snippets/tiny/echo/config.json::tiny.echo::py"
+    }
+
+
+def test_the_cache_setting_must_be_a_boolean(tmp_path):
+    from snippetgen.errors import UsageError
+
+    (tmp_path / "pyproject.toml").write_text('[tool.snippetgen]\ncache = "no"\n')
+    with pytest.raises(UsageError, match="cache must be true or false") as raised:
+        Project.load(tmp_path)
+    assert str(raised.value).startswith("pyproject.toml:2:")
+    (tmp_path / "pyproject.toml").write_text("[tool.snippetgen]\ncache = false\n")
+    assert Project.load(tmp_path).cache is False
