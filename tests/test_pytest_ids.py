@@ -65,6 +65,12 @@ def test_an_id_printed_by_a_run_reruns_just_that_example(pytester, site):
     result.assert_outcomes(passed=7)
     printed = sorted(line.split()[-1] for line in result.outlines if " PASSED " in line and "::" in line)
     assert printed == sorted(IDS)  # under xdist too: no "@group" suffix pytest could not resolve
+    # Yet a usage's tabs (compared with each other) went to one worker: one record file holds them.
+    files = {}
+    for path in (pytester.path / ".snippetgen" / "runs").glob("gw*.json"):
+        for row in json.loads(path.read_text())["executed"]:
+            files.setdefault(row["usage"], set()).add(path.name)
+    assert len(files) == 4 and all(len(names) == 1 for names in files.values()), files
     again = pytester.runpytest_subprocess("-v", "-p", "no:randomly", printed[0])
     again.assert_outcomes(passed=1)
 

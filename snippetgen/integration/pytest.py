@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import threading
 import warnings
 from collections.abc import Iterator
@@ -352,6 +353,22 @@ class ExampleSession:
             for problem in self._cache.problems:
                 warnings.warn(pytest.PytestWarning(problem), stacklevel=1)
 
+    # -- pytest-xdist: a usage's tabs go to one worker -----------------------------------------
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Under ``--dist load`` or ``loadgroup``, schedule a usage's tabs as one unit (they are
+        compared with each other), read from the node ids themselves: an ``xdist_group`` mark
+        would append ``@group`` to every node id, which pytest cannot resolve when passed back."""
+        if config.getvalue("dist") not in ("load", "loadgroup"):
+            return None
+        from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]
+
+        class UsageScheduling(LoadGroupScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return usage_scope(nodeid) or super()._split_scope(nodeid)
+
+        return UsageScheduling(config, log)
+
     # -- sharding ------------------------------------------------------------------------------
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -391,6 +408,15 @@ class ExampleSession:
             if runs.is_dir():
                 for old in runs.glob("*.json"):
                     old.unlink()
+
+
+_EXAMPLE_ID = re.compile(r"(?P<usage>.+?(?:\.md|/config\.json)::[^\[\]]+\[(?:line\d+-)?)[^\[\]-]+\]")
+
+
+def usage_scope(nodeid: str) -> str | None:
+    """The usage an example's node id belongs to (``docs/a.md::key[line3-``), else None."""
+    match = _EXAMPLE_ID.fullmatch(nodeid)
+    return match.group("usage") if match else None
 
 
 def cache_settings(sandbox: str, timeout: float | None) -> dict[str, Any]:
@@ -435,8 +461,8 @@ class ExampleFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         session = _session(self.config)
         for example in session.examples_by_file()[self.rel]:
-            # No xdist_group mark: under --dist loadgroup it would append "@group" to the node id,
-            # which pytest cannot resolve. A worker runs a tab's first tab itself when needed.
+            # No xdist_group mark (see pytest_xdist_make_scheduler); a worker that gets a tab
+            # without its first tab all the same (another --dist) runs that one too, to compare.
             # The node id given as text: pytest 9 then parses the "[...]" into params, as it does
             # for an id read back from --lf's cache (a child id built from the name would not).
             name = example.test_name
