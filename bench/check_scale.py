@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -21,9 +22,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from snippetgen.check import run_check
+from snippetgen.integration.pytest import cache_settings
 from snippetgen.languages import get_language
 from snippetgen.loader import load_catalog
+from snippetgen.project import Project
 from snippetgen.render import render
+from snippetgen.runner import collect_examples
+from snippetgen.runner.cache import Keyer, ResultCache
+from snippetgen.workspace import load_workspace
 
 PY = """import os
 import requests
@@ -118,10 +124,52 @@ def js_batched_vs_naive(count: int) -> tuple[float, float]:
     return batched, naive
 
 
+def time_examples(count: int) -> tuple[int, float, float, float, str]:
+    """Examples, seconds to collect them, to key them, and for a cached re-run (pytest); its summary."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make_catalog(root, -(-count // 3))
+        (root / "pytest.ini").write_text("[pytest]\nsnippetgen = true\ntestpaths = docs shared/snippets\n")
+        start = time.perf_counter()
+        project = Project.load(root)
+        ws, _ = load_workspace(project)
+        examples = collect_examples(ws)
+        collect = time.perf_counter() - start
+        start = time.perf_counter()
+        keyer = Keyer(ws, cache_settings(project.sandbox, None), node_modules=project.node_modules)
+        keys = [keyer.key(example) for example in examples]
+        keying = time.perf_counter() - start
+        cache = ResultCache(project.record_path.parent / "cache", "main")
+        for example, key in zip(examples, keys, strict=True):
+            assert key is not None, f"{example.id} does not render"
+            row = {
+                "id": example.id,
+                "usage": example.usage,
+                "lang": example.lang,
+                "operations": [],
+                "passed": True,
+            }
+            cache.put(key, row, "", [])
+        cache.save()
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
+        rerun = time.perf_counter() - start
+        found = re.search(r"(\d+) examples? from cache", proc.stdout)
+        if not found or int(found.group(1)) != len(examples):
+            print(f"  warning: not every example came from the cache: {proc.stdout.strip()[-400:]}")
+    return len(examples), collect, keying, rerun, proc.stdout.strip().splitlines()[-1].strip("= ")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--naive-count", type=int, default=200, help="JS files for the naive comparison")
+    parser.add_argument("--examples", default="1000,10000", help="synthetic example counts ('' to skip)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{'snippets':>9} {'templates':>10} {'seconds':>9} {'ms/snippet':>11} {'growth (x per 10x)':>19}")
@@ -136,6 +184,19 @@ def main() -> None:
     print(f"  batched (one node process): {batched:.2f} s")
     print(f"  naive (node --check per file): {naive:.2f} s")
     print(f"  ratio naive/batched: {naive / batched:.1f}x")
+    if not args.examples:
+        return
+    print("\nExamples: collect, result cache keys, cached re-run through pytest (all from the cache):")
+    print(
+        f"{'examples':>9} {'collect s':>10} {'keys s':>8} {'re-run s':>9} {'ms/example':>11} {'growth':>14}"
+    )
+    previous_run = None
+    for count in (int(c) for c in args.examples.split(",")):
+        n, collect, keying, rerun, summary = time_examples(count)
+        growth = f"{rerun / previous_run[1]:.1f}x for {n / previous_run[0]:.0f}x" if previous_run else "-"
+        print(f"{n:>9} {collect:>10.2f} {keying:>8.2f} {rerun:>9.2f} {rerun / n * 1000:>11.2f} {growth:>14}")
+        previous_run = (n, rerun)
+    print(f"cached re-run of {previous_run[0]} examples: {previous_run[1]:.2f} s ({summary})")
 
 
 if __name__ == "__main__":

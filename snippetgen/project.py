@@ -9,6 +9,7 @@ Every key is optional::
     coverage_min = 100                 # `snippetgen coverage` floor, in %
     node_modules = "node_modules"      # npm packages the JavaScript examples import
     sandbox = "auto"                   # "required": examples must run in kernel isolation; "auto"; "off"
+    cache = true                       # false: the test run re-runs examples that passed with the same inputs
     max_memory_mb = 1024               # per example process (and its private /tmp), in kernel isolation
     max_processes = 256                # processes and threads of one example at once, likewise
     max_output_bytes = 1048576         # kept of each of an example's stdout and stderr
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "coverage_min": 100.0,
     "node_modules": "node_modules",
     "sandbox": "auto",
+    "cache": True,
     "max_memory_mb": 1024,
     "max_processes": 256,
     "max_output_bytes": 1024 * 1024,
@@ -86,6 +88,8 @@ class Project:
     """Where JavaScript examples find their npm packages (linked into each example's folder)."""
     sandbox: str = "auto"
     """``required``, ``auto`` (kernel isolation when the machine offers it) or ``off``."""
+    cache: bool = True
+    """Whether the test run takes an example that passed with the same inputs from the result cache."""
     max_memory_mb: int = DEFAULTS["max_memory_mb"]
     """Memory of one example process (``RLIMIT_DATA``) and of its private ``/tmp``, in MiB."""
     max_processes: int = DEFAULTS["max_processes"]
@@ -187,6 +191,8 @@ class Project:
             raise fail(
                 "sandbox", f"[tool.snippetgen] sandbox = {settings['sandbox']!r}", " or ".join(SANDBOX_MODES)
             )
+        if not isinstance(settings["cache"], bool):
+            raise fail("cache", "[tool.snippetgen] cache must be true or false")
         for key in (
             "max_spec_bytes",
             "max_config_bytes",
@@ -244,6 +250,7 @@ class Project:
             coverage_min=float(coverage),
             node_modules=root / settings["node_modules"],
             sandbox=settings["sandbox"],
+            cache=settings["cache"],
             max_memory_mb=settings["max_memory_mb"],
             max_processes=settings["max_processes"],
             max_output_bytes=settings["max_output_bytes"],

@@ -127,7 +127,10 @@ def test_good_example_passes_in_every_language_with_location_ids(pytester, tiny)
     result = run(pytester, "-v")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
-        ["*docs/index.md:3::tiny.echo::py PASSED*", "*docs/index.md:3::tiny.echo::curl PASSED*"]
+        [
+            "*docs/index.md::tiny.echo[[]line3-py[]] PASSED*",
+            "*docs/index.md::tiny.echo[[]line3-curl[]] PASSED*",
+        ]
     )
     record = json.loads((pytester.path / ".snippetgen" / "runs" / "main.json").read_text())
     assert {row["lang"] for row in record["executed"]} == {"py", "js", "curl"}
@@ -138,7 +141,7 @@ def test_unembedded_snippet_runs_with_defaults(pytester, tiny):
     tiny()
     result = run(pytester, "-v")
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(["*shared/snippets/tiny/echo/config.json::tiny.echo::js PASSED*"])
+    result.stdout.fnmatch_lines(["*shared/snippets/tiny/echo/config.json::tiny.echo[[]js[]] PASSED*"])
 
 
 @pytest.mark.parametrize(
@@ -269,5 +272,5 @@ def test_hand_written_blocks_that_call_an_api_run_and_the_marker_skips_one(pytes
     result = run(pytester, "-v")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
-        ["*docs/index.md:3::block::py PASSED*", "*docs/index.md:18::block::curl FAILED*"]
+        ["*docs/index.md::block[[]line3-py[]] PASSED*", "*docs/index.md::block[[]line18-curl[]] FAILED*"]
     )

@@ -87,10 +87,12 @@ def _run(args: list[str], cwd: Path, timeout: float) -> tuple[subprocess.Complet
 
 
 def _outcomes(junit: Path) -> dict[str, dict[str, int]]:
-    """Language -> {"passed": n, "total": n} from the plugin's junit report (ids end in ``::<lang>``)."""
+    """Language -> {"passed": n, "total": n} from the plugin's junit report (names end in
+    ``[<lang>]`` or ``[line<n>-<lang>]``)."""
     counts = {lang: {"passed": 0, "total": 0} for lang in LANGS}
     for case in ET.parse(junit).getroot().iter("testcase"):
-        lang = case.get("name", "").rsplit("::", 1)[-1]
+        found = re.search(r"\[(?:line\d+-)?([^\[\]-]+)\]$", case.get("name", ""))
+        lang = found.group(1) if found else ""
         if lang not in counts:
             continue
         counts[lang]["total"] += 1

@@ -46,7 +46,30 @@ class Example:
 
     @property
     def id(self) -> str:
+        """The id the execution record keys the example by: ``<usage>::<lang>``."""
         return f"{self.usage}::{self.lang}"
+
+    @property
+    def file(self) -> str:
+        """The file pytest collects the example from: the page, or the snippet's config.json."""
+        return self.location.path
+
+    @property
+    def line(self) -> int | None:
+        """The page line of the usage; ``None`` for a snippet no page embeds (its config.json)."""
+        head = self.usage.split("::", 1)[0]
+        number = head[len(self.file) + 1 :] if head.startswith(f"{self.file}:") else ""
+        return int(number) if number.isdigit() else None
+
+    @property
+    def test_name(self) -> str:
+        """The example's name in pytest, parametrize-style so pytest resolves every id it prints:
+        ``kling.text-to-video[line42-py]`` (``<file>::<test_name>`` is its node id);
+        ``<file>::kling.text-to-video`` selects every usage of it in the file, in every language."""
+        what = self.usage.split("::", 1)[1].replace("::", ":") if "::" in self.usage else self.usage
+        what = what.replace("[", "(").replace("]", ")")
+        params = f"line{self.line}-{self.lang}" if self.line is not None else self.lang
+        return f"{what}[{params}]"
 
     @property
     def page(self) -> str:
@@ -145,3 +168,30 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 def slug(text: str) -> str:
     return _SAFE.sub("-", text).strip("-")[:80]
+
+
+def parse_shard(text: str) -> tuple[int, int] | None:
+    """``"2/3"`` -> ``(2, 3)``; ``None`` unless it is ``i/n`` with ``1 <= i <= n``."""
+    match = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text)
+    if not match:
+        return None
+    index, count = int(match.group(1)), int(match.group(2))
+    return (index, count) if 1 <= index <= count else None
+
+
+def assign_shards(units: dict[str, tuple[str, int]], count: int) -> dict[str, int]:
+    """Unit id -> shard (1-based) for ``count`` shards; deterministic on the units alone.
+
+    A unit is what must run on one machine (a usage's tabs, compared with each other; a test file),
+    given as ``id -> (kind, weight)``: its kind (e.g. its languages) and how many tests it holds.
+    Kind by kind, heaviest first, each unit goes to the shard with the least weight so far (ties to
+    the lowest shard), so every shard gets a fair share of every kind. Same units on every machine,
+    same shards: nothing depends on hashing salts, time or the order units were given in.
+    """
+    loads = [0] * count
+    shards: dict[str, int] = {}
+    for unit, (_, weight) in sorted(units.items(), key=lambda u: (u[1][0], -u[1][1], u[0])):
+        best = min(range(count), key=lambda i: (loads[i], i))
+        shards[unit] = best + 1
+        loads[best] += max(weight, 1)
+    return shards
