@@ -239,10 +239,10 @@ def test_minimal_requests_run_against_the_mock_in_the_sandbox(pytester):
     result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*docs/index.md:3::op:jobs.createVideo::curl PASSED*",
-            "*docs/index.md:5::op:jobs.getVideo::curl PASSED*",
-            "*docs/index.md:7::op:jobs.streamIt::curl PASSED*",
-            "*docs/index.md:9::op:broken.getThing::curl FAILED*",
+            "*docs/index.md::op:jobs.createVideo?line3-curl? PASSED*",
+            "*docs/index.md::op:jobs.getVideo?line5-curl? PASSED*",
+            "*docs/index.md::op:jobs.streamIt?line7-curl? PASSED*",
+            "*docs/index.md::op:broken.getThing?line9-curl? FAILED*",
         ]
     )
     result.stdout.fnmatch_lines(
