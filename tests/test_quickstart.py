@@ -43,11 +43,11 @@ def test_quickstart_first_example_passes_against_the_mock_with_no_key_set():
     env = {k: v for k, v in os.environ.items() if k not in keys and not k.endswith("_API_KEY")}
     embed = first_embed()
     line = embed.location.line
-    ids = [f"{PAGE}:{line}::{embed.name}::{lang}" for lang in ("py", "js", "curl")]
-    # The plugin's node ids carry the page line, which pytest cannot take on its command line; -k
-    # selects by the snippet's name and the assertions below check which examples ran.
+    ids = [f"{PAGE}::{embed.name}[line{line}-{lang}]" for lang in ("py", "js", "curl")]
+    # Exactly these three examples, by the node ids pytest prints; never answered from the result
+    # cache (a pass recorded with a key set would prove nothing here).
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", PAGE, "-k", embed.name, "-v", "-n", "0"]
+        [sys.executable, "-m", "pytest", *ids, "-v", "-n", "0", "--snippetgen-no-cache"]
         + ["-p", "no:randomly", "-p", "no:cacheprovider"],
         cwd=ROOT,
         env=env,

@@ -246,10 +246,11 @@ def test_hostile_examples_get_nothing_out_through_the_pytest_plugin(hostile) -> 
 
     assert proc.returncode == 1, output
     assert "snippetgen: examples run in kernel isolation (bubblewrap)" in output
-    cases = {
-        f"{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}": case
-        for case in ET.fromstring(junit).iter("testcase")
-    }
+    cases = {}  # "<route>::<lang>" from the node id's name, e.g. "hostile.net-udp-dns[py]"
+    for case in ET.fromstring(junit).iter("testcase"):
+        named = re.fullmatch(r"hostile\.(.+)\[(?:line\d+-)?(\w+)\]", case.get("name", ""))
+        assert named, case.get("name")
+        cases[f"{named[1]}::{named[2]}"] = case
     assert set(cases) == {f"{route}::{lang}" for route, langs in routes.items() for lang in langs}
     for name, case in cases.items():
         failure = case.find("failure")
