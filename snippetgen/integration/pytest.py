@@ -148,6 +148,7 @@ class ExampleSession:
         self.cached: dict[str, dict[str, Any]] = {}
         """Example id -> the record row stored with it, for the examples that passed from the cache."""
         self._by_usage: dict[str, list[Any]] | None = None
+        self._by_file: dict[str, list[Any]] = {}
 
     # -- isolation: said once per session (by the controller under xdist) ---------------------
     def _isolation_line(self) -> tuple[str, bool]:
@@ -323,18 +324,22 @@ class ExampleSession:
 
     def to_submit(self, item: ExampleItem) -> list[Any]:
         """What to start running when ``item`` runs: every selected example on the first item
-        (once), or under xdist this usage's tabs (consecutive, so mostly sent to this worker
-        together; one sent elsewhere also runs here when this tab is compared with it)."""
+        (once); under xdist, every selected example of the item's file (our scheduler sends a file's
+        examples to one worker together), or with another ``--dist`` this usage's tabs (one sent
+        elsewhere also runs here when this tab is compared with it)."""
         if self._by_usage is None:
-            self._by_usage = {}
+            self._by_usage, self._by_file = {}, {}
             for i in item.session.items:
                 if isinstance(i, ExampleItem) and not (
                     i.example.snippet and i.example.snippet.test.get("skip")
                 ):
                     self._by_usage.setdefault(i.example.usage, []).append(i.example)
+                    self._by_file.setdefault(i.example.file, []).append(i.example)
             if not hasattr(self.config, "workerinput"):
                 return [example for examples in self._by_usage.values() for example in examples]
         if hasattr(self.config, "workerinput"):
+            if self.config.getvalue("dist") in ("load", "loadgroup"):
+                return self._by_file.get(item.example.file, [])
             return self._by_usage.get(item.example.usage, [])
         return []
 
@@ -429,16 +434,18 @@ class ExampleSession:
     # -- pytest-xdist: a usage's tabs go to one worker -----------------------------------------
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
-        """Under ``--dist load`` or ``loadgroup``, schedule a usage's tabs as one unit (they are
-        compared with each other), read from the node ids themselves: an ``xdist_group`` mark
-        would append ``@group`` to every node id, which pytest cannot resolve when passed back."""
+        """Under ``--dist load`` or ``loadgroup``, schedule a file's examples as one unit: a
+        usage's tabs are compared with each other, and the worker that gets a page starts all its
+        examples at once on its pool, beside the unit tests other workers run. Read from the node
+        ids themselves: an ``xdist_group`` mark would append ``@group`` to every node id, which
+        pytest cannot resolve when passed back."""
         if config.getvalue("dist") not in ("load", "loadgroup"):
             return None
         from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]
 
         class UsageScheduling(LoadGroupScheduling):
             def _split_scope(self, nodeid: str) -> str:
-                return usage_scope(nodeid) or super()._split_scope(nodeid)
+                return example_file_scope(nodeid) or super()._split_scope(nodeid)
 
         return UsageScheduling(config, log)
 
@@ -492,6 +499,12 @@ def usage_scope(nodeid: str) -> str | None:
     """The usage an example's node id belongs to (``docs/a.md::key[line3-``), else None."""
     match = _EXAMPLE_ID.fullmatch(nodeid)
     return match.group("usage") if match else None
+
+
+def example_file_scope(nodeid: str) -> str | None:
+    """The file an example's node id belongs to (``docs/a.md``), else None (not an example)."""
+    usage = usage_scope(nodeid)
+    return usage.split("::", 1)[0] if usage else None
 
 
 def cache_settings(sandbox: str, timeout: float | None) -> dict[str, Any]:
