@@ -226,6 +226,7 @@ def plugin(*args: str) -> tuple[float, str]:
             "no:randomly",
             "--snippetgen-sandbox",
             "required",
+            "--snippetgen-no-cache",  # a cold run: the result cache is bench/cache_rerun.py's subject
             *args,
             "docs",
             "shared/snippets",
