@@ -91,7 +91,7 @@ def main() -> None:
 
     naive_total = None
     if not args.skip_naive:
-        naive_total, counts, failed = naive()
+        naive_total, _, counts, failed = naive()
         print(
             f"naive (fresh process per example, serial, no isolation): {naive_total:6.2f} s  "
             f"({sum(counts.values())} examples{f', {failed} failed' if failed else ''})"
