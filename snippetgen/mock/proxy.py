@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import media
 from .compile import SSE, CompiledApi, Route, load_apis
-from .respond import Request, Response, _basic, _cookie, sentence
+from .respond import Request, Response, _basic, _cookie, log_entry, sentence
 from .state import State
 from .upstream import http_forward
 from .validation import BadRequest, Violation, check_params, match_body, parse_body, reply_problems
@@ -112,20 +112,7 @@ class Proxy:
         api = self.apis.get(request.api or "") if request.api else next(iter(self.apis.values()), None)
         if api is None:
             return _refusal(404, f"no API named {request.api!r} behind this proxy")
-        entry: dict[str, Any] = {
-            "time": time.time(),
-            "api": api.name,
-            "method": request.method,
-            "path": request.path,
-            "query": request.query,
-            "operation": None,
-            "status": 0,
-            "errors": [],
-            "body": None,
-            "reply_errors": [],
-            "api_errors": [],
-            "live": True,
-        }
+        entry = log_entry(api.name, request) | {"api_errors": [], "live": True}
         try:
             response = self._respond(api, request, entry)
         except Exception as exc:  # a bug of the proxy: one line in the log, never a hang

@@ -98,6 +98,22 @@ class Answer(Exception):
         self.response, self.errors = response, errors
 
 
+def log_entry(api: str, request: Request) -> dict[str, Any]:
+    """A request log entry before the answer is known (the mock's and the proxy's log alike)."""
+    return {
+        "time": time.time(),
+        "api": api,
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "operation": None,
+        "status": 0,
+        "errors": [],
+        "body": None,
+        "reply_errors": [],
+    }
+
+
 class Responder:
     """Every API of a spec directory behind one ``respond`` function, with its state (jobs, token
     balances, rate-limit windows, the request log) in ``state``.
@@ -156,18 +172,7 @@ class Responder:
         api = self.api_for(request)
         if request.path.startswith(CONTROL):
             return self.control(request)
-        entry: dict[str, Any] = {
-            "time": time.time(),
-            "api": api.name,
-            "method": request.method,
-            "path": request.path,
-            "query": request.query,
-            "operation": None,
-            "status": 0,
-            "errors": [],
-            "body": None,
-            "reply_errors": [],
-        }
+        entry = log_entry(api.name, request)
         try:
             response = self.handle(api, request, entry)
         except Answer as a:
