@@ -355,13 +355,7 @@ class Cell:
                 self.selector.unregister(fd)
             os.close(fd)
         empty("/tmp")
-        hits = []
-        if egress:
-            try:
-                with open(egress, encoding="utf-8", errors="replace") as fh:
-                    hits = [line.strip() for line in fh if line.strip()]
-            except OSError:
-                pass
+        hits = egress_hits(egress)
         code = os.waitstatus_to_exitcode(status[0])
         out, err = captures[out_r], captures[err_r]
         return {
@@ -439,13 +433,7 @@ class Cell:
         if self.node is node and not node.alive:
             self.node = None
         empty("/tmp")
-        hits = []
-        if egress:
-            try:
-                with open(egress, encoding="utf-8", errors="replace") as fh:
-                    hits = [line.strip() for line in fh if line.strip()]
-            except OSError:
-                pass
+        hits = egress_hits(egress)
         out, err = node.captures[1], node.captures[2]
         node.captures = {1: Capture(0), 2: Capture(0)}
         return {
@@ -756,6 +744,17 @@ def _zombie(pid):
             return fh.read().rpartition(b")")[2].split()[0] == b"Z"
     except (OSError, IndexError):
         return True
+
+
+def egress_hits(path):
+    """The connections the egress guard refused for this example (one per line of its report)."""
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return [line.strip() for line in fh if line.strip()]
+    except OSError:
+        return []
 
 
 def empty(folder):
