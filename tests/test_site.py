@@ -532,3 +532,44 @@ def test_serve_reloads_an_edited_template_and_shows_errors_in_the_page(project, 
     html = index.read_text(encoding="utf-8")
     assert 'class="admonition failure"' in html
     assert "docs/index.md:3:1: demo.hello [py]: undefined variable" in text_of(html)
+
+
+def test_serve_shows_the_responses_of_a_test_run_made_while_serving(project, monkeypatch):
+    """A test run writes a new execution record; the next serve rebuild shows its Response blocks
+    (the record is watched, and pages rendered from the old one are not reused)."""
+    from mkdocs.commands.build import build as mkdocs_build_in_process
+
+    from snippetgen.proven import code_digest
+    from snippetgen.render import render
+
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = site_project(project, '# Home\n\n<snippet data-name="demo.hello"></snippet>\n')
+    runs = root / ".snippetgen" / "runs"
+    runs.mkdir(parents=True)
+    config = load_site_config(root)
+    plugin = config.plugins["snippetgen"]
+    plugin.on_startup(command="serve", dirty=False)
+    mkdocs_build_in_process(config)
+    watched = []
+    plugin.on_serve(
+        type("Server", (), {"watch": lambda self, path: watched.append(path)})(), config=config, builder=None
+    )
+    assert str(runs) in watched
+    index = root / "site" / "index.html"
+    assert "<summary>Response</summary>" not in index.read_text(encoding="utf-8")
+
+    ws, _ = load_workspace(Project.load(root), validate_specs=False)
+    snippet = ws.catalog.get("demo.hello")
+    row = {
+        "id": "docs/index.md:3::demo.hello::py",
+        "lang": "py",
+        "passed": True,
+        "code_sha256": code_digest(render(snippet, "py").code),
+        "responses": [
+            {"method": "GET", "path": "/v1/hello", "status": 200, "calls": 1, "json": {"id": "hi_1"}}
+        ],
+    }
+    (runs / "main.json").write_text(json.dumps({"executed": [row]}), encoding="utf-8")
+    mkdocs_build_in_process(load_site_config(root))
+    html = index.read_text(encoding="utf-8")
+    assert "<summary>Response</summary>" in html and '"id": "hi_1"' in text_of(html)

@@ -35,7 +35,7 @@ from ..markdown.tabs import code_fence, indent
 from ..model import Location, Problem
 from ..pages import front_matter_lines
 from ..project import Project
-from ..record import read_runs
+from ..record import read_runs, runs_dir
 from ..secrets import find_leaks, secret_values
 from ..spec import load_specs
 from ..tools.status import compute as compute_status
@@ -122,7 +122,10 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
         signatures = {
             "snippets": tree_signature(project.snippets_dir, settings),
             "specs": tree_signature(project.specs_dir, settings),
+            "record": tree_signature(runs_dir(project)),
         }
+        if signatures["record"] != self._signatures.get("record"):
+            self._cache.clear()  # a new test run: pages show its responses (and the status page)
         if self._catalog is None or signatures["snippets"] != self._signatures.get("snippets"):
             self._catalog, self._load_problems["snippets"] = load_catalog(
                 project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes
@@ -210,6 +213,7 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
                 self.project.snippets_dir,
                 self.project.specs_dir,
                 self.project.root / "pyproject.toml",
+                runs_dir(self.project),  # a test run writes a new record: new Response blocks
             ):
                 if path.exists():
                     server.watch(str(path))
