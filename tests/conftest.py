@@ -43,6 +43,30 @@ class ProjectFactory:
         return path
 
 
+TINY_ECHO_SPEC = """\
+openapi: 3.1.0
+info: {title: Tiny, version: "1.0"}
+servers: [{url: "https://api.tiny.test/v1"}]
+paths:
+  /echo:
+    post:
+      operationId: echo
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {type: object, properties: {prompt: {type: string}}, required: [prompt]}
+      responses:
+        "200":
+          description: Echoed
+          content:
+            application/json:
+              schema: {type: object}
+              example: {ok: true}
+"""
+"""One API with one JSON operation (POST /echo): the sandbox and runtime tests run examples against it."""
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> ProjectFactory:
     return ProjectFactory(tmp_path)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import TINY_ECHO_SPEC
 
 from snippetgen.mock import MockServer, MockSettings
 from snippetgen.model import Location
@@ -22,27 +23,7 @@ from snippetgen.workspace import load_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
-SPEC = textwrap.dedent("""\
-    openapi: 3.1.0
-    info: {title: Tiny, version: "1.0"}
-    servers: [{url: "https://api.tiny.test/v1"}]
-    paths:
-      /echo:
-        post:
-          operationId: echo
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema: {type: object, properties: {prompt: {type: string}}, required: [prompt]}
-          responses:
-            "200":
-              description: Echoed
-              content:
-                application/json:
-                  schema: {type: object}
-                  example: {ok: true}
-    """)
+SPEC = TINY_ECHO_SPEC
 
 pytestmark = pytest.mark.skipif(
     not isolation.support().available, reason=f"no kernel isolation here: {isolation.support().why}"

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import TINY_ECHO_SPEC
 
 from snippetgen.check import run_check
 from snippetgen.errors import UsageError
@@ -29,27 +30,7 @@ pytest_plugins = ["pytester"]
 
 SNIPPETGEN = Path(sys.executable).parent / "snippetgen"
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = textwrap.dedent("""\
-    openapi: 3.1.0
-    info: {title: Tiny, version: "1.0"}
-    servers: [{url: "https://api.tiny.test/v1"}]
-    paths:
-      /echo:
-        post:
-          operationId: echo
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema: {type: object, properties: {prompt: {type: string}}, required: [prompt]}
-          responses:
-            "200":
-              description: Echoed
-              content:
-                application/json:
-                  schema: {type: object}
-                  example: {ok: true}
-    """)
+SPEC = TINY_ECHO_SPEC
 GOOD = {
     "py": "import requests\nr = requests.post({{ baseUrl | lit }} + '/echo', json={'prompt': 'hi'}, timeout=10)\n"
     "r.raise_for_status()\nprint(r.json())\n",

@@ -22,6 +22,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import TINY_ECHO_SPEC
 
 from snippetgen.runner import isolation
 
@@ -38,27 +39,7 @@ FAKE_KEYS = {
     "HOSTILE_AUTH": "aiml-fake-key-7d3e9b21c0a4",  # named by the snippets' payload.apiKeyEnv only
 }
 FLOOD_MB = 1400
-SPEC = """\
-openapi: 3.1.0
-info: {title: Tiny, version: "1.0"}
-servers: [{url: "https://api.tiny.test/v1"}]
-paths:
-  /echo:
-    post:
-      operationId: echo
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: {type: object, properties: {prompt: {type: string}}, required: [prompt]}
-      responses:
-        "200":
-          description: Echoed
-          content:
-            application/json:
-              schema: {type: object}
-              example: {ok: true}
-"""
+SPEC = TINY_ECHO_SPEC
 TIMEOUTS = {"life-hang": 2, "exhaust-processes": 8}
 
 
