@@ -355,18 +355,8 @@ class Cell:
                 self.selector.unregister(fd)
             os.close(fd)
         empty("/tmp")
-        hits = egress_hits(egress)
         code = os.waitstatus_to_exitcode(status[0])
-        out, err = captures[out_r], captures[err_r]
-        return {
-            "returncode": None if timed_out else code,
-            "timed_out": timed_out,
-            "seconds": seconds,
-            "stdout": out.text(),
-            "stderr": err.text(),
-            "cut": [max(out.cut, 0), max(err.cut, 0)],
-            "egress": hits[:100],
-        }
+        return result(code, timed_out, seconds, captures[out_r], captures[err_r], egress)
 
     def _prepare(self, cwd, egress, uid=None, gid=None):
         """The example's folder and its egress report belong to the examples' user."""
@@ -433,18 +423,9 @@ class Cell:
         if self.node is node and not node.alive:
             self.node = None
         empty("/tmp")
-        hits = egress_hits(egress)
         out, err = node.captures[1], node.captures[2]
         node.captures = {1: Capture(0), 2: Capture(0)}
-        return {
-            "returncode": None if timed_out else code,
-            "timed_out": timed_out,
-            "seconds": seconds,
-            "stdout": out.text(),
-            "stderr": err.text(),
-            "cut": [max(out.cut, 0), max(err.cut, 0)],
-            "egress": hits[:100],
-        }
+        return result(code, timed_out, seconds, out, err, egress)
 
     def _limits(self, limits, uid):
         """In a child about to run examples: resource limits, then the examples' user ``uid``."""
@@ -744,6 +725,19 @@ def _zombie(pid):
             return fh.read().rpartition(b")")[2].split()[0] == b"Z"
     except (OSError, IndexError):
         return True
+
+
+def result(code, timed_out, seconds, out, err, egress):
+    """What the cell answers for one finished example (either way it ran)."""
+    return {
+        "returncode": None if timed_out else code,
+        "timed_out": timed_out,
+        "seconds": seconds,
+        "stdout": out.text(),
+        "stderr": err.text(),
+        "cut": [max(out.cut, 0), max(err.cut, 0)],
+        "egress": egress_hits(egress)[:100],
+    }
 
 
 def egress_hits(path):
