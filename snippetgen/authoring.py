@@ -22,7 +22,7 @@ from .model import Location, Problem, Snippet
 from .project import Project
 from .render import snippet_variables, variables_for
 from .runner import Example, Runner
-from .runner.run import builtin_fixture, request_log_lines, shorten_line
+from .runner.run import request_log_lines, sample_file, shorten_line
 from .runner.verify import tab_drift
 from .scaffold import LANGS, scaffold
 from .scaffold.plan import kebab
@@ -148,13 +148,6 @@ def _write_whole(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def sample_file(name: str) -> bytes:
-    """A small valid file for an upload fixture, by extension (``image.png`` -> a PNG); a few bytes
-    of text for a type without a built-in sample (``file.bin``), so the upload is never empty."""
-
-    return builtin_fixture(name) or b"example file\n"
 
 
 @dataclass

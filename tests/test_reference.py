@@ -220,10 +220,39 @@ paths:
 """
 
 
+UPLOAD = """\
+openapi: 3.1.0
+info: {title: Files, version: "1"}
+servers: [{url: "https://files.test/v1"}]
+paths:
+  /blobs:
+    post:
+      operationId: putBlob
+      requestBody:
+        required: true
+        content:
+          application/octet-stream:
+            schema: {type: string, format: binary}
+      responses:
+        "201":
+          description: Stored
+          content:
+            application/json:
+              schema: {type: object, properties: {size: {type: integer}}}
+              example: {size: 12}
+"""
+"""A raw upload of a type without a built-in sample (as in petstore3's uploadFile)."""
+
+
 @pytest.mark.skipif(not isolation.support().available, reason="no kernel isolation here (bubblewrap)")
 def test_minimal_requests_run_against_the_mock_in_the_sandbox(pytester):
     pytester.makefile(
-        ".yaml", **{"shared/openapi/jobs": FIXTURE.read_text(), "shared/openapi/broken": BROKEN}
+        ".yaml",
+        **{
+            "shared/openapi/jobs": FIXTURE.read_text(),
+            "shared/openapi/broken": BROKEN,
+            "shared/openapi/files": UPLOAD,
+        },
     )
     pytester.makefile(".toml", pyproject='[tool.snippetgen]\nsandbox = "required"\n')
     pytester.makeini("[pytest]\nsnippetgen = true\ntestpaths = docs shared/snippets\n")
@@ -233,16 +262,18 @@ def test_minimal_requests_run_against_the_mock_in_the_sandbox(pytester):
         '<operation data-ref="jobs:createVideo"></operation>\n\n'
         '<operation data-ref="jobs:getVideo"></operation>\n\n'
         '<operation data-ref="jobs:streamIt"></operation>\n\n'
-        '<operation data-ref="broken:getThing"></operation>\n'
+        '<operation data-ref="broken:getThing"></operation>\n\n'
+        '<operation data-ref="files:putBlob"></operation>\n'
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-v")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*docs/index.md::op:jobs.createVideo?line3-curl? PASSED*",
             "*docs/index.md::op:jobs.getVideo?line5-curl? PASSED*",
             "*docs/index.md::op:jobs.streamIt?line7-curl? PASSED*",
             "*docs/index.md::op:broken.getThing?line9-curl? FAILED*",
+            "*docs/index.md::op:files.putBlob?line11-curl? PASSED*",
         ]
     )
     result.stdout.fnmatch_lines(
