@@ -268,3 +268,46 @@ def test_the_built_site_has_the_status_page(shop, monkeypatch):
     for target, line in links:  # each link lands on its embed
         landing = (shop.root / "site" / "examples-status" / target / "index.html").resolve()
         assert f'id="example-{line}"' in landing.read_text()
+
+
+def test_minimal_requests_count_for_their_operation(shop):
+    """An ``<operation>`` tag's minimal request is an example of that operation (cURL) too."""
+    shop.page("ops.md", '# Orders\n\n<operation data-ref="shop:listOrders"></operation>\n')
+    status = status_of(shop.root)
+    cell = status.rows["shop:listOrders"]["curl"]
+    assert [(e.snippet, e.state, e.page, e.line) for e in cell.examples] == [
+        ("op:shop.listOrders", "not run", "ops.md", 3)
+    ]
+    path = shop.root / ".snippetgen" / "runs" / "gw0.json"
+    path.parent.mkdir(parents=True)
+    row = {"id": cell.examples[0].id, "lang": "curl", "passed": True, "operations": ["shop:listOrders"]}
+    path.write_text(json.dumps({"executed": [row]}))
+    assert status_of(shop.root).rows["shop:listOrders"]["curl"].state == "passed"
+    os.utime(path, (time.time() - 60,) * 2)  # the page and spec it is made from are newer than the run
+    assert status_of(shop.root).rows["shop:listOrders"]["curl"].state == "changed"
+
+
+def test_a_malformed_record_is_read_around(shop):
+    runs = shop.root / ".snippetgen" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "a.json").write_text('{"executed": [1, {"id": 5}, {"id": "x", "operations": "zz"}]')
+    (runs / "b.json").write_text(
+        json.dumps(
+            {
+                "executed": [
+                    {
+                        "id": f"{LIST}::py",
+                        "passed": True,
+                        "lang": "py",
+                        "operations": [{"a": 1}, "shop:listItems"],
+                    }
+                ]
+            }
+        )
+    )
+    (runs / "c.json").write_text("[" * 100_000)
+    status = status_of(shop.root)
+    assert status.rows["shop:listItems"]["py"].examples[0].state == "passed"
+    for fmt in ("text", "json", "markdown", "html"):
+        out = CliRunner().invoke(cli, ["coverage", "--root", str(shop.root), "--format", fmt, "--min", "0"])
+        assert out.exit_code == 0, out.output

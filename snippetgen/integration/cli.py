@@ -417,7 +417,7 @@ def coverage(project: Project, minimum: float | None, fmt: str, out: Path | None
             hint="coverage is measured against the operations of the OpenAPI specs",
         )
     runs = read_runs(project)
-    cov = compute(ws, [run.row for run in runs.values()])
+    cov = compute(ws, list(runs.values()))
     floor = project.coverage_min if minimum is None else minimum
     if fmt == "text":
         text = format_table(cov) + "\n"

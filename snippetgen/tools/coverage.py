@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..languages import language_ids
+from ..record import Run
 from ..workspace import Workspace
 
 
@@ -39,7 +40,7 @@ class Coverage:
         return [(op, lang) for op, row in self.rows.items() for lang, c in row.items() if not c.snippets]
 
 
-def compute(ws: Workspace, record: list[dict]) -> Coverage:
+def compute(ws: Workspace, record: list[Run]) -> Coverage:
     langs = language_ids()
     rows: dict[str, dict[str, Cell]] = {}
     if ws.specs is not None:
@@ -57,11 +58,12 @@ def compute(ws: Workspace, record: list[dict]) -> Coverage:
                     cell.snippets.append(snippet.key)
                     cell.embedded |= snippet.key in embedded
     for run in record:
-        if not run.get("passed"):
+        ran_in = run.row.get("lang")
+        if not run.passed or not isinstance(ran_in, str):
             continue
-        for ref in run.get("operations", []):
-            if ref in rows and run.get("lang") in rows[ref]:
-                rows[ref][run["lang"]].executed = True
+        for ref in run.operations:  # strings only (the record is read by snippetgen.record)
+            if ref in rows and ran_in in rows[ref]:
+                rows[ref][ran_in].executed = True
     return Coverage(langs, rows, bool(record))
 
 

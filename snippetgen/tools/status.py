@@ -154,20 +154,22 @@ def compute(ws: Workspace, runs: dict[str, Run]) -> Status:
     prefix = page_prefix(ws.project)
     for example in collect_examples(ws):
         snippet = example.snippet
-        if snippet is None:
-            continue  # hand-written code blocks call no declared operation
-        state, why = _state(ws, example, runs.get(example.id))
+        declared = snippet.operations if snippet is not None else list(example.operations)
+        if not declared:
+            continue  # a hand-written code block that names no operation
+        label = snippet.key if snippet is not None else example.usage.rsplit("::", 1)[-1]
+        state, why = _state(ws, example, runs.get(example.id), declared)
         page = (
             example.page[len(prefix) :]
             if example.page.startswith(prefix) and example.page.endswith(".md")
             else None
         )
         status = ExampleStatus(
-            example.id, snippet.key, example.lang, example.page, example.location.line, page, state, why
+            example.id, label, example.lang, example.page, example.location.line, page, state, why
         )
         run = runs.get(example.id)
         called = set(run.operations) if run is not None else set()
-        for ref in snippet.operations:
+        for ref in declared:
             resolved = ws.specs.resolve(ref) if ws.specs is not None else None
             if resolved is not None:
                 called.add(resolved.ref)
@@ -178,28 +180,36 @@ def compute(ws: Workspace, runs: dict[str, Run]) -> Status:
     return Status(langs, apis, rows, summaries, record_time(runs))
 
 
-def _state(ws: Workspace, example: Example, run: Run | None) -> tuple[str, str]:
+def _state(ws: Workspace, example: Example, run: Run | None, declared: list[str]) -> tuple[str, str]:
     snippet = example.snippet
-    assert snippet is not None
     if run is None:
-        skip = snippet.test.get("skip")
+        skip = snippet.test.get("skip") if snippet is not None else None
         if skip:
             return "skipped", f"its config skips its test: {skip}"
         return "not run", "not in the last test run"
     if not run.passed:
         return "failed", f"failed in the run of {run.time}"
-    changed = _changed_since(ws, example, run.mtime)
+    changed = _changed_since(ws, example, run.mtime, declared)
     if changed:
         return "changed", f"{changed} changed after the run of {run.time}"
     return ("cached" if run.cached else "passed"), f"run of {run.time}"
 
 
-def _changed_since(ws: Workspace, example: Example, mtime: float) -> str | None:
+def _changed_since(ws: Workspace, example: Example, mtime: float, declared: list[str]) -> str | None:
+    """A file the example is made from that changed after its run: the snippet's config and
+    template, or for an example without one (a minimal request, made from the spec) the specs of
+    the operations it calls; and its page."""
     snippet = example.snippet
-    assert snippet is not None
-    files: list[Path] = [snippet.config_path]
-    if example.lang in snippet.templates:
-        files.append(snippet.templates[example.lang].path)
+    files: list[Path] = []
+    if snippet is not None:
+        files.append(snippet.config_path)
+        if example.lang in snippet.templates:
+            files.append(snippet.templates[example.lang].path)
+    elif ws.specs is not None:
+        for ref in declared:
+            op = ws.specs.resolve(ref)
+            if op is not None:
+                files.append(ws.specs.apis[op.api].path)
     if example.page.endswith(".md"):
         files.append(Path(example.page))
     for rel in files:
