@@ -140,11 +140,17 @@ def _folder_problem(kind: str, folder: Path, root: Path, rel: Callable[[Path], s
 
 
 def load_catalog(
-    snippets_dir: Path, display_root: Path | None = None, *, max_config_bytes: int = MAX_CONFIG_BYTES
+    snippets_dir: Path,
+    display_root: Path | None = None,
+    *,
+    max_config_bytes: int = MAX_CONFIG_BYTES,
+    missing_ok: bool = False,
 ) -> tuple[Catalog, list[Problem]]:
     """Load every snippet below ``snippets_dir``; paths in problems are relative to ``display_root``.
 
-    A config.json or template larger than ``max_config_bytes`` is refused before it is read.
+    A config.json or template larger than ``max_config_bytes`` is refused before it is read. A
+    missing folder is a problem (``no-catalog``) unless ``missing_ok``: a project that has specs
+    but no snippet yet (reference pages only, or before ``snippetgen new``) has an empty catalog.
     """
     display_root = display_root or snippets_dir.parent
     catalog = Catalog(snippets_dir)
@@ -157,6 +163,8 @@ def load_catalog(
             return str(path)
 
     if not snippets_dir.is_dir():
+        if missing_ok:
+            return catalog, problems
         problems.append(Problem(Location(rel(snippets_dir)), "snippets folder not found", "no-catalog"))
         return catalog, problems
 

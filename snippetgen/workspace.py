@@ -81,7 +81,10 @@ def load_workspace(
     adapters that only render; ``read_pages=False`` lists the pages without reading them.
     """
     catalog, problems = load_catalog(
-        project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes
+        project.snippets_dir,
+        project.root,
+        max_config_bytes=project.max_config_bytes,
+        missing_ok=project.specs_dir.is_dir(),
     )
     specs = None
     if project.specs_dir.is_dir():

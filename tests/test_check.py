@@ -488,3 +488,18 @@ def test_docs_link_to_a_missing_page(project):
     config["docs"] = "aiart/img2video.md#options"
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     assert run_check(project.root) == []
+
+
+def test_no_snippets_folder_is_a_problem_only_without_specs(tmp_path):
+    """A project with specs and reference pages but no snippet yet checks clean (an empty catalog);
+    a project with neither is pointed at the missing folder."""
+    from snippetgen.check import check_project
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n")
+    report = check_project(tmp_path)
+    assert [(p.code, p.message) for p in report.problems] == [("no-catalog", "snippets folder not found")]
+    (tmp_path / "shared" / "openapi").mkdir(parents=True)
+    (tmp_path / "shared" / "openapi" / "tiny.yaml").write_text(TINY_SPEC)
+    (tmp_path / "docs" / "index.md").write_text('# Home\n\n<operation data-ref="tiny:echo"></operation>\n')
+    assert [p for p in check_project(tmp_path).problems if p.severity == "error"] == []

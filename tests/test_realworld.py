@@ -29,6 +29,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import repo_mkdocs_yml
 
 REPO = Path(__file__).resolve().parents[1]
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
@@ -151,3 +152,61 @@ def test_realworld_spec(api: str, api_lint: str, tmp_path: Path) -> None:
     for lang, c in counts.items():
         assert c["total"] == scaffolded, (lang, c, tests.stdout[-4000:])
         assert c["passed"] >= MIN_PASSING * c["total"], (lang, c, tests.stdout[-6000:])
+
+
+REFERENCE_SPECS = [
+    pytest.param("petstore3", "", id="petstore3"),
+    pytest.param("twilio_verify_v2", "", id="twilio_verify_v2"),
+    pytest.param("openai", OPENAI_LINT, id="openai"),
+]
+
+
+@pytest.mark.parametrize(("api", "api_lint"), REFERENCE_SPECS)
+def test_realworld_reference_pages_build_and_their_minimal_requests_pass(
+    api: str, api_lint: str, tmp_path: Path
+):
+    """A page of ``<operation>`` references for a spec nobody here wrote: the strict site build
+    passes, and each operation's minimal request runs against the mock in the sandbox (the real
+    plugin). openai: 40 operations of 288, spread over the document, keep the run short."""
+    if not (REALWORLD / f"{api}.yaml").is_file():
+        pytest.skip(f"{api}.yaml is not in the real-world folder")
+    root = _project(tmp_path / "project", api, api_lint)
+    from snippetgen.spec import load_specs
+
+    specs, _ = load_specs(root / "shared" / "openapi", root)
+    ops = specs.apis[api].operations
+    picked = ops if len(ops) <= 60 else ops[:: max(1, len(ops) // 40)]
+    page = "# Reference\n" + "".join(f'\n<operation data-ref="{op.ref}"></operation>\n' for op in picked)
+    (root / "docs" / "index.md").write_text(page, encoding="utf-8")
+    (root / "mkdocs.yml").write_text(repo_mkdocs_yml(), encoding="utf-8")
+    (root / "docs" / "stylesheets").mkdir()
+    shutil.copyfile(
+        REPO / "docs" / "stylesheets" / "snippetgen.css", root / "docs" / "stylesheets" / "snippetgen.css"
+    )
+
+    built, _ = _run(["-m", "snippetgen", "build", "--root", str(root)], root, 300)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    assert "Traceback" not in built.stdout + built.stderr
+    html = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert html.count('class="sg-example sg-minimal"') == len(picked)
+
+    junit = tmp_path / "junit.xml"
+    ran, _ = _run(
+        [
+            "-m",
+            "pytest",
+            "docs",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            "0",
+            f"--junitxml={junit}",
+        ],
+        root,
+        900,
+    )
+    counts = _outcomes(junit)["curl"]
+    assert counts["total"] == len(picked), ran.stdout[-3000:]
+    assert counts["passed"] == counts["total"], ran.stdout[-6000:]

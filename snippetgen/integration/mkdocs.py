@@ -128,7 +128,10 @@ class SnippetgenPlugin(BasePlugin[SnippetgenConfig]):
             self._cache.clear()  # a new test run: pages show its responses (and the status page)
         if self._catalog is None or signatures["snippets"] != self._signatures.get("snippets"):
             self._catalog, self._load_problems["snippets"] = load_catalog(
-                project.snippets_dir, project.root, max_config_bytes=project.max_config_bytes
+                project.snippets_dir,
+                project.root,
+                max_config_bytes=project.max_config_bytes,
+                missing_ok=project.specs_dir.is_dir(),
             )
         if signatures["specs"] != self._signatures.get("specs"):
             self._specs, self._load_problems["specs"] = (
